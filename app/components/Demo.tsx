@@ -1,0 +1,263 @@
+'use client';
+
+import { useCallback, useState, type FormEvent } from 'react';
+import { signedIn, signedOutOfConnection } from '@/store/connection/slice';
+import { useAppDispatch, useAppSelector } from '@/store/hooks';
+import { selectLiveNotifications, signedOut } from '@/store/notifications/slice';
+import { ConnectionBadge } from './ConnectionBadge';
+import { describe, relativeTime } from './describe';
+import { HeraldSocketBridge } from './HeraldSocketBridge';
+import { Icon } from './Icon';
+import { InboxButton, InboxPanel } from './Inbox';
+import { ToastFeed } from './ToastFeed';
+
+interface Session {
+  userId: string;
+  /** Pasted token (when the server has a real AUTH_SECRET); dev auth fetches its own. */
+  token: string | null;
+}
+
+interface Props {
+  socketPath: string;
+  devAuth: boolean;
+  openPushApi: boolean;
+}
+
+async function fetchDevToken(userId: string): Promise<string> {
+  const res = await fetch('/api/dev/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId }),
+  });
+  const body = (await res.json().catch(() => null)) as { token?: string; error?: { message?: string } } | null;
+  if (!res.ok || !body?.token) throw new Error(body?.error?.message ?? `token request failed (${res.status})`);
+  return body.token;
+}
+
+export function Demo({ socketPath, devAuth, openPushApi }: Props) {
+  const dispatch = useAppDispatch();
+  const [session, setSession] = useState<Session | null>(null);
+  const [inboxOpen, setInboxOpen] = useState(false);
+
+  const getToken = useCallback(
+    async () => {
+      if (!session) throw new Error('signed out');
+      return session.token ?? fetchDevToken(session.userId);
+    },
+    [session],
+  );
+
+  if (!session) {
+    return (
+      <SignIn
+        devAuth={devAuth}
+        onSignIn={(s) => {
+          dispatch(signedIn(s.userId));
+          setSession(s);
+        }}
+      />
+    );
+  }
+
+  const signOut = () => {
+    setInboxOpen(false);
+    setSession(null);
+    dispatch(signedOut());
+    dispatch(signedOutOfConnection());
+  };
+
+  return (
+    <HeraldSocketBridge key={session.userId} userId={session.userId} socketPath={socketPath} getToken={getToken}>
+      <div className="app">
+        <header className="topbar">
+          <div className="brand">
+            <span className="logo" aria-hidden="true">
+              <Icon name="bell" size={18} />
+            </span>
+            Herald
+          </div>
+          <div className="topbar-right">
+            <ConnectionBadge />
+            <span className="user" data-testid="signed-in-user">
+              <span className="avatar" aria-hidden="true">
+                {session.userId.slice(0, 1).toUpperCase()}
+              </span>
+              User {session.userId}
+            </span>
+            <div className="inbox-anchor">
+              <InboxButton open={inboxOpen} onToggle={() => setInboxOpen((o) => !o)} />
+              {inboxOpen && <InboxPanel onClose={() => setInboxOpen(false)} />}
+            </div>
+            <button type="button" className="secondary small" onClick={signOut}>
+              Sign out
+            </button>
+          </div>
+        </header>
+        <main className="content">
+          <LiveFeed />
+          <TryIt userId={session.userId} openPushApi={openPushApi} />
+        </main>
+        <ToastFeed onOpenInbox={() => setInboxOpen(true)} />
+      </div>
+    </HeraldSocketBridge>
+  );
+}
+
+function SignIn({ devAuth, onSignIn }: { devAuth: boolean; onSignIn: (s: Session) => void }) {
+  const [userId, setUserId] = useState('1');
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    const id = userId.trim();
+    if (!id) {
+      setError('Enter a user id.');
+      return;
+    }
+    if (devAuth) {
+      setBusy(true);
+      try {
+        await fetchDevToken(id);
+        onSignIn({ userId: id, token: null });
+      } catch (err) {
+        setError((err as Error).message);
+      } finally {
+        setBusy(false);
+      }
+    } else {
+      if (!token.trim()) {
+        setError('Paste a token for this user (npm run token -- <userId>).');
+        return;
+      }
+      onSignIn({ userId: id, token: token.trim() });
+    }
+  };
+
+  return (
+    <main className="signin">
+      <form className="card signin-card" onSubmit={submit} aria-labelledby="signin-title">
+        <div className="brand large">
+          <span className="logo" aria-hidden="true">
+            <Icon name="bell" size={22} />
+          </span>
+          Herald
+        </div>
+        <h1 id="signin-title">Sign in to see your notifications live</h1>
+        <p className="muted">
+          {devAuth
+            ? 'Development mode: any user id works, with a token this server signs for you.'
+            : 'Your backend signs a token for each user. Paste one here (npm run token -- <userId>).'}
+        </p>
+        <label htmlFor="user-id">User id</label>
+        <input id="user-id" name="userId" value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="off" maxLength={128} required />
+        {!devAuth && (
+          <>
+            <label htmlFor="token">Token</label>
+            <textarea id="token" name="token" value={token} onChange={(e) => setToken(e.target.value)} rows={3} spellCheck={false} />
+          </>
+        )}
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+function LiveFeed() {
+  const items = useAppSelector(selectLiveNotifications);
+  return (
+    <section className="card feed" aria-labelledby="feed-title">
+      <h2 id="feed-title">Received since this page opened</h2>
+      {items.length === 0 ? (
+        <p className="empty" data-testid="feed-empty">
+          Waiting for notifications. Push one with the form or the curl command beside this list.
+        </p>
+      ) : (
+        <ul className="feed-list" data-testid="feed-list">
+          {items.map((n) => {
+            const d = describe(n.entityType, n.data);
+            return (
+              <li key={n.id} className="feed-item" data-testid="feed-item">
+                <span className={`item-icon toast-${d.icon}`}>
+                  <Icon name={d.icon} size={18} />
+                </span>
+                <div className="item-body">
+                  <p className="item-title">{d.title}</p>
+                  {d.detail && <p className="item-detail">{d.detail}</p>}
+                </div>
+                <time dateTime={n.createdAt}>{relativeTime(n.createdAt)}</time>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+const SAMPLES = {
+  like: { actor: 'Alice', target: 'Shipping Herald' },
+  comment: { actor: 'Bob', target: 'Shipping Herald', text: 'This is exactly what we needed.' },
+  follow: { actor: 'Carol' },
+} as const;
+
+function TryIt({ userId, openPushApi }: { userId: string; openPushApi: boolean }) {
+  const [type, setType] = useState<keyof typeof SAMPLES>('like');
+  const [result, setResult] = useState<string | null>(null);
+  const curl = `curl -X POST ${typeof window === 'undefined' ? 'http://localhost:3000' : window.location.origin}/api/push \\
+  -H "Authorization: Bearer $PUSH_API_KEY" \\
+  -H 'Content-Type: application/json' \\
+  -d '{"tokens":["${userId.replace(/'/g, '')}"],"entityType":"like","data":{"actor":"Alice"}}'`;
+
+  const send = async () => {
+    setResult(null);
+    const res = await fetch('/api/push', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tokens: [userId], entityType: type, data: SAMPLES[type] }),
+    }).catch(() => null);
+    const body = (await res?.json().catch(() => null)) as { online?: number; error?: { message: string } } | null;
+    setResult(res?.ok ? `Accepted: delivered to ${body?.online ?? 0} online user(s).` : `Refused: ${body?.error?.message ?? 'no answer'}`);
+  };
+
+  return (
+    <section className="card tryit" aria-labelledby="tryit-title">
+      <h2 id="tryit-title">Push a notification</h2>
+      <p className="muted">Your backend calls the push API; every open tab of the named users shows it at once.</p>
+      <pre className="code" aria-label="curl example">
+        <code>{curl}</code>
+      </pre>
+      {openPushApi ? (
+        <div className="tryit-form">
+          <label htmlFor="sample-type">Send yourself</label>
+          <div className="row">
+            <select id="sample-type" value={type} onChange={(e) => setType(e.target.value as keyof typeof SAMPLES)}>
+              <option value="like">a like</option>
+              <option value="comment">a comment</option>
+              <option value="follow">a follow</option>
+            </select>
+            <button type="button" className="primary" onClick={() => void send()}>
+              Send
+            </button>
+          </div>
+          {result && (
+            <p className="muted" role="status">
+              {result}
+            </p>
+          )}
+        </div>
+      ) : (
+        <p className="muted">The push API needs a key on this server, so sending from the page is off.</p>
+      )}
+    </section>
+  );
+}

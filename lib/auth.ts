@@ -1,0 +1,88 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { AuthError } from './errors';
+import { ErrorCodes, UserIdSchema } from './protocol';
+
+/**
+ * Push-API keys and user tokens.
+ *
+ * A user token is an HS256 JWT: `sub` = user id, `exp` required, signed with
+ * AUTH_SECRET (its UTF-8 bytes are the HMAC key). Backends mint them; browsers
+ * present them in the socket.io handshake. Only `sub` decides identity.
+ */
+
+const ALGORITHM = 'HS256';
+/** Tolerated clock difference between the backend that signs and this server. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
+
+/** Signs a user token. Exported for backends written in TypeScript and for tests. */
+export async function signUserToken(
+  secret: string,
+  userId: string,
+  ttlSeconds: number,
+  now: number = Math.floor(Date.now() / 1000),
+): Promise<string> {
+  const parsed = UserIdSchema.safeParse(userId);
+  if (!parsed.success) throw new TypeError(`invalid user id: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(keyOf(secret));
+}
+
+export interface VerifiedUser {
+  userId: string;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+/** Verifies a user token; throws AuthError with a stable code. */
+export async function verifyUserToken(secret: string, token: unknown): Promise<VerifiedUser> {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new AuthError(ErrorCodes.unauthorized, 'a user token is required');
+  }
+  try {
+    const { payload } = await jwtVerify(token, keyOf(secret), {
+      algorithms: [ALGORITHM],
+      requiredClaims: ['sub', 'exp'],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    });
+    const sub = UserIdSchema.safeParse(payload.sub);
+    if (!sub.success || typeof payload.exp !== 'number') {
+      throw new AuthError(ErrorCodes.unauthorized, 'token subject is not a valid user id');
+    }
+    return { userId: sub.data, exp: payload.exp };
+  } catch (err) {
+    if (err instanceof AuthError) throw err;
+    if (err instanceof joseErrors.JWTExpired) throw new AuthError(ErrorCodes.tokenExpired, 'token has expired');
+    throw new AuthError(ErrorCodes.unauthorized, 'token is not valid');
+  }
+}
+
+/** Reads `Authorization: Bearer <value>`; undefined when absent or of another scheme. */
+export function bearerOf(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Constant-time comparison: both sides are hashed first so their lengths never leak. */
+export function keysEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Checks the push-API key. `expected` undefined means the API is open (dev only;
+ * config refuses that in production).
+ */
+export function checkPushKey(authorization: string | null | undefined, expected: string | undefined): boolean {
+  if (expected === undefined) return true;
+  const given = bearerOf(authorization);
+  return given !== undefined && keysEqual(given, expected);
+}

@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import next from 'next';
+import { signUserToken } from './auth';
+import type { Config } from './config';
+import { handleHealth } from './http/health';
+import { openInbox } from './inbox';
+import type { Logger } from './log';
+import { createPushService } from './push';
+import { attachRealtime } from './realtime';
+import { setRuntime, type HeraldRuntime } from './runtime';
+
+/** Slowloris guard: a client must send its whole request head within this. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** …and its whole request within this. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface Herald {
+  server: Server;
+  runtime: HeraldRuntime;
+  port: number;
+  /** Stops accepting, closes sockets, lets in-flight requests finish (bounded), closes the inbox. */
+  shutdown(): Promise<void>;
+}
+
+/** Builds every service, attaches them to one HTTP server and listens. */
+export async function startHerald(config: Config, log: Logger): Promise<Herald> {
+  if (config.devAuth) {
+    log.warn('DEV AUTH: no AUTH_SECRET, tokens are signed with a per-boot random secret (POST /api/dev/token)');
+  }
+  if (config.pushApiKey === undefined) {
+    log.warn('OPEN PUSH API: PUSH_API_KEY is unset, anyone who can reach this port can push. Never run like this in production.');
+  }
+
+  const app = next({ dev: !config.production, dir: process.cwd(), hostname: 'localhost', port: config.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const inbox = openInbox(config);
+
+  let runtime: HeraldRuntime | undefined;
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    void (async () => {
+      if (runtime && (await handleHealth(req, res, runtime))) return;
+      await handle(req, res);
+    })().catch((err: unknown) => {
+      log.error('request failed', { url: req.url, err });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal_error', message: 'internal error' } }));
+    });
+  });
+
+  const realtime = attachRealtime(server, { config, inbox, log });
+  runtime = {
+    config,
+    log,
+    inbox,
+    realtime,
+    push: createPushService({ inbox, realtime, log }),
+    signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds),
+    startedAt: Date.now(),
+    accepting: true,
+  };
+  setRuntime(runtime);
+
+  const sweep = setInterval(() => {
+    inbox
+      .sweep()
+      .then((r) => {
+        if (r.deliveriesDeleted + r.notificationsDeleted + r.idempotencyDeleted > 0) log.info('retention sweep', { ...r });
+      })
+      .catch((err: unknown) => log.error('retention sweep failed', { err }));
+  }, config.inbox.sweepIntervalMs);
+  sweep.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info('listening', { port, url: `http://localhost:${port}`, socketPath: config.socketPath, inbox: inbox.kind, mode: config.env });
+
+  let closing: Promise<void> | undefined;
+  const shutdown = () =>
+    (closing ??= (async () => {
+      const rt = runtime;
+      if (rt) rt.accepting = false;
+      clearInterval(sweep);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await realtime.close();
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      await inbox.close();
+      await app.close().catch(() => undefined);
+      setRuntime(undefined);
+    })());
+
+  return { server, runtime, port, shutdown };
+}

@@ -1,0 +1,60 @@
+'use client';
+
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol';
+
+export type HeraldClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface HeraldSocketOptions {
+  /** socket.io path on the server (SOCKET_PATH), e.g. `/socket.io` or `/ws/socket.io`. */
+  path: string;
+  /** Server origin; the page's own when omitted. */
+  url?: string;
+  /** Current user token. Called again after the server refuses a token (expired, or a dev server restarted). */
+  getToken: (opts: { refresh: boolean }) => Promise<string>;
+  /** Highest seq this browser has seen for the user: sent on every (re)connect so the server replays the gap. */
+  getLastSeq: () => number | null;
+}
+
+/** Codes after which a retry needs a new token, not just a new attempt. */
+export const TOKEN_REFUSALS = new Set(['unauthorized', 'token_expired']);
+
+/**
+ * Creates (does not connect) the browser's socket. The handshake `auth` is a
+ * function, so every reconnect sends the latest token and `lastSeq`.
+ */
+export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClientSocket {
+  let token: string | null = null;
+  let refresh = false;
+  const socket: HeraldClientSocket = io(opts.url ?? '', {
+    path: opts.path,
+    autoConnect: false,
+    // Straight to WebSocket; long-polling remains the fallback where upgrades are blocked.
+    transports: ['websocket', 'polling'],
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5_000,
+    auth: (cb) => {
+      const send = (t: string) => {
+        const lastSeq = opts.getLastSeq();
+        cb(lastSeq === null ? { token: t } : { token: t, lastSeq });
+      };
+      if (token !== null && !refresh) {
+        send(token);
+        return;
+      }
+      opts
+        .getToken({ refresh })
+        .then((t) => {
+          token = t;
+          refresh = false;
+          send(t);
+        })
+        // No token to be had now: send an empty one; the server refuses it and we retry later.
+        .catch(() => send(''));
+    },
+  });
+  socket.on('connect_error', (err) => {
+    if (TOKEN_REFUSALS.has(err.message)) refresh = true;
+  });
+  return socket;
+}

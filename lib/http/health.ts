@@ -1,0 +1,35 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeraldRuntime } from '../runtime';
+
+/**
+ * /healthz says the process is up; /readyz says this node should get traffic:
+ * Next prepared, socket.io attached, the inbox answering, not shutting down.
+ * Served before Next so a probe never waits on page rendering.
+ */
+export async function handleHealth(req: IncomingMessage, res: ServerResponse, runtime: HeraldRuntime): Promise<boolean> {
+  const path = (req.url ?? '').split('?')[0];
+  if (path !== '/healthz' && path !== '/readyz') return false;
+  if (path === '/healthz') {
+    send(res, 200, { status: 'ok', uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000) });
+    return true;
+  }
+  let inbox: { ok: boolean; kind: string; error?: string };
+  try {
+    await runtime.inbox.ping();
+    inbox = { ok: true, kind: runtime.inbox.kind };
+  } catch (err) {
+    inbox = { ok: false, kind: runtime.inbox.kind, error: (err as Error).message };
+  }
+  const ready = runtime.accepting && inbox.ok;
+  send(res, ready ? 200 : 503, {
+    status: ready ? 'ready' : 'unready',
+    accepting: runtime.accepting,
+    checks: { inbox, realtime: { ok: true, connections: runtime.realtime.connections() } },
+  });
+  return true;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,73 @@
+import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
+
+/**
+ * The notification store. Every method is async so that a networked store
+ * (PostgreSQL) fits behind the same interface as the embedded SQLite one.
+ *
+ * Model: a notification is stored once with a `seq` from one sequence shared by
+ * all users (so a push to many users is one payload), and a delivery row per
+ * recipient carries that user's read flag. For each user, seqs strictly increase
+ * in commit order.
+ */
+export interface Inbox {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Stores a notification for its recipients, or recognizes a repeated idempotency key. */
+  append(input: AppendInput): Promise<AppendResult>;
+  /** Records the first answer given for an idempotency key, for replays of it. */
+  saveResponse(key: string, response: { id: string; recipients: number; online: number }): Promise<void>;
+  /** Everything for `userId` after `afterSeq`, oldest first, for catch-up. */
+  since(userId: string, afterSeq: number, limit: number): Promise<SinceResult>;
+  /** A page of history, newest first. */
+  list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage>;
+  markRead(userId: string, ids: string[]): Promise<ReadState>;
+  markAllRead(userId: string): Promise<ReadState>;
+  /** Unread count and the head seq it covers, read together. */
+  summary(userId: string): Promise<{ unread: number; headSeq: number }>;
+  /** Enforces retention; works in small steps so delivery is never blocked for long. */
+  sweep(now?: number): Promise<SweepResult>;
+  /** Throws when the store is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AppendInput {
+  id: string;
+  userIds: string[];
+  entityType: string;
+  data: JsonValue;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  idempotency?: { key: string; bodyHash: string };
+}
+
+export type AppendResult =
+  | { status: 'stored'; notification: WireNotification }
+  | {
+      status: 'duplicate';
+      id: string;
+      recipients: number;
+      /** The first answer, when it has been recorded. */
+      response: { id: string; recipients: number; online: number } | null;
+    };
+
+export interface SinceResult {
+  items: WireNotification[];
+  /** True when the client's position is older than retention kept, or too far behind to replay. */
+  reset: boolean;
+  /** Highest seq stored for this user; 0 when none. */
+  headSeq: number;
+}
+
+export interface SweepResult {
+  deliveriesDeleted: number;
+  notificationsDeleted: number;
+  idempotencyDeleted: number;
+}
+
+export interface InboxOptions {
+  maxPerUser: number;
+  ttlDays: number;
+}
+
+/** How long an idempotency key is remembered. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;

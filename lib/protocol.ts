@@ -1,0 +1,250 @@
+import { z } from 'zod';
+
+/**
+ * The wire contract shared by the server and the browser. No Node imports: the
+ * browser bundles this file.
+ */
+
+// ---------------------------------------------------------------------------
+// Limits that are part of the contract
+// ---------------------------------------------------------------------------
+export const MAX_RECIPIENTS_PER_PUSH = 1000;
+export const MAX_USER_ID_CHARS = 128;
+export const MAX_DATA_BYTES = 16 * 1024;
+export const MAX_PUSH_BODY_BYTES = 64 * 1024;
+export const MAX_ENTITY_TYPE_CHARS = 64;
+export const MAX_NOTIFICATION_ID_CHARS = 128;
+export const MAX_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = 20;
+export const MAX_READ_IDS = 500;
+export const DEFAULT_ENTITY_TYPE = 'message';
+
+// ---------------------------------------------------------------------------
+// Error codes: one list for HTTP bodies, connect_error messages and acks
+// ---------------------------------------------------------------------------
+export const ErrorCodes = {
+  /** Missing, malformed or forged credentials. */
+  unauthorized: 'unauthorized',
+  /** A user token whose `exp` has passed. */
+  tokenExpired: 'token_expired',
+  invalidJson: 'invalid_json',
+  validationFailed: 'validation_failed',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  methodNotAllowed: 'method_not_allowed',
+  notFound: 'not_found',
+  /** The same idempotency key was used with a different body. */
+  idempotencyConflict: 'idempotency_conflict',
+  /** Storage is unreachable: nothing was accepted. */
+  unavailable: 'unavailable',
+  internal: 'internal_error',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+// ---------------------------------------------------------------------------
+// Identifiers
+// ---------------------------------------------------------------------------
+// C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export const UserIdSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(MAX_USER_ID_CHARS, `must be at most ${MAX_USER_ID_CHARS} characters`)
+  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
+
+export const NotificationIdSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(MAX_NOTIFICATION_ID_CHARS, `must be at most ${MAX_NOTIFICATION_ID_CHARS} characters`)
+  .regex(/^[A-Za-z0-9._:~-]+$/, 'may contain only letters, digits and . _ : ~ -');
+
+export const EntityTypeSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(MAX_ENTITY_TYPE_CHARS, `must be at most ${MAX_ENTITY_TYPE_CHARS} characters`)
+  .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits and . _ -');
+
+/** A per-user sequence number; JSON-safe integer. */
+export const SeqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+// ---------------------------------------------------------------------------
+// Push API body
+// ---------------------------------------------------------------------------
+const recipients = z
+  .array(UserIdSchema, { error: 'must be an array of user ids' })
+  .min(1, 'must name at least one user')
+  .max(MAX_RECIPIENTS_PER_PUSH, `must name at most ${MAX_RECIPIENTS_PER_PUSH} users`);
+
+export const PushBodySchema = z
+  .strictObject(
+    {
+      tokens: recipients.optional(),
+      /** Alias of `tokens`. */
+      userIds: recipients.optional(),
+      entityType: EntityTypeSchema.optional(),
+      data: z.json({ error: 'must be a JSON value' }).optional(),
+      id: NotificationIdSchema.optional(),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
+  )
+  .superRefine((body, ctx) => {
+    if (body.tokens === undefined && body.userIds === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'is required (an array of user ids; `userIds` is an alias)' });
+    }
+    if (body.tokens !== undefined && body.userIds !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['userIds'], message: 'give either `tokens` or `userIds`, not both' });
+    }
+    if (body.data !== undefined && utf8Length(JSON.stringify(body.data)) > MAX_DATA_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['data'], message: `must serialize to at most ${MAX_DATA_BYTES} bytes` });
+    }
+  });
+
+export type PushBody = z.infer<typeof PushBodySchema>;
+
+export interface PushRequest {
+  userIds: string[];
+  entityType: string;
+  data: JsonValue;
+  id?: string;
+}
+
+/** Normalizes a parsed body: alias folded, recipients de-duplicated, defaults applied. */
+export function toPushRequest(body: PushBody): PushRequest {
+  const ids = body.tokens ?? body.userIds ?? [];
+  return {
+    userIds: [...new Set(ids)],
+    entityType: body.entityType ?? DEFAULT_ENTITY_TYPE,
+    data: (body.data ?? null) as JsonValue,
+    ...(body.id !== undefined ? { id: body.id } : {}),
+  };
+}
+
+export interface PushAccepted {
+  id: string;
+  recipients: number;
+  online: number;
+}
+
+// ---------------------------------------------------------------------------
+// Notifications on the wire
+// ---------------------------------------------------------------------------
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface WireNotification {
+  id: string;
+  /** Strictly increasing for each user; one sequence shared by all users. */
+  seq: number;
+  entityType: string;
+  data: JsonValue;
+  /** ISO 8601. */
+  createdAt: string;
+  read: boolean;
+}
+
+/** A notification sent during catch-up after (re)connecting, not live. */
+export interface ReplayedNotification extends WireNotification {
+  replay: true;
+}
+
+export const ListRequestSchema = z.strictObject({
+  before: SeqSchema.optional(),
+  limit: z.number().int().min(1).max(MAX_PAGE_LIMIT).optional(),
+});
+export type ListRequest = z.infer<typeof ListRequestSchema>;
+
+export interface ListPage {
+  items: WireNotification[];
+  /** Pass as `before` to get the next (older) page; null when there is none. */
+  nextCursor: number | null;
+}
+
+export const ReadRequestSchema = z.strictObject({
+  ids: z.array(NotificationIdSchema).min(1).max(MAX_READ_IDS),
+});
+
+export interface ReadState {
+  unread: number;
+  /** The unread count covers seqs up to here; a client adds unread ones it holds above it. */
+  headSeq: number;
+  /** Ids that this change marked read; empty after read-all (then everything is read). */
+  readIds: string[];
+  all?: boolean;
+}
+
+export interface SyncDone {
+  /** How many notifications the catch-up replayed. */
+  replayed: number;
+  unread: number;
+  /** The highest seq the server holds for this user (0 when none). */
+  headSeq: number;
+}
+
+export const HandshakeAuthSchema = z.object({
+  token: z.string().min(1).max(4096),
+  lastSeq: SeqSchema.optional(),
+});
+
+export const UserLoginSchema = z.union([
+  z.strictObject({ token: z.string().min(1).max(4096), lastSeq: SeqSchema.optional() }),
+  z.strictObject({ tokenId: UserIdSchema, lastSeq: SeqSchema.optional() }),
+  z.strictObject({ userId: UserIdSchema, lastSeq: SeqSchema.optional() }),
+]);
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorCode; message?: string };
+
+// ---------------------------------------------------------------------------
+// socket.io event maps
+// ---------------------------------------------------------------------------
+export interface ServerToClientEvents {
+  /** A notification for this user: live, or (with `replay: true`) caught up after a reconnect. */
+  receive_message: (n: WireNotification | ReplayedNotification) => void;
+  /** Catch-up finished: everything after the client's `lastSeq` has been sent. */
+  'notifications:synced': (s: SyncDone) => void;
+  /** The client's `lastSeq` is older than retention kept: reload the first inbox page. */
+  sync_reset: (s: { headSeq: number }) => void;
+  /** Read state changed (from any tab of this user). */
+  'notifications:state': (s: ReadState) => void;
+}
+
+export interface ClientToServerEvents {
+  /** Page back through history, newest first. */
+  'notifications:list': (req: ListRequest, ack: (res: Ack<ListPage>) => void) => void;
+  /** Mark some notifications read. */
+  'notifications:read': (req: { ids: string[] }, ack: (res: Ack<ReadState>) => void) => void;
+  /** Mark every notification read. */
+  'notifications:read-all': (ack: (res: Ack<ReadState>) => void) => void;
+  /** Legacy: (re)bind this socket's identity. */
+  user_login: (req: { token?: string; tokenId?: string; userId?: string; lastSeq?: number }, ack?: (res: Ack<{ userId: string }>) => void) => void;
+}
+
+export interface SocketData {
+  userId: string;
+  /** Token expiry, seconds since the epoch. */
+  exp: number;
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+export function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
+/** A readable "field: problem; field: problem" from a zod error. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+export const roomOf = (userId: string): string => `user:${userId}`;

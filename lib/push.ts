@@ -1,0 +1,78 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Inbox } from './inbox/types';
+import type { Logger } from './log';
+import type { PushAccepted, PushRequest } from './protocol';
+import type { Realtime } from './realtime';
+
+/**
+ * The push service: store, then fan out. A notification is acknowledged only
+ * after it is committed, so a 202 means it survives a crash.
+ */
+export interface PushResult {
+  body: PushAccepted;
+  /** True when an idempotency key matched an earlier push: nothing new was delivered. */
+  replayed: boolean;
+}
+
+export interface PushService {
+  push(req: PushRequest, opts?: { idempotencyKey?: string }): Promise<PushResult>;
+}
+
+export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log: Logger }): PushService {
+  const { inbox, realtime, log } = deps;
+  // Concurrent pushes with one key on this node wait for the first, so all get its exact answer.
+  const inflight = new Map<string, Promise<{ result: PushResult; request: PushRequest }>>();
+
+  async function pushOnce(req: PushRequest, key: string | undefined): Promise<PushResult> {
+    const id = req.id ?? randomUUID();
+    const result = await inbox.append({
+      id,
+      userIds: req.userIds,
+      entityType: req.entityType,
+      data: req.data,
+      createdAt: Date.now(),
+      ...(key !== undefined ? { idempotency: { key, bodyHash: hashBody(req) } } : {}),
+    });
+    if (result.status === 'duplicate') {
+      const body = result.response ?? { id: result.id, recipients: result.recipients, online: realtime.onlineCount(req.userIds) };
+      return { body, replayed: true };
+    }
+    realtime.deliver(result.notification, req.userIds);
+    const body: PushAccepted = { id, recipients: req.userIds.length, online: realtime.onlineCount(req.userIds) };
+    if (key !== undefined) {
+      // The push is already stored and delivered; failing to record the answer only
+      // means a later replay recomputes `online`.
+      await inbox.saveResponse(key, body).catch((err: unknown) => log.warn('could not record idempotent answer', { key, err }));
+    }
+    return { body, replayed: false };
+  }
+
+  return {
+    async push(req, opts = {}) {
+      const key = opts.idempotencyKey ?? req.id;
+      if (key === undefined) return pushOnce(req, undefined);
+      const running = inflight.get(key);
+      if (running) {
+        const first = await running.catch(() => undefined);
+        // The first failed (or conflicted): this one is judged on its own.
+        if (!first) return pushOnce(req, key);
+        if (hashBody(req) !== hashBody(first.request)) return pushOnce(req, key);
+        return { body: first.result.body, replayed: true };
+      }
+      const attempt = pushOnce(req, key).then((result) => ({ result, request: req }));
+      inflight.set(key, attempt);
+      try {
+        return (await attempt).result;
+      } finally {
+        inflight.delete(key);
+      }
+    },
+  };
+}
+
+/** What makes two pushes "the same" for idempotency. */
+export function hashBody(req: PushRequest): string {
+  return createHash('sha256')
+    .update(JSON.stringify([req.id ?? null, [...req.userIds].sort(), req.entityType, req.data]))
+    .digest('base64url');
+}

@@ -1,0 +1,53 @@
+import { verifyUserToken } from '../../auth';
+import { AuthError } from '../../errors';
+import { ErrorCodes, UserLoginSchema, describeIssues, type Ack } from '../../protocol';
+import { bindAndCatchUp, unbind } from '../catchup';
+import type { HeraldSocket, RealtimeDeps } from '../types';
+
+/**
+ * `user_login`, kept for clients written for the old design: re-binds an
+ * already authenticated socket to the identity in a token. The bare
+ * `{ tokenId }` / `{ userId }` forms (the old design's "trust me") are accepted
+ * only in dev auth mode.
+ */
+export function registerLegacyHandlers(socket: HeraldSocket, deps: RealtimeDeps): void {
+  const { config, log } = deps;
+  socket.on('user_login', async (payload: unknown, ack: unknown) => {
+    const reply = typeof ack === 'function' ? (ack as (res: Ack<{ userId: string }>) => void) : () => undefined;
+    const parsed = UserLoginSchema.safeParse(payload);
+    if (!parsed.success) {
+      reply({ ok: false, error: ErrorCodes.validationFailed, message: describeIssues(parsed.error) });
+      return;
+    }
+    const req = parsed.data;
+    let userId: string;
+    let exp = socket.data.exp;
+    if ('token' in req) {
+      try {
+        const user = await verifyUserToken(config.authSecret, req.token);
+        userId = user.userId;
+        exp = user.exp;
+      } catch (err) {
+        reply({ ok: false, error: err instanceof AuthError ? err.code : ErrorCodes.unauthorized });
+        return;
+      }
+    } else if (config.devAuth) {
+      userId = 'tokenId' in req ? req.tokenId : req.userId;
+    } else {
+      reply({ ok: false, error: ErrorCodes.unauthorized, message: 'a signed token is required' });
+      return;
+    }
+    const previous = socket.data.userId;
+    if (previous !== userId) {
+      await unbind(socket, previous);
+      socket.data.userId = userId;
+      socket.data.exp = exp;
+      log.info('socket re-bound', { from: previous, to: userId });
+      reply({ ok: true, userId });
+      await bindAndCatchUp(socket, userId, req.lastSeq, deps);
+    } else {
+      socket.data.exp = exp;
+      reply({ ok: true, userId });
+    }
+  });
+}
