@@ -32,15 +32,16 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     log.warn('OPEN PUSH API: PUSH_API_KEY is unset, anyone who can reach this port can push. Never run like this in production.');
   }
 
-  const app = next({ dev: !config.production, dir: process.cwd(), hostname: 'localhost', port: config.port });
+  // NODE_ENV=test serves the built app with dev auth: what the test suites use.
+  const app = next({ dev: config.env === 'development', dir: process.cwd(), hostname: 'localhost', port: config.port });
   await app.prepare();
   const handle = app.getRequestHandler();
   const inbox = openInbox(config);
 
-  let runtime: HeraldRuntime | undefined;
   const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     void (async () => {
-      if (runtime && (await handleHealth(req, res, runtime))) return;
+      // Requests arrive only after listen(), by which time `runtime` is set.
+      if (await handleHealth(req, res, runtime)) return;
       await handle(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url, err });
@@ -50,7 +51,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   });
 
   const realtime = attachRealtime(server, { config, inbox, log });
-  runtime = {
+  const runtime: HeraldRuntime = {
     config,
     log,
     inbox,
@@ -82,8 +83,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   let closing: Promise<void> | undefined;
   const shutdown = () =>
     (closing ??= (async () => {
-      const rt = runtime;
-      if (rt) rt.accepting = false;
+      runtime.accepting = false;
       clearInterval(sweep);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await realtime.close();

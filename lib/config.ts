@@ -81,11 +81,11 @@ export function loadConfig(
   }
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
-  if (production && !env.AUTH_SECRET) {
-    throw new ConfigError('Invalid environment:\n  AUTH_SECRET: required when NODE_ENV=production');
-  }
-  if (production && !env.PUSH_API_KEY) {
-    throw new ConfigError('Invalid environment:\n  PUSH_API_KEY: required when NODE_ENV=production');
+  if (production) {
+    const missing = (['AUTH_SECRET', 'PUSH_API_KEY'] as const).filter((key) => !env[key]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid environment:\n${missing.map((key) => `  ${key}: required when NODE_ENV=production`).join('\n')}`);
+    }
   }
   return {
     env: env.NODE_ENV,

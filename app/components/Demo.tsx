@@ -8,7 +8,7 @@ import { ConnectionBadge } from './ConnectionBadge';
 import { describe, relativeTime } from './describe';
 import { HeraldSocketBridge } from './HeraldSocketBridge';
 import { Icon } from './Icon';
-import { InboxButton, InboxPanel } from './Inbox';
+import { InboxButton, InboxPanel, useNow } from './Inbox';
 import { ToastFeed } from './ToastFeed';
 
 interface Session {
@@ -174,12 +174,14 @@ function SignIn({ devAuth, onSignIn }: { devAuth: boolean; onSignIn: (s: Session
 
 function LiveFeed() {
   const items = useAppSelector(selectLiveNotifications);
+  const now = useNow();
   return (
     <section className="card feed" aria-labelledby="feed-title">
       <h2 id="feed-title">Received since this page opened</h2>
       {items.length === 0 ? (
         <p className="empty" data-testid="feed-empty">
-          Waiting for notifications. Push one with the form or the curl command beside this list.
+          Nothing new since this page opened. Push one with the form or the curl command; earlier
+          notifications are in the inbox behind the bell.
         </p>
       ) : (
         <ul className="feed-list" data-testid="feed-list">
@@ -194,7 +196,7 @@ function LiveFeed() {
                   <p className="item-title">{d.title}</p>
                   {d.detail && <p className="item-detail">{d.detail}</p>}
                 </div>
-                <time dateTime={n.createdAt}>{relativeTime(n.createdAt)}</time>
+                <time dateTime={n.createdAt}>{relativeTime(n.createdAt, now)}</time>
               </li>
             );
           })}

@@ -85,6 +85,8 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
     });
     socketRef.current = socket;
     let refusals = 0;
+    /** Server-initiated disconnects since the last successful sync. */
+    let serverCloses = 0;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
     const persistSeq = () => {
@@ -106,6 +108,7 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
     }
     function onSynced(s: SyncDone) {
       refusals = 0;
+      serverCloses = 0;
       const firstVisit = sentLastSeq === null;
       dispatch(synced({ ...s, firstVisit }));
       dispatch(statusChanged({ status: 'live' }));
@@ -119,7 +122,19 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
       dispatch(readStateChanged(s));
     }
     function onDisconnect(reason: string) {
-      dispatch(statusChanged({ status: reason === 'io client disconnect' ? 'idle' : 'reconnecting' }));
+      if (reason === 'io client disconnect') {
+        dispatch(statusChanged({ status: 'idle' }));
+        return;
+      }
+      dispatch(statusChanged({ status: 'reconnecting' }));
+      if (reason === 'io server disconnect') {
+        // The server ended the session (a restart or deploy closes every socket): socket.io
+        // leaves reconnecting to us. Once connect() is called, its own backoff takes over.
+        serverCloses++;
+        const delay = Math.min(RETRY_BASE_DELAY_MS * 2 ** (serverCloses - 1), RETRY_MAX_DELAY_MS);
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(() => socket.connect(), delay);
+      }
     }
     function onConnectError(err: Error) {
       if (socket.active) {

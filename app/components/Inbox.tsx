@@ -12,7 +12,8 @@ const CLOCK_TICK_MS = 30_000;
 /** Badge shows "99+" past this. */
 const MAX_BADGE = 99;
 
-function useNow(): number {
+/** The current time, refreshed every CLOCK_TICK_MS, for relative times. */
+export function useNow(): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), CLOCK_TICK_MS);
@@ -96,26 +97,35 @@ export function InboxPanel({ onClose }: { onClose: () => void }) {
           {error}
         </p>
       )}
-      {items.length === 0 && history.status !== 'loading' ? (
-        <p className="empty">Nothing here yet. Notifications you receive will be kept here.</p>
-      ) : (
-        <ul className="inbox-list">
-          {items.map((n) => (
-            <InboxItem key={n.id} n={n} now={now} onRead={() => attempt(() => markRead([n.id]))} />
-          ))}
-        </ul>
-      )}
-      <footer className="inbox-footer">
-        {history.status === 'loading' ? (
-          <span className="muted">Loading…</span>
-        ) : history.complete ? (
-          items.length > 0 && <span className="muted">That is everything.</span>
+      <div className="inbox-scroll">
+        {items.length === 0 && history.status !== 'loading' ? (
+          <p className="empty">Nothing here yet. Notifications you receive will be kept here.</p>
         ) : (
-          <button type="button" className="secondary" onClick={() => attempt(() => loadHistory())}>
-            Load older
-          </button>
+          <ul className="inbox-list">
+            {items.map((n) => (
+              <InboxItem key={n.id} n={n} now={now} onRead={() => attempt(() => markRead([n.id]))} />
+            ))}
+          </ul>
         )}
-      </footer>
+        {/* Inside the scroll area, so "the end" shows only once the end is reached. */}
+        {history.status === 'loading' ? (
+          <footer className="inbox-footer">
+            <span className="muted">Loading…</span>
+          </footer>
+        ) : history.complete ? (
+          items.length > 0 && (
+            <footer className="inbox-footer">
+              <span className="muted">That is everything.</span>
+            </footer>
+          )
+        ) : (
+          <footer className="inbox-footer">
+            <button type="button" className="secondary" onClick={() => attempt(() => loadHistory())}>
+              Load older
+            </button>
+          </footer>
+        )}
+      </div>
     </section>
   );
 }

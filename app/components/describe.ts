@@ -45,7 +45,8 @@ const ICONS: Record<string, IconName> = {
 };
 
 export function describe(entityType: string, data: JsonValue): Described {
-  const icon = ICONS[entityType] ?? 'message';
+  // hasOwn: entity types such as "constructor" must not reach Object.prototype.
+  const icon = (Object.hasOwn(ICONS, entityType) ? ICONS[entityType] : undefined) ?? 'message';
   const actor = isObj(data) ? nameOf(data.actor ?? data.user ?? data.from) : undefined;
   const target = isObj(data) ? nameOf(data.target ?? data.post) : undefined;
   const text = isObj(data) && typeof (data.text ?? data.message) === 'string' ? clip(String(data.text ?? data.message)) : undefined;

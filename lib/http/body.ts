@@ -44,7 +44,11 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
+      // The rest of the body is still on the wire and will never be read, so
+      // this connection cannot carry another request: without `Connection:
+      // close` a pooling client reused it and its next request hung, then
+      // failed with ECONNRESET.
+      throw tooLarge(maxBytes, { connection: 'close' });
     }
     chunks.push(value);
   }
@@ -57,5 +61,5 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
   return out;
 }
 
-const tooLarge = (maxBytes: number) =>
-  new HttpError(413, ErrorCodes.payloadTooLarge, `body must be at most ${maxBytes} bytes`);
+const tooLarge = (maxBytes: number, headers: Record<string, string> = {}) =>
+  new HttpError(413, ErrorCodes.payloadTooLarge, `body must be at most ${maxBytes} bytes`, headers);

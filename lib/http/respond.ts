@@ -67,12 +67,9 @@ function errorResponse(err: unknown, runtime: HeraldRuntime, fields: Record<stri
   return json(500, new HttpError(500, ErrorCodes.internal, 'internal error').toBody());
 }
 
-/** A handler for methods a route does not support. */
-export function methodNotAllowed(allowed: string[]): () => Promise<Response> {
-  return async () =>
-    json(
-      405,
-      new HttpError(405, ErrorCodes.methodNotAllowed, `use ${allowed.join(' or ')}`).toBody(),
-      { allow: allowed.join(', ') },
-    );
+/** A handler for methods a route does not support (tagged and logged like any other answer). */
+export function methodNotAllowed(allowed: string[]): (request: Request) => Promise<Response> {
+  return route('method-not-allowed', async () => {
+    throw new HttpError(405, ErrorCodes.methodNotAllowed, `use ${allowed.join(' or ')}`, { allow: allowed.join(', ') });
+  });
 }

@@ -216,12 +216,14 @@ export class SqliteInbox implements Inbox {
     }
     const dataJson = JSON.stringify(input.data);
     const seq = Number(this.stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt).lastInsertRowid);
-    for (const userId of input.userIds) {
+    // A user named twice would break the delivery key and roll back the whole batch.
+    const userIds = [...new Set(input.userIds)];
+    for (const userId of userIds) {
       this.stmt.insertDelivery.run(userId, seq);
       this.touched.add(userId);
     }
     if (idempotency) {
-      this.stmt.idemInsert.run(idempotency.key, idempotency.bodyHash, input.id, input.userIds.length, input.createdAt);
+      this.stmt.idemInsert.run(idempotency.key, idempotency.bodyHash, input.id, userIds.length, input.createdAt);
     }
     return {
       status: 'stored',
@@ -347,6 +349,10 @@ export class SqliteInbox implements Inbox {
     const ttlCutoff = now - this.opts.ttlDays * 24 * 60 * 60 * 1000;
     const ttlSeq = (db.prepare('SELECT MAX(seq) AS s FROM notifications WHERE created_at < ?').get(ttlCutoff) as { s: number | null }).s;
     if (ttlSeq !== null) {
+      // Watermark first: while the chunks below run, a client behind it already gets
+      // sync_reset rather than a replay with a hole in it.
+      const prior = (this.stmt.metaGet.get('ttl_pruned_through') as { value: number } | undefined)?.value ?? 0;
+      if (ttlSeq > prior) this.stmt.metaSet.run('ttl_pruned_through', ttlSeq);
       const deleteOld = db.prepare(
         'DELETE FROM deliveries WHERE (user_id, seq) IN (SELECT user_id, seq FROM deliveries WHERE seq <= ? LIMIT ?)',
       );
@@ -356,8 +362,6 @@ export class SqliteInbox implements Inbox {
         if (n < SWEEP_CHUNK) break;
         await yieldToLoop();
       }
-      const prior = (this.stmt.metaGet.get('ttl_pruned_through') as { value: number } | undefined)?.value ?? 0;
-      if (ttlSeq > prior) this.stmt.metaSet.run('ttl_pruned_through', ttlSeq);
     }
 
     // 3. Notifications no user holds any more.

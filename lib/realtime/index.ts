@@ -29,8 +29,12 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     path: config.socketPath,
     serveClient: false,
     maxHttpBufferSize: MAX_CLIENT_FRAME_BYTES,
-    // Upgrades for other paths (Next's dev HMR socket) are not ours to destroy.
-    destroyUpgrade: false,
+    // Upgrades for other paths: in development Next's HMR socket owns some, so
+    // they are not ours to destroy. Elsewhere nothing answers them, and Node
+    // applies no timeout to an upgraded socket, so a stray upgrade (a client on
+    // the wrong SOCKET_PATH, or a scanner) would hold its connection open
+    // forever; engine.io ends any that nobody has answered within a second.
+    destroyUpgrade: config.env !== 'development',
   });
   installDeliveryGate(io.of('/').adapter);
   io.use(authenticate(deps));

@@ -1,4 +1,4 @@
-import { createAction, createEntityAdapter, createSlice, nanoid, type PayloadAction } from '@reduxjs/toolkit';
+import { createAction, createEntityAdapter, createSelector, createSlice, nanoid, type PayloadAction } from '@reduxjs/toolkit';
 import type { ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/protocol';
 
 /** The action the socket bridge dispatches for every `receive_message`. Its type is exactly `NEW_SOCKET_MSG`. */
@@ -133,8 +133,11 @@ export const { selectLastSeq, selectHistory, selectUnreadCount } = slice.selecto
 const entitySelectors = adapter.getSelectors((root: { notifications: NotificationsState }) => root.notifications);
 export const selectAllNotifications = entitySelectors.selectAll;
 export const selectNotificationById = entitySelectors.selectById;
-export const selectLiveNotifications = (root: { notifications: NotificationsState }): Notification[] =>
-  root.notifications.liveIds.flatMap((id) => root.notifications.entities[id] ?? []);
+/** Memoized: a new array only when the live ids or the entities change. */
+export const selectLiveNotifications = createSelector(
+  [(root: { notifications: NotificationsState }) => root.notifications.liveIds, (root: { notifications: NotificationsState }) => root.notifications.entities],
+  (ids, entities): Notification[] => ids.flatMap((id) => entities[id] ?? []),
+);
 
 export const notificationsSlice = slice;
 export default slice.reducer;

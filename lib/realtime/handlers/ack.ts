@@ -4,6 +4,19 @@ import { describeIssues, ErrorCodes, type Ack } from '../../protocol';
 import type { Logger } from '../../log';
 
 /**
+ * Splits an event's arguments into payload and ack. socket.io passes the ack
+ * last, wherever that falls: reading it from a fixed position left a client that
+ * omitted the payload (`emit('notifications:list', ack)`) or added one where none
+ * is expected (`emit('notifications:read-all', {}, ack)`) waiting forever for an
+ * answer. Now such a client gets a validation_failed ack.
+ */
+export function payloadAndAck(args: unknown[]): { payload: unknown; ack: ((res: never) => void) | undefined } {
+  const last = args.at(-1);
+  if (typeof last !== 'function') return { payload: args[0], ack: undefined };
+  return { payload: args.length > 1 ? args[0] : undefined, ack: last as (res: never) => void };
+}
+
+/**
  * Wraps a socket event handler: validates the payload with its schema, calls the
  * handler, and always answers the ack (when the client gave one) with
  * `{ ok: true, ... }` or `{ ok: false, error }`. Nothing a client sends can throw
@@ -14,8 +27,9 @@ export function acked<S extends z.ZodType, R extends object>(
   log: Logger,
   handler: (payload: z.infer<S>) => Promise<R>,
 ) {
-  return async (payload: unknown, ack: unknown): Promise<void> => {
-    const reply = typeof ack === 'function' ? (ack as (res: Ack<R>) => void) : () => undefined;
+  return async (...args: unknown[]): Promise<void> => {
+    const { payload, ack } = payloadAndAck(args);
+    const reply = ack ? (ack as (res: Ack<R>) => void) : () => undefined;
     const parsed = schema.safeParse(payload);
     if (!parsed.success) {
       reply({ ok: false, error: ErrorCodes.validationFailed, message: describeIssues(parsed.error) });

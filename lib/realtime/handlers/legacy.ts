@@ -2,6 +2,7 @@ import { verifyUserToken } from '../../auth';
 import { AuthError } from '../../errors';
 import { ErrorCodes, UserLoginSchema, describeIssues, type Ack } from '../../protocol';
 import { bindAndCatchUp, unbind } from '../catchup';
+import { payloadAndAck } from './ack';
 import type { HeraldSocket, RealtimeDeps } from '../types';
 
 /**
@@ -12,8 +13,9 @@ import type { HeraldSocket, RealtimeDeps } from '../types';
  */
 export function registerLegacyHandlers(socket: HeraldSocket, deps: RealtimeDeps): void {
   const { config, log } = deps;
-  socket.on('user_login', async (payload: unknown, ack: unknown) => {
-    const reply = typeof ack === 'function' ? (ack as (res: Ack<{ userId: string }>) => void) : () => undefined;
+  socket.on('user_login', async (...args: unknown[]) => {
+    const { payload, ack } = payloadAndAck(args);
+    const reply = ack ? (ack as (res: Ack<{ userId: string }>) => void) : () => undefined;
     const parsed = UserLoginSchema.safeParse(payload);
     if (!parsed.success) {
       reply({ ok: false, error: ErrorCodes.validationFailed, message: describeIssues(parsed.error) });

@@ -27,7 +27,9 @@ export function registerNotificationHandlers(io: HeraldServer, socket: HeraldSoc
     }),
   );
 
-  // read-all takes no payload: the ack is the first argument.
-  const readAll = acked(z.undefined(), log, async () => broadcastState(await inbox.markAllRead(socket.data.userId)));
-  socket.on('notifications:read-all', (ack: unknown) => void readAll(undefined, ack));
+  // read-all takes no payload (acked finds the ack wherever it is).
+  socket.on(
+    'notifications:read-all',
+    acked(z.undefined(), log, async () => broadcastState(await inbox.markAllRead(socket.data.userId))),
+  );
 }

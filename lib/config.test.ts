@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+const SECRET = 's'.repeat(32);
+const PUSH_KEY = 'k'.repeat(16);
+const fixedSecret = () => 'random-per-boot-secret';
+
+/** The ConfigError message for an environment, failing the test if it loads. */
+function failure(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env, fixedSecret);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for development', () => {
+    expect(loadConfig({}, fixedSecret)).toEqual({
+      env: 'development',
+      production: false,
+      devAuth: true,
+      host: '0.0.0.0',
+      port: 3000,
+      socketPath: '/socket.io',
+      authSecret: 'random-per-boot-secret',
+      pushApiKey: undefined,
+      tokenTtlSeconds: 12 * 60 * 60,
+      dataDir: './data',
+      inbox: { maxPerUser: 500, ttlDays: 30, sweepIntervalMs: 60_000 },
+      log: { level: 'info', format: 'pretty' },
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('makes a fresh random secret when none is given', () => {
+    const a = loadConfig({});
+    const b = loadConfig({});
+    expect(a.authSecret.length).toBeGreaterThanOrEqual(32);
+    expect(a.authSecret).not.toBe(b.authSecret);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ PATH: '/usr/bin', FOO: 'bar' }, fixedSecret).port).toBe(3000);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: '8080',
+        SOCKET_PATH: '/ws/socket.io',
+        AUTH_SECRET: SECRET,
+        PUSH_API_KEY: PUSH_KEY,
+        TOKEN_TTL_SECONDS: '600',
+        DATA_DIR: '/var/lib/herald',
+        INBOX_MAX_PER_USER: '50',
+        INBOX_TTL_DAYS: '7',
+        INBOX_SWEEP_INTERVAL_MS: '5000',
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'pretty',
+        SHUTDOWN_TIMEOUT_MS: '2000',
+      },
+      fixedSecret,
+    );
+    expect(config).toEqual({
+      env: 'production',
+      production: true,
+      devAuth: false,
+      host: '127.0.0.1',
+      port: 8080,
+      socketPath: '/ws/socket.io',
+      authSecret: SECRET,
+      pushApiKey: PUSH_KEY,
+      tokenTtlSeconds: 600,
+      dataDir: '/var/lib/herald',
+      inbox: { maxPerUser: 50, ttlDays: 7, sweepIntervalMs: 5000 },
+      log: { level: 'warn', format: 'pretty' },
+      shutdownTimeoutMs: 2000,
+    });
+  });
+
+  it('logs JSON by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: SECRET, PUSH_API_KEY: PUSH_KEY }).log.format).toBe('json');
+  });
+
+  describe('production', () => {
+    it('requires AUTH_SECRET', () => {
+      expect(failure({ NODE_ENV: 'production', PUSH_API_KEY: PUSH_KEY })).toMatch(/AUTH_SECRET: required/);
+    });
+
+    it('requires PUSH_API_KEY', () => {
+      expect(failure({ NODE_ENV: 'production', AUTH_SECRET: SECRET })).toMatch(/PUSH_API_KEY: required/);
+    });
+
+    it('names both when both are missing', () => {
+      const message = failure({ NODE_ENV: 'production' });
+      expect(message).toMatch(/AUTH_SECRET: required/);
+      expect(message).toMatch(/PUSH_API_KEY: required/);
+    });
+
+    it('treats an empty AUTH_SECRET as missing', () => {
+      expect(failure({ NODE_ENV: 'production', AUTH_SECRET: '', PUSH_API_KEY: PUSH_KEY })).toMatch(/AUTH_SECRET: required/);
+    });
+
+    it('treats an empty PUSH_API_KEY as missing', () => {
+      expect(failure({ NODE_ENV: 'production', AUTH_SECRET: SECRET, PUSH_API_KEY: '' })).toMatch(/PUSH_API_KEY: required/);
+    });
+  });
+
+  describe('refuses, naming the variable', () => {
+    it.each([
+      ['a short AUTH_SECRET', { AUTH_SECRET: 's'.repeat(31) }, /AUTH_SECRET: must be at least 32 characters/],
+      ['a short PUSH_API_KEY', { PUSH_API_KEY: 'k'.repeat(15) }, /PUSH_API_KEY: must be at least 16 characters/],
+      ['a PORT that is not a number', { PORT: 'abc' }, /PORT: must be a whole number/],
+      ['a negative PORT', { PORT: '-1' }, /PORT/],
+      ['a fractional PORT', { PORT: '3000.5' }, /PORT/],
+      ['a PORT above 65535', { PORT: '65536' }, /PORT/],
+      ['a PORT of only spaces', { PORT: '   ' }, /PORT/],
+      ['a SOCKET_PATH without a leading slash', { SOCKET_PATH: 'socket.io' }, /SOCKET_PATH: must start with "\/"/],
+      ['a SOCKET_PATH with a trailing slash', { SOCKET_PATH: '/ws/' }, /SOCKET_PATH/],
+      ['a SOCKET_PATH that is only a slash', { SOCKET_PATH: '/' }, /SOCKET_PATH/],
+      ['a SOCKET_PATH with a space', { SOCKET_PATH: '/my socket' }, /SOCKET_PATH/],
+      ['a SOCKET_PATH with a query', { SOCKET_PATH: '/socket.io?x=1' }, /SOCKET_PATH/],
+      ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, /NODE_ENV/],
+      ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL/],
+      ['an INBOX_MAX_PER_USER of 0', { INBOX_MAX_PER_USER: '0' }, /INBOX_MAX_PER_USER/],
+      ['a TOKEN_TTL_SECONDS under a minute', { TOKEN_TTL_SECONDS: '10' }, /TOKEN_TTL_SECONDS/],
+    ])('%s', (_what, env, expected) => {
+      expect(failure(env)).toMatch(expected);
+    });
+
+    it('lists every bad variable at once', () => {
+      const message = failure({ PORT: 'x', SOCKET_PATH: 'y' });
+      expect(message).toMatch(/PORT/);
+      expect(message).toMatch(/SOCKET_PATH/);
+    });
+  });
+
+  it('accepts PORT 0 (a free port) and a prefixed socket path', () => {
+    const config = loadConfig({ PORT: '0', SOCKET_PATH: '/ws/socket.io' }, fixedSecret);
+    expect(config.port).toBe(0);
+    expect(config.socketPath).toBe('/ws/socket.io');
+  });
+
+  it('treats every empty variable as unset', () => {
+    const config = loadConfig(
+      { NODE_ENV: '', PORT: '', SOCKET_PATH: '', AUTH_SECRET: '', PUSH_API_KEY: '', DATA_DIR: '', LOG_LEVEL: '' },
+      fixedSecret,
+    );
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      socketPath: '/socket.io',
+      devAuth: true,
+      pushApiKey: undefined,
+      dataDir: './data',
+      log: { level: 'info' },
+    });
+  });
+
+  describe('devAuth', () => {
+    it('is on without AUTH_SECRET outside production, with the per-boot secret', () => {
+      for (const NODE_ENV of ['development', 'test']) {
+        const config = loadConfig({ NODE_ENV }, fixedSecret);
+        expect(config.devAuth).toBe(true);
+        expect(config.authSecret).toBe('random-per-boot-secret');
+      }
+    });
+
+    it('is off with AUTH_SECRET, which is then the signing secret', () => {
+      const config = loadConfig({ AUTH_SECRET: SECRET }, () => {
+        throw new Error('no random secret is needed');
+      });
+      expect(config.devAuth).toBe(false);
+      expect(config.authSecret).toBe(SECRET);
+    });
+
+    it('is off in production', () => {
+      expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: SECRET, PUSH_API_KEY: PUSH_KEY }).devAuth).toBe(false);
+    });
+  });
+});
