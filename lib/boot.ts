@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { signUserToken } from './auth';
 import type { Config } from './config';
+import { POST as pushRoute } from '../app/api/push/route';
 import { handleHealth } from './http/health';
+import { serveWebHandler } from './http/node';
+import { applySecurityHeaders } from './http/security';
+import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
+import { ExpiringSet, TokenBucket } from './limits';
 import { openInbox } from './inbox';
 import type { Logger } from './log';
 import { createPushService } from './push';
@@ -14,6 +19,9 @@ import { setRuntime, type HeraldRuntime } from './runtime';
 const HEADERS_TIMEOUT_MS = 10_000;
 /** …and its whole request within this. */
 const REQUEST_TIMEOUT_MS = 30_000;
+const PUSH_PATH = '/api/push';
+/** Replay memory for signed pushes; past this many in the window the oldest are forgotten. */
+const MAX_REMEMBERED_SIGNATURES = 200_000;
 
 export interface Herald {
   server: Server;
@@ -36,12 +44,18 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   const app = next({ dev: config.env === 'development', dir: process.cwd(), hostname: 'localhost', port: config.port });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const inbox = openInbox(config);
+  const inbox = await openInbox(config);
 
   const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     void (async () => {
       // Requests arrive only after listen(), by which time `runtime` is set.
       if (await handleHealth(req, res, runtime)) return;
+      if (req.method === 'POST' && (req.url === PUSH_PATH || req.url?.startsWith(`${PUSH_PATH}?`))) {
+        // The route's own handler (app/api/push/route.ts), minus Next's router: see docs/benchmarks.md.
+        await serveWebHandler(req, res, pushRoute);
+        return;
+      }
+      applySecurityHeaders(req, res, { dev: config.env === 'development' });
       await handle(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url, err });
@@ -58,6 +72,9 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     realtime,
     push: createPushService({ inbox, realtime, log }),
     signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds),
+    pushLimiter:
+      config.limits.pushPerSecond > 0 ? new TokenBucket(config.limits.pushPerSecond, config.limits.pushPerSecond * 2) : undefined,
+    seenSignatures: new ExpiringSet(SIGNATURE_WINDOW_SECONDS * 2 * 1000, MAX_REMEMBERED_SIGNATURES),
     startedAt: Date.now(),
     accepting: true,
   };

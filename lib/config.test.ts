@@ -31,6 +31,11 @@ describe('loadConfig', () => {
       dataDir: './data',
       inbox: { maxPerUser: 500, ttlDays: 30, sweepIntervalMs: 60_000 },
       log: { level: 'info', format: 'pretty' },
+      limits: { pushPerSecond: 1000, socketEventsPerSecond: 20, connectionsPerUser: 20, connectionsPerIp: 500 },
+      allowedOrigins: undefined,
+      database: undefined,
+      redisUrl: undefined,
+      nodeId: expect.stringMatching(/^[A-Za-z0-9._-]+-\d+-[a-z0-9]+$/),
       shutdownTimeoutMs: 10_000,
     });
   });
@@ -62,6 +67,15 @@ describe('loadConfig', () => {
         INBOX_SWEEP_INTERVAL_MS: '5000',
         LOG_LEVEL: 'warn',
         LOG_FORMAT: 'pretty',
+        PUSH_RATE_LIMIT: '0',
+        SOCKET_EVENTS_PER_SECOND: '5',
+        MAX_CONNECTIONS_PER_USER: '3',
+        MAX_CONNECTIONS_PER_IP: '9',
+        ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:3000',
+        DATABASE_URL: 'postgres://herald@db:5432/herald',
+        DATABASE_SCHEMA: 'notify',
+        REDIS_URL: 'redis://cache:6379',
+        NODE_ID: 'node-a',
         SHUTDOWN_TIMEOUT_MS: '2000',
       },
       fixedSecret,
@@ -79,7 +93,32 @@ describe('loadConfig', () => {
       dataDir: '/var/lib/herald',
       inbox: { maxPerUser: 50, ttlDays: 7, sweepIntervalMs: 5000 },
       log: { level: 'warn', format: 'pretty' },
+      limits: { pushPerSecond: 0, socketEventsPerSecond: 5, connectionsPerUser: 3, connectionsPerIp: 9 },
+      allowedOrigins: ['https://app.example.com', 'http://localhost:3000'],
+      database: { url: 'postgres://herald@db:5432/herald', schema: 'notify' },
+      redisUrl: 'redis://cache:6379',
+      nodeId: 'node-a',
       shutdownTimeoutMs: 2000,
+    });
+  });
+
+  describe('cluster and limit settings', () => {
+    it.each([
+      ['DATABASE_URL', 'mysql://db/x', 'postgres://'],
+      ['DATABASE_SCHEMA', 'Bad-Schema', 'SQL identifier'],
+      ['REDIS_URL', 'http://cache', 'redis://'],
+      ['NODE_ID', 'node a', 'letters, digits'],
+      ['ALLOWED_ORIGINS', '*', 'no wildcard'],
+      ['ALLOWED_ORIGINS', 'https://a.example/path', 'no path'],
+      ['PUSH_RATE_LIMIT', '-1', 'whole number'],
+    ])('rejects %s=%s naming it', (key, value, fragment) => {
+      expect(() => loadConfig({ AUTH_SECRET: SECRET, [key]: value }, fixedSecret)).toThrow(
+        new RegExp(`${key}: .*${fragment.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+      );
+    });
+
+    it('refuses REDIS_URL without a shared AUTH_SECRET', () => {
+      expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, fixedSecret)).toThrow(/AUTH_SECRET: required with REDIS_URL/);
     });
   });
 

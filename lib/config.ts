@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -37,6 +38,49 @@ const envSchema = z.object({
   INBOX_SWEEP_INTERVAL_MS: intFrom(1_000, 24 * 60 * 60 * 1000).default(60_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** postgres:// URL: selects the PostgreSQL inbox shared by every node (else SQLite under DATA_DIR). */
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** PostgreSQL schema holding Herald's tables. */
+  DATABASE_SCHEMA: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier')
+    .default('herald'),
+  /** redis:// URL: fan-out between nodes through Redis (the socket.io Redis adapter). */
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** This node's name in the cluster (presence keys, logs); default host-pid-random. */
+  NODE_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits and . _ - only, at most 64')
+    .optional(),
+  /** Push requests per second per API key on this node (0 = no limit); bursts of twice that. */
+  PUSH_RATE_LIMIT: intFrom(0, 1_000_000).default(1000),
+  /** Events a socket may send per second (bursts of twice that) before it is cut off. */
+  SOCKET_EVENTS_PER_SECOND: intFrom(1, 10_000).default(20),
+  /** Sockets one user may hold on this node (tabs and devices). */
+  MAX_CONNECTIONS_PER_USER: intFrom(1, 100_000).default(20),
+  /** Sockets one client address may hold on this node. */
+  MAX_CONNECTIONS_PER_IP: intFrom(1, 1_000_000).default(500),
+  /** Comma-separated origins browsers may connect from (e.g. https://app.example.com); default: this server's own. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'each origin must be scheme://host[:port], no path, no wildcard'))
+        .min(1, 'list at least one origin'),
+    )
+    .optional(),
   /** Upper bound on graceful shutdown before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
 });
@@ -58,6 +102,12 @@ export interface Config {
   dataDir: string;
   inbox: { maxPerUser: number; ttlDays: number; sweepIntervalMs: number };
   log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
+  limits: { pushPerSecond: number; socketEventsPerSecond: number; connectionsPerUser: number; connectionsPerIp: number };
+  /** Origins browsers may connect from; undefined: only the server's own (same host). */
+  allowedOrigins: string[] | undefined;
+  database: { url: string; schema: string } | undefined;
+  redisUrl: string | undefined;
+  nodeId: string;
   shutdownTimeoutMs: number;
 }
 
@@ -76,7 +126,8 @@ export function loadConfig(
   );
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    // Name the variable itself (a list's item index means nothing to whoever set it).
+    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0] ?? '(env)')}: ${issue.message}`);
     throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
   }
   const env = parsed.data;
@@ -86,6 +137,10 @@ export function loadConfig(
     if (missing.length > 0) {
       throw new ConfigError(`Invalid environment:\n${missing.map((key) => `  ${key}: required when NODE_ENV=production`).join('\n')}`);
     }
+  }
+  if (env.REDIS_URL && !env.AUTH_SECRET) {
+    // Dev auth signs with a per-boot random secret: a token from one node would fail on the next.
+    throw new ConfigError('Invalid environment:\n  AUTH_SECRET: required with REDIS_URL (every node must verify the same tokens)');
   }
   return {
     env: env.NODE_ENV,
@@ -104,6 +159,16 @@ export function loadConfig(
       sweepIntervalMs: env.INBOX_SWEEP_INTERVAL_MS,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? (production ? 'json' : 'pretty') },
+    limits: {
+      pushPerSecond: env.PUSH_RATE_LIMIT,
+      socketEventsPerSecond: env.SOCKET_EVENTS_PER_SECOND,
+      connectionsPerUser: env.MAX_CONNECTIONS_PER_USER,
+      connectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
+    },
+    allowedOrigins: env.ALLOWED_ORIGINS,
+    database: env.DATABASE_URL ? { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA } : undefined,
+    redisUrl: env.REDIS_URL,
+    nodeId: env.NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -76,3 +76,14 @@ export class InboxUnavailableError extends Error {
     mark(this, 'InboxUnavailableError');
   }
 }
+
+/** A socket request refused with a stable code, answered as `{ ok: false, error: code }`. */
+export class RefusedError extends Error {
+  override name = 'RefusedError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string = code,
+  ) {
+    super(message);
+  }
+}

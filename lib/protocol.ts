@@ -11,12 +11,14 @@ import { z } from 'zod';
 export const MAX_RECIPIENTS_PER_PUSH = 1000;
 export const MAX_USER_ID_CHARS = 128;
 export const MAX_DATA_BYTES = 16 * 1024;
+/** Arrays and objects nested deeper than this in `data` are refused (validators and renderers recurse). */
+export const MAX_DATA_DEPTH = 32;
 export const MAX_PUSH_BODY_BYTES = 64 * 1024;
 export const MAX_ENTITY_TYPE_CHARS = 64;
 export const MAX_NOTIFICATION_ID_CHARS = 128;
 export const MAX_PAGE_LIMIT = 100;
 export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_READ_IDS = 500;
+export const MAX_READ_IDS = 200;
 export const DEFAULT_ENTITY_TYPE = 'message';
 
 // ---------------------------------------------------------------------------
@@ -35,6 +37,18 @@ export const ErrorCodes = {
   notFound: 'not_found',
   /** The same idempotency key was used with a different body. */
   idempotencyConflict: 'idempotency_conflict',
+  /** A signed push whose HMAC does not match, or whose signature headers are malformed. */
+  signatureInvalid: 'signature_invalid',
+  /** A signed push whose timestamp is outside the 5-minute window. */
+  signatureExpired: 'signature_expired',
+  /** The exact signed request was already accepted (a replay). */
+  signatureReplayed: 'signature_replayed',
+  /** Over a rate limit; retry later (HTTP: see Retry-After). */
+  rateLimited: 'rate_limited',
+  /** Over the connections allowed per user or per address. */
+  tooManyConnections: 'too_many_connections',
+  /** A browser connection from an origin not in ALLOWED_ORIGINS. */
+  originNotAllowed: 'origin_not_allowed',
   /** Storage is unreachable: nothing was accepted. */
   unavailable: 'unavailable',
   internal: 'internal_error',
@@ -51,12 +65,15 @@ export interface ErrorBody {
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// A UTF-16 surrogate not in a pair: stored as UTF-8 it becomes U+FFFD, i.e. another user's id.
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export const UserIdSchema = z
   .string({ error: 'must be a string' })
   .min(1, 'must not be empty')
   .max(MAX_USER_ID_CHARS, `must be at most ${MAX_USER_ID_CHARS} characters`)
-  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
+  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters')
+  .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)');
 
 export const NotificationIdSchema = z
   .string({ error: 'must be a string' })
@@ -88,7 +105,17 @@ export const PushBodySchema = z
       /** Alias of `tokens`. */
       userIds: recipients.optional(),
       entityType: EntityTypeSchema.optional(),
-      data: z.json({ error: 'must be a JSON value' }).optional(),
+      // Depth first, without recursion: z.json() recurses, and 10,000 nested
+      // arrays (20 KB) overflowed the stack, a 500 instead of a 400.
+      data: z
+        .unknown()
+        .check((ctx) => {
+          if (nestedDeeperThan(ctx.value, MAX_DATA_DEPTH)) {
+            ctx.issues.push({ code: 'custom', message: `must nest at most ${MAX_DATA_DEPTH} levels deep`, input: ctx.value });
+          }
+        })
+        .pipe(z.json({ error: 'must be a JSON value' }))
+        .optional(),
       id: NotificationIdSchema.optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
@@ -102,6 +129,10 @@ export const PushBodySchema = z
     }
     if (body.data !== undefined && utf8Length(JSON.stringify(body.data)) > MAX_DATA_BYTES) {
       ctx.addIssue({ code: 'custom', path: ['data'], message: `must serialize to at most ${MAX_DATA_BYTES} bytes` });
+    }
+    const data = body.data;
+    if (data !== null && typeof data === 'object' && !Array.isArray(data) && 'link' in data && !isSafeLink(data.link)) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'link'], message: `must be an http(s) URL of at most ${MAX_LINK_CHARS} characters` });
     }
   });
 
@@ -185,6 +216,8 @@ export interface SyncDone {
   headSeq: number;
 }
 
+export const RefreshSchema = z.strictObject({ token: z.string().min(1).max(4096) });
+
 export const HandshakeAuthSchema = z.object({
   token: z.string().min(1).max(4096),
   lastSeq: SeqSchema.optional(),
@@ -210,6 +243,8 @@ export interface ServerToClientEvents {
   sync_reset: (s: { headSeq: number }) => void;
   /** Read state changed (from any tab of this user). */
   'notifications:state': (s: ReadState) => void;
+  /** Sent just before the server cuts this socket off (token expired, over a limit). */
+  'herald:error': (e: { code: ErrorCode; message: string }) => void;
 }
 
 export interface ClientToServerEvents {
@@ -219,6 +254,8 @@ export interface ClientToServerEvents {
   'notifications:read': (req: { ids: string[] }, ack: (res: Ack<ReadState>) => void) => void;
   /** Mark every notification read. */
   'notifications:read-all': (ack: (res: Ack<ReadState>) => void) => void;
+  /** A fresh token for the same user, so a long-lived tab stays signed in without reconnecting. */
+  'auth:refresh': (req: { token: string }, ack: (res: Ack<{ exp: number }>) => void) => void;
   /** Legacy: (re)bind this socket's identity. */
   user_login: (req: { token?: string; tokenId?: string; userId?: string; lastSeq?: number }, ack?: (res: Ack<{ userId: string }>) => void) => void;
 }
@@ -236,6 +273,18 @@ export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
+/** Whether arrays and objects in `value` nest more than `max` levels (iterative: any depth is safe). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 1 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { v, depth } = item;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
+}
+
 /** A readable "field: problem; field: problem" from a zod error. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -248,3 +297,20 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 export const roomOf = (userId: string): string => `user:${userId}`;
+
+export const MAX_LINK_CHARS = 2048;
+
+/**
+ * `data.link` is how a backend marks a notification as a link. Only absolute
+ * http(s) URLs: never javascript:, data: or relative ones. Checked on push and
+ * again where it is rendered.
+ */
+export function isSafeLink(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > MAX_LINK_CHARS) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,5 @@
 import type { Config } from './config';
+import type { ExpiringSet, TokenBucket } from './limits';
 import type { Inbox } from './inbox/types';
 import type { Logger } from './log';
 import type { PushService } from './push';
@@ -17,6 +18,10 @@ export interface HeraldRuntime {
   push: PushService;
   /** Mint a user token (dev route, scripts). */
   signToken(userId: string): Promise<string>;
+  /** Push requests per second for the API key (undefined: no limit). */
+  pushLimiter: TokenBucket | undefined;
+  /** Signatures of signed pushes seen in the last window (replay refusal, per node). */
+  seenSignatures: ExpiringSet;
   startedAt: number;
   /** False once shutdown began: readiness turns off so balancers drain this node. */
   accepting: boolean;

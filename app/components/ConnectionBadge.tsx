@@ -14,6 +14,9 @@ const LABEL: Record<ConnectionStatus, string> = {
 const REASON: Record<string, string> = {
   unauthorized: 'the server refused the token',
   token_expired: 'the token has expired',
+  too_many_connections: 'too many open tabs for this user',
+  rate_limited: 'too many requests from this tab',
+  origin_not_allowed: 'this site may not connect',
 };
 
 /** Connection state in words and colour; announced politely when it changes. */

@@ -7,6 +7,7 @@ import { selectLiveNotifications, signedOut } from '@/store/notifications/slice'
 import { ConnectionBadge } from './ConnectionBadge';
 import { describe, relativeTime } from './describe';
 import { HeraldSocketBridge } from './HeraldSocketBridge';
+import { ExternalLink } from './ExternalLink';
 import { Icon } from './Icon';
 import { InboxButton, InboxPanel, useNow } from './Inbox';
 import { ToastFeed } from './ToastFeed';
@@ -195,6 +196,7 @@ function LiveFeed() {
                 <div className="item-body">
                   <p className="item-title">{d.title}</p>
                   {d.detail && <p className="item-detail">{d.detail}</p>}
+                  {d.link && <ExternalLink href={d.link} />}
                 </div>
                 <time dateTime={n.createdAt}>{relativeTime(n.createdAt, now)}</time>
               </li>

@@ -5,6 +5,7 @@ import { useAppSelector } from '@/store/hooks';
 import { selectAllNotifications, selectHistory, selectUnreadCount, type Notification } from '@/store/notifications/slice';
 import { describe, relativeTime } from './describe';
 import { useHerald } from './HeraldSocketBridge';
+import { ExternalLink } from './ExternalLink';
 import { Icon } from './Icon';
 
 /** How often relative times ("3 minutes ago") are refreshed. */
@@ -140,6 +141,7 @@ function InboxItem({ n, now, onRead }: { n: Notification; now: number; onRead: (
       <div className="item-body">
         <p className="item-title">{d.title}</p>
         {d.detail && <p className="item-detail">{d.detail}</p>}
+        {d.link && <ExternalLink href={d.link} />}
         <time dateTime={n.createdAt} title={new Date(n.createdAt).toLocaleString()}>
           {relativeTime(n.createdAt, now)}
         </time>

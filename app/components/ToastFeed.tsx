@@ -5,6 +5,7 @@ import { useAppDispatch, useAppSelector } from '@/store/hooks';
 import { selectNotificationById } from '@/store/notifications/slice';
 import { selectToasts, toastDismissed, type Toast } from '@/store/toasts/slice';
 import { describe } from './describe';
+import { ExternalLink } from './ExternalLink';
 import { Icon } from './Icon';
 
 /** How long a toast stays, counted only while it is visible and not paused. */
@@ -84,6 +85,7 @@ function ToastItem({ toast, paused, onOpenInbox }: { toast: Toast; paused: boole
   let icon: Parameters<typeof Icon>[0]['name'] = 'bell';
   let title: string;
   let detail: string | undefined;
+  let link: string | undefined;
   if (toast.kind === 'summary') {
     const plural = toast.count === 1 ? '' : 's';
     title =
@@ -95,6 +97,7 @@ function ToastItem({ toast, paused, onOpenInbox }: { toast: Toast; paused: boole
     icon = d.icon;
     title = d.title;
     detail = d.detail;
+    link = d.link;
   } else {
     return null;
   }
@@ -107,6 +110,7 @@ function ToastItem({ toast, paused, onOpenInbox }: { toast: Toast; paused: boole
       <div className="toast-body">
         <p className="toast-title">{title}</p>
         {detail && <p className="toast-detail">{detail}</p>}
+        {link && <ExternalLink href={link} />}
         {toast.kind === 'summary' && (
           <button
             type="button"

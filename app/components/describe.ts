@@ -1,4 +1,4 @@
-import type { JsonValue } from '@/lib/protocol';
+import { isSafeLink, type JsonValue } from '@/lib/protocol';
 
 /**
  * Turns a notification into what a person reads. Everything returned is plain
@@ -12,6 +12,8 @@ export interface Described {
   title: string;
   /** Secondary text, e.g. a comment's words. */
   detail?: string;
+  /** An http(s) URL the backend marked as the notification's link (`data.link`). */
+  link?: string;
 }
 
 /** Longest detail shown before it is cut with an ellipsis. */
@@ -45,6 +47,13 @@ const ICONS: Record<string, IconName> = {
 };
 
 export function describe(entityType: string, data: JsonValue): Described {
+  const described = describeText(entityType, data);
+  // Only a link the backend marked, and only http(s): text is never turned into links.
+  const link = isObj(data) && isSafeLink(data.link) ? data.link : undefined;
+  return link ? { ...described, link } : described;
+}
+
+function describeText(entityType: string, data: JsonValue): Described {
   // hasOwn: entity types such as "constructor" must not reach Object.prototype.
   const icon = (Object.hasOwn(ICONS, entityType) ? ICONS[entityType] : undefined) ?? 'message';
   const actor = isObj(data) ? nameOf(data.actor ?? data.user ?? data.from) : undefined;

@@ -56,5 +56,52 @@ export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClientSocke
   socket.on('connect_error', (err) => {
     if (TOKEN_REFUSALS.has(err.message)) refresh = true;
   });
+  socket.on('herald:error', (e) => {
+    if (TOKEN_REFUSALS.has(e.code)) refresh = true;
+  });
+
+  // Renew the token before it expires, over the open socket (auth:refresh), so a
+  // long-lived tab is never cut off. A token that cannot be renewed (one pasted by
+  // hand) simply runs out; the server then disconnects with token_expired.
+  let renewTimer: ReturnType<typeof setTimeout> | undefined;
+  const scheduleRenewal = () => {
+    clearTimeout(renewTimer);
+    const exp = token === null ? null : expiryOf(token);
+    if (exp === null) return;
+    const delay = Math.max(MIN_RENEW_DELAY_MS, exp * 1000 - Date.now() - RENEW_BEFORE_EXPIRY_MS);
+    renewTimer = setTimeout(() => {
+      opts
+        .getToken({ refresh: true })
+        .then(async (fresh) => {
+          if (fresh === token || !socket.connected) return;
+          const res = await socket.timeout(RENEW_ACK_TIMEOUT_MS).emitWithAck('auth:refresh', { token: fresh });
+          if (res.ok) {
+            token = fresh;
+            scheduleRenewal();
+          }
+        })
+        .catch(() => undefined);
+    }, delay);
+  };
+  socket.on('connect', scheduleRenewal);
+  socket.on('disconnect', () => clearTimeout(renewTimer));
   return socket;
+}
+
+/** Renew this long before `exp`. */
+const RENEW_BEFORE_EXPIRY_MS = 60_000;
+const MIN_RENEW_DELAY_MS = 5_000;
+const RENEW_ACK_TIMEOUT_MS = 10_000;
+
+/** The `exp` claim of a JWT (not verified: only to know when to renew it). */
+export function expiryOf(jwt: string): number | null {
+  try {
+    const payload = jwt.split('.')[1];
+    if (!payload) return null;
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp : null;
+  } catch {
+    return null;
+  }
 }

@@ -136,6 +136,32 @@ describe('readJsonBody', () => {
       expect(err.status).toBe(413);
     });
 
+    it('reads a body a few times over the limit to its end, so the connection can carry the next request', async () => {
+      const chunk = new Uint8Array(512).fill(0x20);
+      let pulls = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulls++ < 8) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const err = await failureOf(jsonRequest(body));
+      expect(err.status).toBe(413);
+      expect(pulls).toBe(9);
+      expect(err.headers).toEqual({});
+    });
+
+    it('asks to close the connection when it leaves a body unread', async () => {
+      const declared = await failureOf(jsonRequest('{}', { 'content-length': String(10 * MAX) }));
+      expect(declared.headers).toEqual({ connection: 'close' });
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(new Uint8Array(1024).fill(0x20));
+        },
+      });
+      expect((await failureOf(jsonRequest(endless))).headers).toEqual({ connection: 'close' });
+    });
+
     it('without reading an endless body to its end', async () => {
       let cancelled = false;
       const endless = new ReadableStream<Uint8Array>({

@@ -7,6 +7,16 @@ import { ErrorCodes } from '../protocol';
  * lying or absent Content-Length cannot get past the cap).
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<{ value: unknown; raw: string }> {
+  const raw = await readBodyText(request, maxBytes);
+  return { value: parseJson(raw), raw };
+}
+
+/**
+ * The checks of readJsonBody up to the decoded text, without parsing it: a
+ * signed request is authenticated over these bytes before anything else is
+ * done with them.
+ */
+export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i.test(type.trim())) {
     throw new HttpError(415, ErrorCodes.unsupportedMediaType, 'Content-Type must be application/json');
@@ -16,22 +26,29 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw new HttpError(415, ErrorCodes.unsupportedMediaType, `Content-Encoding "${encoding}" is not supported; send the body uncompressed`);
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  // Refused unread: the body is still on the wire, so this connection cannot carry another request (below).
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, { connection: 'close' });
 
   const bytes = await readCapped(request, maxBytes);
-  let raw: string;
   try {
-    raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new HttpError(400, ErrorCodes.invalidJson, 'body is not valid UTF-8');
   }
+}
+
+/** Parses a body read by readBodyText. */
+export function parseJson(raw: string): unknown {
   if (raw.trim() === '') throw new HttpError(400, ErrorCodes.invalidJson, 'body is empty; send a JSON object');
   try {
-    return { value: JSON.parse(raw) as unknown, raw };
+    return JSON.parse(raw) as unknown;
   } catch (err) {
     throw new HttpError(400, ErrorCodes.invalidJson, `body is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+/** A body over the cap is still read (and dropped) up to this many times the cap, then the connection is closed. */
+const DRAIN_FACTOR = 16;
 
 async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array();
@@ -43,11 +60,21 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
+      // Read on and discard, a bounded amount: a client still sending when the
+      // connection closes gets a reset instead of this 413 (EPIPE in undici),
+      // and once the whole body is in, the connection can carry the next request.
+      let drained = total;
+      let finished = false;
+      while (!finished && drained <= maxBytes * DRAIN_FACTOR) {
+        const next = await reader.read();
+        finished = next.done;
+        drained += next.value?.byteLength ?? 0;
+      }
+      if (finished) throw tooLarge(maxBytes);
+      // The rest is still on the wire and will never be read, so this connection
+      // cannot carry another request: without `Connection: close` a pooling
+      // client reused it and its next request hung, then failed with ECONNRESET.
       await reader.cancel().catch(() => undefined);
-      // The rest of the body is still on the wire and will never be read, so
-      // this connection cannot carry another request: without `Connection:
-      // close` a pooling client reused it and its next request hung, then
-      // failed with ECONNRESET.
       throw tooLarge(maxBytes, { connection: 'close' });
     }
     chunks.push(value);

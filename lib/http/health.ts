@@ -3,7 +3,8 @@ import type { HeraldRuntime } from '../runtime';
 
 /**
  * /healthz says the process is up; /readyz says this node should get traffic:
- * Next prepared, socket.io attached, the inbox answering, not shutting down.
+ * Next prepared, socket.io attached, the database (and Redis, when clustered)
+ * answering, not shutting down.
  * Served before Next so a probe never waits on page rendering.
  */
 export async function handleHealth(req: IncomingMessage, res: ServerResponse, runtime: HeraldRuntime): Promise<boolean> {
@@ -20,11 +21,19 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, ru
   } catch (err) {
     inbox = { ok: false, kind: runtime.inbox.kind, error: (err as Error).message };
   }
-  const ready = runtime.accepting && inbox.ok;
+  const cluster = runtime.realtime.cluster;
+  const redis = cluster ? { ok: cluster.healthy(), ...(cluster.healthy() ? {} : { error: 'redis is unreachable' }) } : undefined;
+  const ready = runtime.accepting && inbox.ok && (redis?.ok ?? true);
   send(res, ready ? 200 : 503, {
     status: ready ? 'ready' : 'unready',
     accepting: runtime.accepting,
-    checks: { inbox, realtime: { ok: true, connections: runtime.realtime.connections() } },
+    node: runtime.config.nodeId,
+    checks: {
+      // "database" names what backs the inbox: sqlite (embedded) or postgres.
+      database: inbox,
+      ...(redis ? { redis } : {}),
+      realtime: { ok: true, connections: runtime.realtime.connections() },
+    },
   });
   return true;
 }

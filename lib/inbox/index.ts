@@ -1,10 +1,13 @@
 import type { Config } from '../config';
+import { openPostgresInbox } from './postgres';
 import { openSqliteInbox } from './sqlite';
 import type { Inbox } from './types';
 
 export type { Inbox } from './types';
 
-/** Chooses the store from config. PostgreSQL (DATABASE_URL) comes with the cluster work. */
-export function openInbox(config: Config): Inbox {
-  return openSqliteInbox(config.dataDir, { maxPerUser: config.inbox.maxPerUser, ttlDays: config.inbox.ttlDays });
+/** DATABASE_URL selects PostgreSQL (shared by a cluster); otherwise SQLite under DATA_DIR. */
+export async function openInbox(config: Config): Promise<Inbox> {
+  const opts = { maxPerUser: config.inbox.maxPerUser, ttlDays: config.inbox.ttlDays };
+  if (config.database) return openPostgresInbox(config.database.url, { ...opts, schema: config.database.schema });
+  return openSqliteInbox(config.dataDir, opts);
 }

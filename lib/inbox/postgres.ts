@@ -330,6 +330,7 @@ export class PostgresInbox implements Inbox {
   /** Commits one batch and settles its promises. A bad row is retried alone so it fails only its own append. */
   private async commit(batch: Pending[]): Promise<void> {
     let outcomes: Array<AppendResult | Error>;
+    const started = Date.now();
     try {
       outcomes = await withTransaction(this.pool, (client) => this.appendBatch(client, batch));
     } catch (err) {
@@ -339,6 +340,15 @@ export class PostgresInbox implements Inbox {
       }
       const failure = unavailable('write', err);
       for (const p of batch) p.reject(failure);
+      // A batch that failed by timing out (no connection in CONNECT_TIMEOUT_MS, or a
+      // connection that went silent until QUERY_TIMEOUT_MS) means the database is
+      // unreachable. What queued behind it has already waited that long and would
+      // wait as long again on the next (equally dead) pooled connection: up to twice
+      // the timeout before its 503 (cluster test: postgres-outage, silent network).
+      // None of it was written, so it fails now.
+      if (!(err instanceof pg.DatabaseError) && Date.now() - started >= CONNECT_TIMEOUT_MS) {
+        for (const p of this.queue.splice(0)) p.reject(failure);
+      }
       return;
     }
     batch.forEach((p, i) => {

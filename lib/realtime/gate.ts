@@ -22,10 +22,14 @@ import type { WireNotification } from '../protocol';
 export const NOTIFICATION_EVENT = 'receive_message';
 
 interface GateState {
-  /** Live notifications held while the replay is in flight; null once open. */
+  /** Live notifications held while a replay is in flight; null when open. */
   held: WireNotification[] | null;
   /** The replay covered every seq up to here; live copies of those are dropped. */
   replayedUpTo: number;
+  /** Highest seq written to this socket (live or replayed). */
+  lastDelivered: number;
+  /** During a fan-out outage: where the socket stood when it began, and what it got since. */
+  outage: { from: number; delivered: Set<number> } | null;
 }
 
 type Emitter = { emit(event: string, ...args: unknown[]): boolean };
@@ -33,9 +37,47 @@ type GatedSocket = Emitter & object;
 
 const gates = new WeakMap<object, GateState>();
 
-/** Starts holding live notifications for a socket (before it joins its room). */
+function stateOf(socket: object): GateState {
+  let state = gates.get(socket);
+  if (!state) {
+    state = { held: null, replayedUpTo: 0, lastDelivered: 0, outage: null };
+    gates.set(socket, state);
+  }
+  return state;
+}
+
+function delivered(state: GateState, seq: number): void {
+  if (seq > state.lastDelivered) state.lastDelivered = seq;
+  state.outage?.delivered.add(seq);
+}
+
+/** Starts holding live notifications for a socket (before it joins its room, or before a resync). */
 export function holdDeliveries(socket: GatedSocket): void {
-  gates.set(socket, { held: [], replayedUpTo: 0 });
+  stateOf(socket).held = [];
+}
+
+/** True while a catch-up or resync holds this socket's live deliveries. */
+export function isHolding(socket: GatedSocket): boolean {
+  return gates.get(socket)?.held != null;
+}
+
+/** Records that a replayed notification was written to the socket. */
+export function noteReplayed(socket: GatedSocket, seq: number): void {
+  delivered(stateOf(socket), seq);
+}
+
+/**
+ * Records where a (re)connecting socket stands once its catch-up is read: it has
+ * (or, after a reset or on a first visit, will load from the inbox page) every
+ * notification up to `seq`. Without this, a socket that got nothing live before
+ * a Redis outage would be resynced from seq 0 when the link returned: its whole
+ * history replayed again (cluster test: redis-outage).
+ */
+export function noteCaughtUp(socket: GatedSocket, seq: number): void {
+  const state = stateOf(socket);
+  if (seq > state.lastDelivered) state.lastDelivered = seq;
+  // A socket that connected during the outage started it at 0: it stands here now.
+  if (state.outage && seq > state.outage.from) state.outage.from = seq;
 }
 
 /**
@@ -43,26 +85,39 @@ export function holdDeliveries(socket: GatedSocket): void {
  * what the replay covered. Returns how many held notifications were sent.
  */
 export function releaseDeliveries(socket: GatedSocket, replayedUpTo: number): number {
-  const state = gates.get(socket);
-  if (!state) return 0;
+  const state = stateOf(socket);
   const held = state.held ?? [];
   state.held = null;
-  state.replayedUpTo = replayedUpTo;
+  state.replayedUpTo = Math.max(state.replayedUpTo, replayedUpTo);
   const seen = new Set<string>();
   let sent = 0;
   for (const n of held.sort((a, b) => a.seq - b.seq)) {
-    if (n.seq <= replayedUpTo || seen.has(n.id)) continue;
+    if (n.seq <= state.replayedUpTo || seen.has(n.id)) continue;
     seen.add(n.id);
     socket.emit(NOTIFICATION_EVENT, n);
+    delivered(state, n.seq);
     sent++;
   }
-  if (replayedUpTo === 0) gates.delete(socket);
   return sent;
 }
 
 /** Forgets a socket's gate (identity change or disconnect). */
 export function clearGate(socket: GatedSocket): void {
   gates.delete(socket);
+}
+
+/** The fan-out link went down: remember where each socket stood, and what it gets from now on. */
+export function beginOutage(socket: GatedSocket): void {
+  const state = stateOf(socket);
+  state.outage ??= { from: state.lastDelivered, delivered: new Set() };
+}
+
+/** The link is back: what the resync needs to know, and the end of the bookkeeping. */
+export function takeOutage(socket: GatedSocket): { from: number; delivered: Set<number> } | null {
+  const state = gates.get(socket);
+  const outage = state?.outage ?? null;
+  if (state) state.outage = null;
+  return outage;
 }
 
 /** Decides, for one socket, whether a live notification goes to the wire now. */
@@ -74,6 +129,7 @@ function admit(socket: object, n: WireNotification): boolean {
     state.held.push(n);
     return false;
   }
+  delivered(state, n.seq);
   return true;
 }
 

@@ -1,30 +1,36 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { roomOf, type WireNotification } from '../protocol';
-import { bindAndCatchUp } from './catchup';
-import { clearGate, installDeliveryGate } from './gate';
+import { bindAndCatchUp, resyncAfterOutage } from './catchup';
+import { connectCluster } from './cluster';
+import { beginOutage, clearGate, installDeliveryGate } from './gate';
+import { connectionCaps, expireTokens, limitEventRate, originGuard, registerRefresh } from './guard';
 import { authenticate, lastSeqOf } from './handshake';
 import { registerLegacyHandlers } from './handlers/legacy';
 import { registerNotificationHandlers } from './handlers/notifications';
+import { LocalPresence, type Presence } from './presence';
 import type { HeraldServer, RealtimeDeps } from './types';
 
 export type { HeraldServer } from './types';
 
-/** Largest frame a client may send. Browsers send small acks and id lists; 1 MB (the default) invites abuse. */
-const MAX_CLIENT_FRAME_BYTES = 100_000;
+/** Largest frame a client may send. Browsers send small acks and id lists (at most 200 ids); 1 MB (the default) invites abuse. */
+const MAX_CLIENT_FRAME_BYTES = 32 * 1024;
 
 export interface Realtime {
   io: HeraldServer;
   /** One emit to every recipient's room: the payload is encoded once whatever the count. */
   deliver(notification: WireNotification, userIds: string[]): void;
-  /** How many of these users have at least one live socket. */
-  onlineCount(userIds: string[]): number;
+  /** How many of these users have at least one live socket (cluster-wide when clustered). */
+  onlineCount(userIds: string[]): Promise<number>;
   connections(): number;
+  /** The fan-out link: `undefined` when embedded (no Redis). */
+  cluster: { healthy(): boolean } | undefined;
   close(): Promise<void>;
 }
 
 export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Realtime {
   const { config, log } = deps;
+  const cluster = config.redisUrl ? connectCluster(config.redisUrl, config.nodeId, log) : undefined;
   const io: HeraldServer = new Server(httpServer, {
     path: config.socketPath,
     serveClient: false,
@@ -35,40 +41,66 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     // the wrong SOCKET_PATH, or a scanner) would hold its connection open
     // forever; engine.io ends any that nobody has answered within a second.
     destroyUpgrade: config.env !== 'development',
+    allowRequest: originGuard(config.allowedOrigins, log),
+    ...(cluster ? { adapter: cluster.adapter } : {}),
   });
-  installDeliveryGate(io.of('/').adapter);
+  const adapter = io.of('/').adapter;
+  installDeliveryGate(adapter);
   io.use(authenticate(deps));
+  io.use(connectionCaps(io, deps));
+  const stopExpiry = expireTokens(io);
+
+  // Presence follows room membership, whatever path joined or left (bind, re-bind, disconnect).
+  const presence: Presence = cluster?.presence ?? new LocalPresence();
+  const USER_ROOM = roomOf('');
+  adapter.on('join-room', (room: string) => {
+    if (room.startsWith(USER_ROOM)) presence.change(room.slice(USER_ROOM.length), 1);
+  });
+  adapter.on('leave-room', (room: string) => {
+    if (room.startsWith(USER_ROOM)) presence.change(room.slice(USER_ROOM.length), -1);
+  });
+
+  if (cluster) {
+    cluster.onOutage(() => {
+      for (const socket of io.of('/').sockets.values()) beginOutage(socket);
+    });
+    cluster.onRecovery(() => {
+      for (const socket of io.of('/').sockets.values()) void resyncAfterOutage(socket, deps);
+    });
+  }
 
   io.on('connection', (socket) => {
     const { userId } = socket.data;
     log.debug('socket connected', { userId, sid: socket.id, transport: socket.conn.transport.name });
+    limitEventRate(socket, deps);
+    registerRefresh(socket, deps);
     registerNotificationHandlers(io, socket, deps);
     registerLegacyHandlers(socket, deps);
     socket.on('disconnect', (reason) => {
       clearGate(socket);
       log.debug('socket disconnected', { userId: socket.data.userId, sid: socket.id, reason });
     });
+    // A socket that connects during an outage is caught up from the inbox, but
+    // will miss other nodes' pushes until the link returns: count it in.
+    if (cluster && !cluster.healthy()) beginOutage(socket);
     void bindAndCatchUp(socket, userId, lastSeqOf(socket), deps);
   });
 
-  const rooms = io.of('/').adapter.rooms;
   return {
     io,
     deliver(notification, userIds) {
       io.to(userIds.map(roomOf)).emit('receive_message', notification);
     },
-    onlineCount(userIds) {
-      let online = 0;
-      for (const id of userIds) if ((rooms.get(roomOf(id))?.size ?? 0) > 0) online++;
-      return online;
-    },
+    onlineCount: (userIds) => presence.online(userIds),
     connections: () => io.engine.clientsCount,
-    close: () =>
-      new Promise<void>((resolve) => {
-        io.disconnectSockets(true);
-        // io.close() also closes the HTTP server; the caller owns that, so close the engine only.
-        io.engine.close();
-        resolve();
-      }),
+    cluster,
+    async close() {
+      stopExpiry();
+      io.disconnectSockets(true);
+      // io.close() also closes the HTTP server; the caller owns that, so close the engine only.
+      io.engine.close();
+      await presence.close();
+      await cluster?.close();
+    },
   };
 }

@@ -297,14 +297,15 @@ describe('request ids and probes', () => {
     expect(res.body).toEqual({ status: 'ok', uptimeSeconds: expect.any(Number) });
   });
 
-  it('answers /readyz with JSON saying the inbox and realtime are ready', async () => {
+  it('answers /readyz with JSON saying the database and realtime are ready', async () => {
     const res = await request(suite.server.url, '/readyz');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.body).toEqual({
       status: 'ready',
       accepting: true,
-      checks: { inbox: { ok: true, kind: 'sqlite' }, realtime: { ok: true, connections: expect.any(Number) } },
+      node: expect.any(String),
+      checks: { database: { ok: true, kind: 'sqlite' }, realtime: { ok: true, connections: expect.any(Number) } },
     });
   });
 });

@@ -68,7 +68,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${BOOT_TIMEOUT_MS} ms:\n${logs.join('\n')}`)), BOOT_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in ${BOOT_TIMEOUT_MS} ms:\n${logs.join('\n')}`));
+    }, BOOT_TIMEOUT_MS);
     let buffer = '';
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString();

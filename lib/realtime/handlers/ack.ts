@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InboxUnavailableError } from '../../errors';
+import { InboxUnavailableError, RefusedError } from '../../errors';
 import { describeIssues, ErrorCodes, type Ack } from '../../protocol';
 import type { Logger } from '../../log';
 
@@ -38,7 +38,9 @@ export function acked<S extends z.ZodType, R extends object>(
     try {
       reply({ ok: true, ...(await handler(parsed.data)) });
     } catch (err) {
-      if (err instanceof InboxUnavailableError) {
+      if (err instanceof RefusedError) {
+        reply({ ok: false, error: err.code, message: err.message });
+      } else if (err instanceof InboxUnavailableError) {
         reply({ ok: false, error: ErrorCodes.unavailable, message: 'the inbox is unavailable; try again' });
       } else {
         log.error('socket handler failed', { err });

@@ -1,0 +1,127 @@
+import { fileURLToPath } from 'node:url';
+
+/** What the harness runs with: paths, secrets, the three profiles and the bounds on every wait. */
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const AUTH_SECRET = 'bench-auth-secret-bench-auth-secret-0123456789';
+export const PUSH_KEY = 'bench-push-key-0123456789abcdef';
+export const SOCKET_PATH = '/socket.io';
+
+// ---------------------------------------------------------------------------
+// Profiles
+// ---------------------------------------------------------------------------
+export interface Profile {
+  mode: 'full' | 'quick' | 'smoke';
+  runs: number;
+  /** Fan-out sizes; the first is also the user count of the targeted and 100-recipient scenarios. */
+  fanoutSizes: number[];
+  fanoutMs: number;
+  /** Fan-out rounds in flight at saturation, at least (see PUSHES_IN_FLIGHT). */
+  window: number;
+  targetedMs: number;
+  targetedConcurrency: number;
+  idlePushes: number;
+  idleGapMs: number;
+  r100Ms: number;
+  r100Concurrency: number;
+  connections: number;
+  connHoldFirstMs: number;
+  connHoldMs: number;
+  catchupMissed: number;
+  /** Each run of the cluster scenario (per setup and phase). */
+  clusterMs: number;
+  sweepFractions: number[];
+  sweepMs: number;
+  /** Unmeasured load before a scenario's first run, so JIT warm-up is not in the figures. */
+  warmupMs: number;
+  /** Stop starting scenarios past this. */
+  budgetMs: number;
+}
+
+export const PROFILES: Record<Profile['mode'], Profile> = {
+  full: {
+    mode: 'full',
+    runs: 3,
+    fanoutSizes: [1000, 5000],
+    fanoutMs: 2000,
+    window: 4,
+    targetedMs: 3000,
+    targetedConcurrency: 32,
+    idlePushes: 200,
+    idleGapMs: 5,
+    r100Ms: 2000,
+    r100Concurrency: 8,
+    connections: 20_000,
+    connHoldFirstMs: 60_000,
+    connHoldMs: 5_000,
+    catchupMissed: 500,
+    clusterMs: 2000,
+    sweepFractions: [0.2, 0.4, 0.6, 0.8, 0.95],
+    sweepMs: 1500,
+    warmupMs: 1000,
+    budgetMs: 570_000,
+  },
+  quick: {
+    mode: 'quick',
+    runs: 1,
+    fanoutSizes: [1000, 2000],
+    fanoutMs: 1000,
+    window: 4,
+    targetedMs: 1500,
+    targetedConcurrency: 32,
+    idlePushes: 50,
+    idleGapMs: 5,
+    r100Ms: 1000,
+    r100Concurrency: 8,
+    connections: 2000,
+    connHoldFirstMs: 3000,
+    connHoldMs: 3000,
+    catchupMissed: 500,
+    clusterMs: 1000,
+    sweepFractions: [0.25, 0.5, 0.9],
+    sweepMs: 800,
+    warmupMs: 500,
+    budgetMs: 110_000,
+  },
+  smoke: {
+    mode: 'smoke',
+    runs: 1,
+    fanoutSizes: [20, 40],
+    fanoutMs: 300,
+    window: 2,
+    targetedMs: 300,
+    targetedConcurrency: 4,
+    idlePushes: 5,
+    idleGapMs: 5,
+    r100Ms: 300,
+    r100Concurrency: 2,
+    connections: 20,
+    connHoldFirstMs: 300,
+    connHoldMs: 300,
+    catchupMissed: 20,
+    clusterMs: 200,
+    sweepFractions: [0.5],
+    sweepMs: 300,
+    warmupMs: 0,
+    budgetMs: 100_000,
+  },
+};
+
+/**
+ * Fan-out saturation keeps at least this many pushes' worth of rounds in flight
+ * (a busy backend pushes concurrently; Herald's group commit batches them).
+ */
+export const PUSHES_IN_FLIGHT = 16;
+/** How long to wait for the last messages of a run once sending stopped. */
+export const DRAIN_TIMEOUT_MS = 15_000;
+/** Open-loop fan-out: rounds sent but not yet complete beyond this are skipped (the server fell behind). */
+export const MAX_OPEN_BACKLOG_ROUNDS = 50;
+export const BOOT_TIMEOUT_MS = 90_000;
+export const IPC_TIMEOUT_MS = 10_000;
+/** Sockets a client process holds at most (each process has its own open-file limit). */
+export const SOCKETS_PER_CLIENT_PROCESS = 10_000;
+/** File descriptors a server keeps for itself beyond its sockets. */
+export const FD_HEADROOM = 64;
+/** Tabs per user in the connection scenario. */
+export const CONNECTION_TABS = 2;
+

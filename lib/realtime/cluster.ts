@@ -1,0 +1,103 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
+import type { Logger } from '../log';
+import { RedisPresence, type PresenceRedis } from './presence';
+
+/**
+ * Fan-out between nodes: the socket.io Redis adapter (pub/sub), and presence
+ * in Redis. Why pub/sub and not the streams adapter: docs/cluster.md.
+ *
+ * Correctness never rests on pub/sub delivering. While this node's link to
+ * Redis is down it keeps delivering its own pushes to its own sockets and
+ * notes, per socket, where it stood; when the link is back it replays from the
+ * inbox what each socket missed (lib/realtime/catchup.ts: resyncAfterOutage).
+ */
+
+/** Reconnect quickly at first, then at most every 2 s: an outage costs at most that much extra delay. */
+const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 2_000);
+const CONNECT_TIMEOUT_MS = 2_000;
+/** Give the re-subscription a moment to land before reading what was missed. */
+const RESYNC_DELAY_MS = 250;
+const KEY_PREFIX = 'herald';
+
+export interface ClusterLink {
+  /** For `new Server({ adapter })`. */
+  adapter: ReturnType<typeof createAdapter>;
+  presence: RedisPresence;
+  /** Both connections up. */
+  healthy(): boolean;
+  /** Called once when the link goes down, and once when it is back (after a short settle). */
+  onOutage(fn: () => void): void;
+  onRecovery(fn: () => void): void;
+  close(): Promise<void>;
+}
+
+export function connectCluster(url: string, nodeId: string, log: Logger): ClusterLink {
+  // No offline queue for publishes: during an outage they fail at once (and are
+  // covered by the resync) instead of piling up in memory and arriving stale.
+  const pub = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: CONNECT_TIMEOUT_MS } });
+  const sub = pub.duplicate({ disableOfflineQueue: false });
+  const outageListeners: Array<() => void> = [];
+  const recoveryListeners: Array<() => void> = [];
+  let down = true; // until both are ready the first time
+  let everUp = false;
+  let resyncTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const update = () => {
+    const up = pub.isReady && sub.isReady;
+    if (up && down) {
+      down = false;
+      if (!everUp) {
+        everUp = true;
+        log.info('redis connected', { nodeId });
+        return;
+      }
+      log.warn('redis link restored; replaying what sockets missed', { nodeId });
+      clearTimeout(resyncTimer);
+      resyncTimer = setTimeout(() => recoveryListeners.forEach((fn) => fn()), RESYNC_DELAY_MS);
+    } else if (!up && !down) {
+      down = true;
+      clearTimeout(resyncTimer);
+      log.warn('redis link down: pushes are stored and delivered on this node only until it returns', { nodeId });
+      outageListeners.forEach((fn) => fn());
+    }
+  };
+  let lastErrorLog = 0;
+  for (const client of [pub, sub]) {
+    client.on('ready', update);
+    client.on('end', update);
+    client.on('reconnecting', update);
+    client.on('error', (err: Error) => {
+      update();
+      // One line per few seconds, not one per reconnect attempt.
+      if (Date.now() - lastErrorLog > 5_000) {
+        lastErrorLog = Date.now();
+        log.warn('redis error', { message: err.message });
+      }
+    });
+  }
+  // The adapter fires publishes without awaiting them; a rejected one must not
+  // become an unhandled rejection (which would end the process).
+  const publish = pub.publish.bind(pub);
+  (pub as unknown as { publish: (...a: Parameters<typeof publish>) => Promise<number> }).publish = (...args) =>
+    publish(...args).catch(() => 0);
+
+  void pub.connect().catch(() => undefined);
+  void sub.connect().catch(() => undefined);
+
+  const adapter = createAdapter(pub, sub, { key: KEY_PREFIX });
+  const presence = new RedisPresence(pub as unknown as PresenceRedis, nodeId, log, KEY_PREFIX);
+
+  return {
+    adapter,
+    presence,
+    healthy: () => pub.isReady && sub.isReady,
+    onOutage: (fn) => outageListeners.push(fn),
+    onRecovery: (fn) => recoveryListeners.push(fn),
+    async close() {
+      clearTimeout(resyncTimer);
+      await presence.close();
+      await Promise.allSettled([pub.close(), sub.close()]);
+    },
+  };
+}

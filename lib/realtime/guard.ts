@@ -1,0 +1,129 @@
+import type { IncomingMessage } from 'node:http';
+import { verifyUserToken } from '../auth';
+import { AuthError, RefusedError } from '../errors';
+import { TokenBucket } from '../limits';
+import type { Logger } from '../log';
+import { ErrorCodes, RefreshSchema, roomOf, type ErrorCode } from '../protocol';
+import { acked } from './handlers/ack';
+import type { HeraldServer, HeraldSocket, RealtimeDeps } from './types';
+
+/**
+ * What keeps hostile clients out or cuts them off, while everyone else sees no
+ * change: origin check on every transport, connection caps per user and per
+ * address, an event-rate cap per socket, and disconnection when a token expires
+ * (unless the tab sent a fresh one with `auth:refresh`).
+ */
+
+/** How often sockets are checked for expired tokens: a socket goes at most this long after `exp`. */
+const EXPIRY_SWEEP_MS = 10_000;
+
+/** Cuts a socket off with a code the client can act on. */
+export function cutOff(socket: HeraldSocket, code: ErrorCode, message: string): void {
+  socket.emit('herald:error', { code, message });
+  socket.disconnect(true);
+}
+
+/**
+ * engine.io's `allowRequest`: runs for the polling handshake and the WebSocket
+ * upgrade alike, so a cross-site WebSocket is refused before it is opened.
+ * Requests without an Origin (backends, native apps, tests) carry no ambient
+ * browser credentials and are allowed; the token still decides who they are.
+ */
+export function originGuard(allowed: string[] | undefined, log: Logger) {
+  const list = allowed?.map((o) => o.toLowerCase());
+  return (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void): void => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return callback(null, true);
+    let ok: boolean;
+    if (list) {
+      ok = list.includes(origin.toLowerCase());
+    } else {
+      // Same origin: the Origin's host:port is the Host this request was sent to.
+      try {
+        ok = new URL(origin).host.toLowerCase() === (req.headers.host ?? '').toLowerCase();
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) log.warn('connection refused: origin not allowed', { origin, address: req.socket.remoteAddress });
+    callback(ok ? null : ErrorCodes.originNotAllowed, ok);
+  };
+}
+
+/** The client's address as the socket saw it. */
+const addressOf = (socket: HeraldSocket): string => socket.handshake.address || 'unknown';
+
+/** io.use middleware (after authentication): per-user and per-address caps on this node. */
+export function connectionCaps(io: HeraldServer, { config }: RealtimeDeps) {
+  const perAddress = new Map<string, number>();
+  const release = (address: string) => {
+    const n = (perAddress.get(address) ?? 1) - 1;
+    if (n > 0) perAddress.set(address, n);
+    else perAddress.delete(address);
+  };
+  return (socket: HeraldSocket, next: (err?: Error) => void): void => {
+    const address = addressOf(socket);
+    if ((perAddress.get(address) ?? 0) >= config.limits.connectionsPerIp) {
+      next(new Error(ErrorCodes.tooManyConnections));
+      return;
+    }
+    const userSockets = io.of('/').adapter.rooms.get(roomOf(socket.data.userId))?.size ?? 0;
+    if (userSockets >= config.limits.connectionsPerUser) {
+      next(new Error(ErrorCodes.tooManyConnections));
+      return;
+    }
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    socket.once('disconnect', () => release(address));
+    next();
+  };
+}
+
+/**
+ * Per-socket message rate: a client that floods is told why and disconnected.
+ * Counted on the connection, so every message counts: events, and also acks,
+ * CONNECTs to other namespaces and binary attachments, which `socket.use`
+ * never sees (a flood of those went unchecked).
+ */
+export function limitEventRate(socket: HeraldSocket, { config }: RealtimeDeps): void {
+  const rate = config.limits.socketEventsPerSecond;
+  const bucket = new TokenBucket(rate, rate * 2);
+  const onPacket = (packet: { type: string }) => {
+    if (packet.type !== 'message' || bucket.take()) return;
+    socket.conn.off('packet', onPacket);
+    cutOff(socket, ErrorCodes.rateLimited, `more than ${rate} messages per second`);
+  };
+  socket.conn.on('packet', onPacket);
+  socket.once('disconnect', () => socket.conn.off('packet', onPacket));
+}
+
+/** `auth:refresh { token }`: a fresh token for the same user extends the session. */
+export function registerRefresh(socket: HeraldSocket, deps: RealtimeDeps): void {
+  socket.on(
+    'auth:refresh',
+    acked(RefreshSchema, deps.log, async ({ token }) => {
+      let user;
+      try {
+        user = await verifyUserToken(deps.config.authSecret, token);
+      } catch (err) {
+        throw new RefusedError(err instanceof AuthError ? err.code : ErrorCodes.unauthorized);
+      }
+      if (user.userId !== socket.data.userId) throw new RefusedError(ErrorCodes.unauthorized, 'the token is for another user');
+      socket.data.exp = user.exp;
+      return { exp: user.exp };
+    }),
+  );
+}
+
+/** Disconnects sockets whose token has expired (checked every EXPIRY_SWEEP_MS). */
+export function expireTokens(io: HeraldServer): () => void {
+  const timer = setInterval(() => {
+    const now = Date.now() / 1000;
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.exp !== undefined && socket.data.exp <= now) {
+        cutOff(socket, ErrorCodes.tokenExpired, 'the token expired; reconnect with a fresh one or send auth:refresh before exp');
+      }
+    }
+  }, EXPIRY_SWEEP_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
