@@ -19,6 +19,7 @@ import { setRuntime, type HeraldRuntime } from './runtime';
 const HEADERS_TIMEOUT_MS = 10_000;
 /** …and its whole request within this. */
 const REQUEST_TIMEOUT_MS = 30_000;
+const TIMEOUT_CHECK_MS = 2_000;
 const PUSH_PATH = '/api/push';
 /** Replay memory for signed pushes; past this many in the window the oldest are forgotten. */
 const MAX_REMEMBERED_SIGNATURES = 200_000;
@@ -46,7 +47,10 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   const handle = app.getRequestHandler();
   const inbox = await openInbox(config);
 
-  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+  const server = createServer(
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check often enough
+    // that a slowloris client is cut soon after HEADERS_TIMEOUT_MS, not up to 30 s later.
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
     void (async () => {
       // Requests arrive only after listen(), by which time `runtime` is set.
       if (await handleHealth(req, res, runtime)) return;

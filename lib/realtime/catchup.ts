@@ -41,9 +41,11 @@ export async function bindAndCatchUp(
     // The socket may have gone, or re-bound to another user, while we awaited.
     if (!socket.connected || socket.data.userId !== userId) return;
     socket.emit('notifications:synced', { replayed, unread: summary.unread, headSeq: summary.headSeq });
-    // A first visit loads the inbox page for what is at or below the head it was told.
-    noteCaughtUp(socket, caughtUpTo ?? summary.headSeq);
-    releaseDeliveries(socket, replayedUpTo);
+    // A first visit (and a reset) loads the inbox page for what is at or below the head it
+    // was told: live copies of those would arrive twice, so the gate drops them too.
+    const standsAt = caughtUpTo ?? summary.headSeq;
+    noteCaughtUp(socket, standsAt);
+    releaseDeliveries(socket, Math.max(replayedUpTo, standsAt));
   } catch (err) {
     log.error('catch-up failed', { userId, err });
     releaseDeliveries(socket, replayedUpTo);

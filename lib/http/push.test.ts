@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../errors';
+import { ExpiringSet, TokenBucket } from '../limits';
+import type { PushRequest } from '../protocol';
+import type { HeraldRuntime } from '../runtime';
+import { handlePush } from './push';
+import { signBody } from './signature';
+
+/**
+ * handlePush in-process, with a fake runtime: the order of authentication, rate
+ * limit, replay memory and parsing (tests/security/hostile-http.test.ts checks
+ * the same through the real server, which serves the built bundle).
+ */
+
+const KEY = 'unit-push-key-0123456789';
+const now = () => String(Math.floor(Date.now() / 1000));
+
+function runtimeWith(opts: { rate: number; clock?: () => number }) {
+  const pushed: PushRequest[] = [];
+  const runtime = {
+    config: { pushApiKey: KEY, limits: { pushPerSecond: opts.rate } },
+    pushLimiter: new TokenBucket(opts.rate, opts.rate * 2, opts.clock),
+    seenSignatures: new ExpiringSet(600_000, 1000),
+    push: {
+      async push(req: PushRequest) {
+        pushed.push(req);
+        return { body: { id: `n${pushed.length}`, recipients: req.userIds.length, online: 0 }, replayed: false };
+      },
+    },
+  } as unknown as HeraldRuntime;
+  return { runtime, pushed };
+}
+
+function signedRequest(body: string, opts: { timestamp?: string; signature?: string } = {}): Request {
+  const timestamp = opts.timestamp ?? now();
+  return new Request('http://localhost/api/push', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-herald-timestamp': timestamp,
+      'x-herald-signature': opts.signature ?? signBody(KEY, timestamp, body),
+    },
+    body,
+  });
+}
+
+const bearerRequest = (body: string, key = KEY) =>
+  new Request('http://localhost/api/push', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body,
+  });
+
+/** The status and code handlePush answers (an HttpError is what the route maps to a response). */
+async function outcome(runtime: HeraldRuntime, request: Request): Promise<string> {
+  try {
+    const res = await handlePush(request, { runtime });
+    return String(res.status);
+  } catch (err) {
+    if (err instanceof HttpError) return `${err.status} ${err.code}`;
+    throw err;
+  }
+}
+
+const body = (n: number) => JSON.stringify({ tokens: ['u1'], data: n });
+
+describe('handlePush: authentication before the rate limit', () => {
+  it('does not let forged signatures or wrong keys spend the key’s budget', async () => {
+    const { runtime } = runtimeWith({ rate: 1 });
+    for (let i = 0; i < 10; i++) {
+      expect(await outcome(runtime, signedRequest(body(i), { signature: 'ab'.repeat(32) }))).toBe('401 signature_invalid');
+      expect(await outcome(runtime, bearerRequest(body(i), 'wrong-key-wrong-key'))).toBe('401 unauthorized');
+    }
+    // The whole burst (2) is still there.
+    expect(await outcome(runtime, signedRequest(body(100)))).toBe('202');
+    expect(await outcome(runtime, bearerRequest(body(101)))).toBe('202');
+    expect(await outcome(runtime, bearerRequest(body(102)))).toBe('429 rate_limited');
+  });
+
+  it('answers a bad signature over invalid JSON with 401, not a parse error', async () => {
+    const { runtime } = runtimeWith({ rate: 10 });
+    expect(await outcome(runtime, signedRequest('{"tokens":', { signature: 'ab'.repeat(32) }))).toBe('401 signature_invalid');
+    expect(await outcome(runtime, signedRequest('{"tokens":'))).toBe('400 invalid_json');
+  });
+
+  it('lets a signed request refused with 429 through when retried byte for byte', async () => {
+    let t = 0;
+    const { runtime, pushed } = runtimeWith({ rate: 1, clock: () => t });
+    expect(await outcome(runtime, bearerRequest(body(1)))).toBe('202');
+    expect(await outcome(runtime, bearerRequest(body(2)))).toBe('202');
+    const timestamp = now();
+    expect(await outcome(runtime, signedRequest(body(3), { timestamp }))).toBe('429 rate_limited');
+    t += 1_000;
+    expect(await outcome(runtime, signedRequest(body(3), { timestamp }))).toBe('202');
+    expect(pushed.map((p) => p.data)).toEqual([1, 2, 3]);
+    // …and only once.
+    t += 10_000;
+    expect(await outcome(runtime, signedRequest(body(3), { timestamp }))).toBe('401 signature_replayed');
+  });
+
+  it('asks for the signature scheme when refusing a replay', async () => {
+    const { runtime } = runtimeWith({ rate: 10 });
+    const timestamp = now();
+    await handlePush(signedRequest(body(1), { timestamp }), { runtime });
+    const err = await handlePush(signedRequest(body(1), { timestamp }), { runtime }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).headers['www-authenticate']).toBe('HeraldSignature');
+  });
+
+  it('answers 10,000 nested arrays in data with 400, not a stack overflow', async () => {
+    const { runtime } = runtimeWith({ rate: 10 });
+    const deep = `{"tokens":["u1"],"data":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    expect(await outcome(runtime, bearerRequest(deep))).toBe('400 validation_failed');
+  });
+});
