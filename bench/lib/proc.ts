@@ -41,11 +41,36 @@ export interface SpawnOptions {
 
 const MAX_LOG_LINES = 200;
 
-export function spawnNode(name: string, script: string, opts: SpawnOptions): Spawned {
+/** PATH and HOME plus `extra`, without undefined values: what every child starts with. */
+function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env })) {
+  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...extra })) {
     if (v !== undefined) env[k] = v;
   }
+  return env;
+}
+
+/** Remembers a detached child's process group (for cleanup and the leftover check) and keeps its last log lines. */
+function trackGroup(name: string, child: ChildProcess): { pid: number; logs: string[] } {
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: spawn failed`);
+  groups.add(pid);
+  startedGroups.push(pid);
+  const logs: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.trim() === '') continue;
+      logs.push(line);
+      if (logs.length > MAX_LOG_LINES) logs.shift();
+    }
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { pid, logs };
+}
+
+export function spawnNode(name: string, script: string, opts: SpawnOptions): Spawned {
+  const env = childEnv(opts.env);
   const child = spawn(
     'bash',
     [
@@ -61,20 +86,7 @@ export function spawnNode(name: string, script: string, opts: SpawnOptions): Spa
     ],
     { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`${name}: spawn failed`);
-  groups.add(pid);
-  startedGroups.push(pid);
-  const logs: string[] = [];
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.trim() === '') continue;
-      logs.push(line);
-      if (logs.length > MAX_LOG_LINES) logs.shift();
-    }
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  const { pid, logs } = trackGroup(name, child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ipc = new IpcClient(child, name);
   const hello = new Promise<void>((resolve, reject) => {
@@ -124,25 +136,9 @@ export interface SpawnedCommand {
  * startedGroups for the leftover check.
  */
 export function spawnCommand(name: string, command: string, args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }): SpawnedCommand {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env })) {
-    if (v !== undefined) env[k] = v;
-  }
+  const env = childEnv(opts.env);
   const child = spawn(command, args, { cwd: opts.cwd, env: env as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`${name}: spawn failed`);
-  groups.add(pid);
-  startedGroups.push(pid);
-  const logs: string[] = [];
-  const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.trim() === '') continue;
-      logs.push(line);
-      if (logs.length > MAX_LOG_LINES) logs.shift();
-    }
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  const { pid, logs } = trackGroup(name, child);
   child.on('error', (err) => logs.push(`spawn error: ${err.message}`));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (): Promise<void> => {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import pg from 'pg';
+import { redisCommand } from '../../tests/support/services';
 import { freePort, sleep, spawnCommand, type SpawnedCommand } from './proc';
 
 /**
@@ -37,29 +38,6 @@ export interface PrivateRedis {
   pid: number;
   proc: SpawnedCommand;
   stop(): Promise<void>;
-}
-
-/** One inline Redis command over a fresh connection; resolves the first reply line. */
-export function redisCommand(port: number, command: string, timeoutMs = 1_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const fail = (err: Error) => {
-      socket.destroy();
-      reject(err);
-    };
-    socket.setTimeout(timeoutMs, () => fail(new Error(`redis ${command}: no answer in ${timeoutMs} ms`)));
-    socket.once('error', fail);
-    socket.once('connect', () => socket.write(`${command}\r\n`));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      const nl = reply.indexOf('\r\n');
-      if (nl >= 0) {
-        socket.end();
-        resolve(reply.slice(0, nl));
-      }
-    });
-  });
 }
 
 /** Whether anything accepts TCP connections on 127.0.0.1:port. */

@@ -1,7 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import type { Logger } from '../log';
-import { RedisPresence, type PresenceRedis } from './presence';
+import { RedisPresence, type LocalRooms, type PresenceRedis } from './presence';
 
 /**
  * Fan-out between nodes: the socket.io Redis adapter (pub/sub), and presence
@@ -23,7 +23,8 @@ const KEY_PREFIX = 'herald';
 export interface ClusterLink {
   /** For `new Server({ adapter })`. */
   adapter: ReturnType<typeof createAdapter>;
-  presence: RedisPresence;
+  /** Cluster presence over this node's rooms (the caller closes it before the link). */
+  presenceFor(local: LocalRooms): RedisPresence;
   /** Both connections up. */
   healthy(): boolean;
   /** Called once when the link goes down, and once when it is back (after a short settle). */
@@ -86,17 +87,15 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
   void sub.connect().catch(() => undefined);
 
   const adapter = createAdapter(pub, sub, { key: KEY_PREFIX });
-  const presence = new RedisPresence(pub as unknown as PresenceRedis, nodeId, log, KEY_PREFIX);
 
   return {
     adapter,
-    presence,
+    presenceFor: (local) => new RedisPresence(local, pub as unknown as PresenceRedis, nodeId, log, KEY_PREFIX),
     healthy: () => pub.isReady && sub.isReady,
     onOutage: (fn) => outageListeners.push(fn),
     onRecovery: (fn) => recoveryListeners.push(fn),
     async close() {
       clearTimeout(resyncTimer);
-      await presence.close();
       await Promise.allSettled([pub.close(), sub.close()]);
     },
   };

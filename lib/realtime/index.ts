@@ -8,7 +8,7 @@ import { connectionCaps, expireTokens, limitEventRate, originGuard, registerRefr
 import { authenticate, lastSeqOf } from './handshake';
 import { registerLegacyHandlers } from './handlers/legacy';
 import { registerNotificationHandlers } from './handlers/notifications';
-import { LocalPresence, type Presence } from './presence';
+import { LocalPresence, roomsOf, type Presence } from './presence';
 import type { HeraldServer, RealtimeDeps } from './types';
 
 export type { HeraldServer } from './types';
@@ -50,15 +50,16 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   io.use(connectionCaps(io, deps));
   const stopExpiry = expireTokens(io);
 
-  // Presence follows room membership, whatever path joined or left (bind, re-bind, disconnect).
-  const presence: Presence = cluster?.presence ?? new LocalPresence();
+  // Presence reads this node's counts from the adapter's user rooms; a change is
+  // announced whatever path joined or left (bind, re-bind, disconnect).
   const USER_ROOM = roomOf('');
-  adapter.on('join-room', (room: string) => {
-    if (room.startsWith(USER_ROOM)) presence.change(room.slice(USER_ROOM.length), 1);
-  });
-  adapter.on('leave-room', (room: string) => {
-    if (room.startsWith(USER_ROOM)) presence.change(room.slice(USER_ROOM.length), -1);
-  });
+  const local = roomsOf(adapter.rooms, USER_ROOM);
+  const presence: Presence = cluster ? cluster.presenceFor(local) : new LocalPresence(local);
+  const announce = (room: string) => {
+    if (room.startsWith(USER_ROOM)) presence.changed(room.slice(USER_ROOM.length));
+  };
+  adapter.on('join-room', announce);
+  adapter.on('leave-room', announce);
 
   if (cluster) {
     cluster.onOutage(() => {

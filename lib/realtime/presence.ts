@@ -6,8 +6,8 @@ import type { Logger } from '../log';
  * counts to Redis so any node can answer for the whole cluster.
  */
 export interface Presence {
-  /** A socket of `userId` joined (+1) or left (-1) this node. */
-  change(userId: string, delta: 1 | -1): void;
+  /** A socket of `userId` joined or left this node (its room has already changed). */
+  changed(userId: string): void;
   /** How many of `userIds` have at least one live socket anywhere. */
   online(userIds: string[]): Promise<number>;
   /** Whether the cluster-wide view is currently available (false: local counts only). */
@@ -15,19 +15,38 @@ export interface Presence {
   close(): Promise<void>;
 }
 
-/** Per-user socket counts on this node. */
-export class LocalPresence implements Presence {
-  protected readonly counts = new Map<string, number>();
+/**
+ * This node's sockets per user, read from the socket.io adapter's rooms
+ * (`user:<id>` → socket ids): the adapter already keeps the count, so presence
+ * keeps no copy of its own.
+ */
+export interface LocalRooms {
+  /** Live sockets of `userId` on this node. */
+  count(userId: string): number;
+  /** Every user with a socket on this node, with the count. */
+  users(): Iterable<[string, number]>;
+}
 
-  change(userId: string, delta: 1 | -1): void {
-    const next = (this.counts.get(userId) ?? 0) + delta;
-    if (next > 0) this.counts.set(userId, next);
-    else this.counts.delete(userId);
-  }
+export function roomsOf(rooms: Map<string, Set<string>>, prefix: string): LocalRooms {
+  return {
+    count: (userId) => rooms.get(prefix + userId)?.size ?? 0,
+    *users() {
+      for (const [room, sockets] of rooms) {
+        if (room.startsWith(prefix) && sockets.size > 0) yield [room.slice(prefix.length), sockets.size];
+      }
+    },
+  };
+}
+
+/** Presence on one node. */
+export class LocalPresence implements Presence {
+  constructor(protected readonly local: LocalRooms) {}
+
+  changed(_userId: string): void {}
 
   onlineHere(userIds: string[]): number {
     let n = 0;
-    for (const id of userIds) if (this.counts.has(id)) n++;
+    for (const id of userIds) if (this.local.count(id) > 0) n++;
     return n;
   }
 
@@ -81,12 +100,13 @@ export class RedisPresence extends LocalPresence {
   private closed = false;
 
   constructor(
+    local: LocalRooms,
     private readonly redis: PresenceRedis,
     private readonly nodeId: string,
     private readonly log: Logger,
     private readonly prefix = 'herald',
   ) {
-    super();
+    super(local);
     this.hashKey = `${prefix}:presence:${nodeId}`;
     this.nodeKey = `${prefix}:node:${nodeId}`;
     this.timer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
@@ -95,10 +115,9 @@ export class RedisPresence extends LocalPresence {
     void this.republish();
   }
 
-  override change(userId: string, delta: 1 | -1): void {
-    super.change(userId, delta);
+  override changed(userId: string): void {
     if (!this.redis.isReady) return; // republished in full on the next 'ready'
-    const count = this.counts.get(userId);
+    const count = this.local.count(userId);
     const m = this.redis.multi();
     (count ? m.hSet(this.hashKey, userId, String(count)) : m.hDel(this.hashKey, userId)).exec().catch(() => undefined);
   }
@@ -116,7 +135,7 @@ export class RedisPresence extends LocalPresence {
 
   private async clusterOnline(userIds: string[]): Promise<number> {
     const nodes = (await this.redis.sMembers(`${this.prefix}:nodes`)).filter((n) => n !== this.nodeId);
-    const online = new Set(userIds.filter((id) => this.counts.has(id)));
+    const online = new Set(userIds.filter((id) => this.local.count(id) > 0));
     if (nodes.length === 0 || online.size === userIds.length) return online.size;
     const m = this.redis.multi();
     for (const node of nodes) {
@@ -158,7 +177,7 @@ export class RedisPresence extends LocalPresence {
   private async republish(): Promise<void> {
     if (this.closed || !this.redis.isReady) return;
     const m = this.redis.multi().del(this.hashKey);
-    for (const [userId, count] of this.counts) m.hSet(this.hashKey, userId, String(count));
+    for (const [userId, count] of this.local.users()) m.hSet(this.hashKey, userId, String(count));
     m.set(this.nodeKey, '1', { PX: NODE_TTL_MS }).sAdd(`${this.prefix}:nodes`, this.nodeId).pExpire(this.hashKey, NODE_TTL_MS);
     await m.exec().catch((err: unknown) => this.log.warn('presence republish failed', { err }));
   }
