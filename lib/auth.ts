@@ -72,9 +72,16 @@ export function bearerOf(header: string | null | undefined): string | undefined 
 
 /** Constant-time comparison: both sides are hashed first so their lengths never leak. */
 export function keysEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(sha256(given), digestOfExpected(expected));
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** The configured key's digest, computed once rather than on every push (the key does not change while running). */
+let expectedDigest: { key: string; digest: Buffer } | undefined;
+function digestOfExpected(expected: string): Buffer {
+  if (expectedDigest?.key !== expected) expectedDigest = { key: expected, digest: sha256(expected) };
+  return expectedDigest.digest;
 }
 
 /**

@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { signUserToken } from './auth';
 import type { Config } from './config';
-import { POST as pushRoute } from '../app/api/push/route';
 import { handleHealth } from './http/health';
-import { serveWebHandler } from './http/node';
+import { servePush } from './http/node';
 import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
 import { ExpiringSet, TokenBucket } from './limits';
@@ -55,8 +54,9 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       // Requests arrive only after listen(), by which time `runtime` is set.
       if (await handleHealth(req, res, runtime)) return;
       if (req.method === 'POST' && (req.url === PUSH_PATH || req.url?.startsWith(`${PUSH_PATH}?`))) {
-        // The route's own handler (app/api/push/route.ts), minus Next's router: see docs/benchmarks.md.
-        await serveWebHandler(req, res, pushRoute);
+        // The route's own handler (acceptPush, as in app/api/push/route.ts), minus Next's router
+        // and the Web Request/Response around it: see docs/benchmarks.md.
+        await servePush(req, res, runtime);
         return;
       }
       applySecurityHeaders(req, res, { dev: config.env === 'development' });

@@ -17,21 +17,37 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
  * done with them.
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i.test(type.trim())) {
+  checkJsonBodyHeaders((name) => request.headers.get(name), maxBytes);
+  return decodeUtf8(await readCapped(request, maxBytes));
+}
+
+/**
+ * The header checks of a JSON body, cheapest first: media type, encoding, then
+ * the declared length (a body declared too large is refused unread).
+ * `header` returns a header's value by lower-case name, or null.
+ */
+export function checkJsonBodyHeaders(header: (name: string) => string | null, maxBytes: number): void {
+  const type = header('content-type') ?? '';
+  if (!JSON_MEDIA_TYPE.test(type.trim())) {
     throw new HttpError(415, ErrorCodes.unsupportedMediaType, 'Content-Type must be application/json');
   }
-  const encoding = request.headers.get('content-encoding');
+  const encoding = header('content-encoding');
   if (encoding && encoding.toLowerCase() !== 'identity') {
     throw new HttpError(415, ErrorCodes.unsupportedMediaType, `Content-Encoding "${encoding}" is not supported; send the body uncompressed`);
   }
-  const declared = Number(request.headers.get('content-length') ?? NaN);
+  const declared = Number(header('content-length') ?? NaN);
   // Refused unread: the body is still on the wire, so this connection cannot carry another request (below).
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, { connection: 'close' });
+}
 
-  const bytes = await readCapped(request, maxBytes);
+const JSON_MEDIA_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+/** Stateless between calls (no `stream` option), so one instance serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body's text; 400 when the bytes are not UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     throw new HttpError(400, ErrorCodes.invalidJson, 'body is not valid UTF-8');
   }
@@ -48,9 +64,10 @@ export function parseJson(raw: string): unknown {
 }
 
 /** A body over the cap is still read (and dropped) up to this many times the cap, then the connection is closed. */
-const DRAIN_FACTOR = 16;
+export const DRAIN_FACTOR = 16;
 
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
+/** A Web request's body, capped (see DRAIN_FACTOR for what happens past the cap). */
+export async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -88,5 +105,5 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
   return out;
 }
 
-const tooLarge = (maxBytes: number, headers: Record<string, string> = {}) =>
+export const tooLarge = (maxBytes: number, headers: Record<string, string> = {}) =>
   new HttpError(413, ErrorCodes.payloadTooLarge, `body must be at most ${maxBytes} bytes`, headers);

@@ -9,13 +9,17 @@ import {
   toPushRequest,
 } from '../protocol';
 import type { HeraldRuntime } from '../runtime';
-import { parseJson, readBodyText } from './body';
-import { json } from './respond';
+import { checkJsonBodyHeaders, decodeUtf8, parseJson, readCapped } from './body';
+import { json, type Answer } from './respond';
 import { checkSignatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature';
 
 /** The push-API key check shared by every backend-facing route. */
 export function requirePushKey(request: Request, runtime: HeraldRuntime): void {
-  if (!checkPushKey(request.headers.get('authorization'), runtime.config.pushApiKey)) {
+  requirePushKeyValue(request.headers.get('authorization'), runtime);
+}
+
+function requirePushKeyValue(authorization: string | null, runtime: HeraldRuntime): void {
+  if (!checkPushKey(authorization, runtime.config.pushApiKey)) {
     throw new HttpError(401, ErrorCodes.unauthorized, 'missing or wrong push-API key (Authorization: Bearer <key>)', {
       'www-authenticate': 'Bearer realm="herald-push"',
     });
@@ -23,8 +27,26 @@ export function requirePushKey(request: Request, runtime: HeraldRuntime): void {
 }
 
 /**
+ * What the push handler needs of a request, whichever server received it: Next's
+ * Web `Request` (the route in app/api/push) or node:http directly (lib/http/node.ts).
+ */
+export interface PushRequestSource {
+  /** A header by lower-case name, repeated headers joined with ", " as in the Fetch standard; null when absent. */
+  header(name: string): string | null;
+  /** The body's bytes; HttpError 413 past `maxBytes` (with `Connection: close` when the rest was left unread). */
+  body(maxBytes: number): Promise<Uint8Array>;
+}
+
+/** POST /api/push as Next's route handler calls it. */
+export async function handlePush(request: Request, { runtime }: { runtime: HeraldRuntime }): Promise<Response> {
+  const answer = await acceptPush({ header: (name) => request.headers.get(name), body: (max) => readCapped(request, max) }, runtime);
+  return json(answer.status, answer.body, answer.headers);
+}
+
+/**
  * POST /api/push: authenticate (bearer key or signed request), rate-limit,
- * validate, store, fan out; 202 once stored.
+ * validate, store, fan out; 202 once stored. Throws HttpError (and the inbox's
+ * named errors) for every refusal; the caller turns them into answers.
  *
  * The rate limit counts authenticated requests only: anyone could otherwise
  * spend the backend's budget with well-formed headers and a made-up signature.
@@ -32,19 +54,20 @@ export function requirePushKey(request: Request, runtime: HeraldRuntime): void {
  * taken and before the JSON is parsed, and its signature is remembered (replay
  * refusal) only once the limit let it through, so a 429 can be retried as sent.
  */
-export async function handlePush(request: Request, { runtime }: { runtime: HeraldRuntime }): Promise<Response> {
+export async function acceptPush(request: PushRequestSource, runtime: HeraldRuntime): Promise<Answer> {
   const key = runtime.config.pushApiKey;
-  const timestamp = request.headers.get(TIMESTAMP_HEADER);
-  const signature = request.headers.get(SIGNATURE_HEADER);
+  const timestamp = request.header(TIMESTAMP_HEADER);
+  const signature = request.header(SIGNATURE_HEADER);
   const signed = key !== undefined && (timestamp !== null || signature !== null);
   if (signed) {
     checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
   } else {
-    requirePushKey(request, runtime);
+    requirePushKeyValue(request.header('authorization'), runtime);
     takeRateToken(runtime);
   }
 
-  const raw = await readBodyText(request, MAX_PUSH_BODY_BYTES);
+  checkJsonBodyHeaders((name) => request.header(name), MAX_PUSH_BODY_BYTES);
+  const raw = decodeUtf8(await request.body(MAX_PUSH_BODY_BYTES));
   if (signed && key !== undefined && timestamp !== null && signature !== null) {
     verifySignature(key, timestamp, signature, raw);
     takeRateToken(runtime);
@@ -57,14 +80,14 @@ export async function handlePush(request: Request, { runtime }: { runtime: Heral
     }
   }
 
-  const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+  const idempotencyKey = request.header('idempotency-key') ?? undefined;
   if (idempotencyKey !== undefined && !NotificationIdSchema.safeParse(idempotencyKey).success) {
     throw new HttpError(400, ErrorCodes.validationFailed, 'Idempotency-Key: 1..128 characters of letters, digits and . _ : ~ -');
   }
   const parsed = PushBodySchema.safeParse(parseJson(raw));
   if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(parsed.error));
   const result = await runtime.push.push(toPushRequest(parsed.data), { idempotencyKey });
-  return json(202, result.body, result.replayed ? { 'idempotent-replayed': 'true' } : {});
+  return { status: 202, body: result.body, headers: result.replayed ? { 'idempotent-replayed': 'true' } : {} };
 }
 
 /** One push from the key's budget; 429 with Retry-After when it is spent. */

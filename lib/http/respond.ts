@@ -3,24 +3,34 @@ import { HttpError, IdempotencyConflictError, InboxUnavailableError } from '../e
 import { findRuntime, type HeraldRuntime } from '../runtime';
 import { ErrorCodes } from '../protocol';
 
-/** JSON response with no-store caching: every answer here is about live state. */
+/** A JSON answer before it is put on a transport: a Web Response, or node:http directly (lib/http/node.ts). */
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Every JSON answer has these: no-store caching, since every answer here is about live state. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+/** JSON response with no-store caching. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      ...headers,
-    },
-  });
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's X-Request-Id when it is sane, else a fresh one. */
 export function requestIdOf(request: Request): string {
-  const given = request.headers.get('x-request-id');
+  return requestIdFrom(request.headers.get('x-request-id'));
+}
+
+/** requestIdOf for a header value however it was read. */
+export function requestIdFrom(given: string | null | undefined): string {
   return given && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
@@ -58,18 +68,26 @@ export function route(name: string, handler: Handler): (request: Request) => Pro
 }
 
 function errorResponse(err: unknown, runtime: HeraldRuntime, fields: Record<string, string>): Response {
-  if (err instanceof HttpError) return json(err.status, err.toBody(), err.headers);
+  const answer = errorAnswer(err, runtime, fields);
+  return json(answer.status, answer.body, answer.headers);
+}
+
+/** What a thrown error answers: its own status for named errors, a logged 500 for anything else. */
+export function errorAnswer(err: unknown, runtime: HeraldRuntime, fields: Record<string, string>): Answer {
+  if (err instanceof HttpError) return { status: err.status, body: err.toBody(), headers: err.headers };
   if (err instanceof IdempotencyConflictError) {
-    return json(409, new HttpError(409, ErrorCodes.idempotencyConflict, err.message).toBody());
+    return { status: 409, body: new HttpError(409, ErrorCodes.idempotencyConflict, err.message).toBody() };
   }
   if (err instanceof InboxUnavailableError) {
     runtime.log.error('inbox unavailable', { ...fields, err });
-    return json(503, new HttpError(503, ErrorCodes.unavailable, 'storage is unavailable; nothing was accepted').toBody(), {
-      'retry-after': '1',
-    });
+    return {
+      status: 503,
+      body: new HttpError(503, ErrorCodes.unavailable, 'storage is unavailable; nothing was accepted').toBody(),
+      headers: { 'retry-after': '1' },
+    };
   }
   runtime.log.error('unhandled error in route', { ...fields, err });
-  return json(500, new HttpError(500, ErrorCodes.internal, 'internal error').toBody());
+  return { status: 500, body: new HttpError(500, ErrorCodes.internal, 'internal error').toBody() };
 }
 
 /** A handler for methods a route does not support (tagged and logged like any other answer). */

@@ -1,0 +1,228 @@
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExpiringSet } from '../limits';
+import { MAX_PUSH_BODY_BYTES, type PushRequest } from '../protocol';
+import type { HeraldRuntime } from '../runtime';
+import { DRAIN_FACTOR } from './body';
+import { servePush } from './node';
+
+/**
+ * servePush on a real node:http server over raw TCP, with a fake push service:
+ * what the node:http path must do that the Web path (push.test.ts) gets from
+ * the Fetch classes: header semantics, the body cap and its drain, a client
+ * that leaves mid-body. tests/security/hostile-http.test.ts covers the rest
+ * through the real server.
+ */
+
+const KEY = 'node-push-key-0123456789';
+
+let server: Server;
+let port: number;
+let pushed: PushRequest[];
+let runtime: HeraldRuntime | undefined;
+let settled: number;
+
+beforeEach(async () => {
+  pushed = [];
+  settled = 0;
+  runtime = {
+    config: { pushApiKey: KEY, limits: { pushPerSecond: 0 } },
+    pushLimiter: undefined,
+    seenSignatures: new ExpiringSet(600_000, 1000),
+    log: { info: () => undefined, error: () => undefined, warn: () => undefined, debug: () => undefined },
+    push: {
+      async push(req: PushRequest) {
+        pushed.push(req);
+        return { body: { id: `n${pushed.length}`, recipients: req.userIds.length, online: 0 }, replayed: false };
+      },
+    },
+  } as unknown as HeraldRuntime;
+  server = createServer((req, res) => {
+    void servePush(req, res, runtime).finally(() => settled++);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One TCP connection that sends raw bytes and reads whole responses (Content-Length framed). */
+class Conn {
+  private buf = '';
+  private waiters: Array<() => void> = [];
+  closed = false;
+  readonly socket: Socket;
+  constructor() {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.setEncoding('latin1');
+    this.socket.on('data', (d: string) => {
+      this.buf += d;
+      this.wake();
+    });
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    this.socket.on('error', () => undefined);
+  }
+  private wake() {
+    for (const w of this.waiters.splice(0)) w();
+  }
+  write(s: string | Buffer) {
+    this.socket.write(s);
+  }
+  async response(timeoutMs = 5000): Promise<RawResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        const [statusLine, ...lines] = this.buf.slice(0, end).split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const l of lines) {
+          const i = l.indexOf(':');
+          headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+        }
+        const length = Number(headers['content-length'] ?? 0);
+        if (this.buf.length >= end + 4 + length) {
+          const body = this.buf.slice(end + 4, end + 4 + length);
+          this.buf = this.buf.slice(end + 4 + length);
+          return { status: Number(statusLine?.split(' ')[1]), headers, body };
+        }
+      }
+      if (this.closed) throw new Error(`connection closed; had ${JSON.stringify(this.buf.slice(0, 200))}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no response in time');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+  async closedWithin(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.closed;
+  }
+  end() {
+    this.socket.destroy();
+  }
+}
+
+const BODY = JSON.stringify({ tokens: ['alice'], entityType: 'like', data: { actor: 'Bob' } });
+
+function request(body: string | Buffer, headers: string[] = [], opts: { length?: number } = {}): string {
+  const length = opts.length ?? Buffer.byteLength(body);
+  return [
+    'POST /api/push HTTP/1.1',
+    'Host: 127.0.0.1',
+    'Content-Type: application/json',
+    `Content-Length: ${length}`,
+    ...headers,
+    '',
+    '',
+  ].join('\r\n');
+}
+
+describe('servePush over node:http', () => {
+  it('accepts a push with the key, answers JSON with a request id, and serves the next request on the same connection', async () => {
+    const c = new Conn();
+    c.write(request(BODY, [`Authorization: Bearer ${KEY}`, 'X-Request-Id: req-1']) + BODY);
+    const first = await c.response();
+    expect(first.status).toBe(202);
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(first.headers['x-request-id']).toBe('req-1');
+    expect(JSON.parse(first.body)).toEqual({ id: 'n1', recipients: 1, online: 0 });
+    c.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
+    const second = await c.response();
+    expect(second.status).toBe(202);
+    expect(second.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(pushed.map((p) => p.userIds)).toEqual([['alice'], ['alice']]);
+    c.end();
+  });
+
+  it('judges a repeated Authorization header as the Fetch standard joins it, not by its first value', async () => {
+    const c = new Conn();
+    c.write(request(BODY, [`Authorization: Bearer ${KEY}`, 'Authorization: Bearer other']) + BODY);
+    const res = await c.response();
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body).error.code).toBe('unauthorized');
+    expect(pushed).toHaveLength(0);
+    c.end();
+  });
+
+  it('reads and drops a body over the cap (within the drain bound) and keeps the connection for the next request', async () => {
+    const c = new Conn();
+    const big = Buffer.alloc(MAX_PUSH_BODY_BYTES * 2, 'a');
+    // Chunked, so the declared-length check cannot refuse it unread.
+    c.write(
+      ['POST /api/push HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', `Authorization: Bearer ${KEY}`, 'Transfer-Encoding: chunked', '', ''].join(
+        '\r\n',
+      ),
+    );
+    c.write(`${big.length.toString(16)}\r\n`);
+    c.write(big);
+    c.write('\r\n0\r\n\r\n');
+    const refused = await c.response();
+    expect(refused.status).toBe(413);
+    expect(JSON.parse(refused.body).error.code).toBe('payload_too_large');
+    expect(refused.headers.connection).not.toBe('close');
+    c.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
+    expect((await c.response()).status).toBe(202);
+    c.end();
+  });
+
+  it('closes the connection after 413 once a body runs past the drain bound', async () => {
+    const c = new Conn();
+    c.write(
+      ['POST /api/push HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', `Authorization: Bearer ${KEY}`, 'Transfer-Encoding: chunked', '', ''].join(
+        '\r\n',
+      ),
+    );
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const chunks = Math.ceil((MAX_PUSH_BODY_BYTES * (DRAIN_FACTOR + 1)) / chunk.length);
+    for (let i = 0; i < chunks; i++) c.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+    const refused = await c.response();
+    expect(refused.status).toBe(413);
+    expect(refused.headers.connection).toBe('close');
+    expect(await c.closedWithin(5000)).toBe(true);
+    expect(pushed).toHaveLength(0);
+  });
+
+  it('settles a push whose client leaves mid-body, and goes on serving', async () => {
+    const c = new Conn();
+    c.write(request(BODY, [`Authorization: Bearer ${KEY}`], { length: BODY.length + 100 }) + BODY);
+    await new Promise((r) => setTimeout(r, 50));
+    c.end();
+    const deadline = Date.now() + 5000;
+    while (settled < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(1);
+    expect(pushed).toHaveLength(0);
+    const d = new Conn();
+    d.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
+    expect((await d.response()).status).toBe(202);
+    d.end();
+  });
+
+  it('answers 503 before the runtime exists', async () => {
+    runtime = undefined;
+    const c = new Conn();
+    c.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
+    const res = await c.response();
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body).error.code).toBe('unavailable');
+    c.end();
+  });
+});
