@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
 import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
@@ -15,16 +15,24 @@ import {
 } from './types';
 
 /**
- * The embedded inbox: one SQLite file in WAL mode. Appends are queued and
- * committed together (group commit): one transaction and one fsync per burst,
- * not per push.
+ * The embedded inbox: one SQLite file in WAL mode, with two connections.
+ *
+ * Every write runs on a worker thread (sqlite-writer.mjs), so the INSERTs and the
+ * fsync of each commit never occupy the main event loop. Writes go through one
+ * FIFO queue here and one request at a time to the worker: appends queued while
+ * a request was in the worker are committed together in the next transaction
+ * (group commit), so batches grow with load.
+ *
+ * Reads run here, on the main thread's own connection: in WAL mode a read sees
+ * every commit the worker has finished, and a write's promise settles only after
+ * its commit, so a read made after `await append()` sees it. This connection
+ * writes only at startup (WAL, schema), so it never waits on the writer's locks.
  */
 
 /** Most appends committed in one transaction. */
 const MAX_BATCH = 512;
-/** Rows deleted per retention step before yielding to the event loop. */
-const SWEEP_CHUNK = 1000;
 const SCHEMA_VERSION = 1;
+const WRITER_URL = new URL('./sqlite-writer.mjs', import.meta.url);
 
 interface Row {
   seq: number;
@@ -35,10 +43,47 @@ interface Row {
   read: number;
 }
 
-interface Pending {
+type StoredResponse = { id: string; recipients: number; online: number };
+
+/** What the worker does; the same shapes are declared (JSDoc) in sqlite-writer.mjs. */
+type WriterRequest =
+  | { op: 'append'; inputs: AppendInput[] }
+  | { op: 'saveResponse'; key: string; response: StoredResponse }
+  | { op: 'markRead'; userId: string; ids: string[] }
+  | { op: 'markAllRead'; userId: string }
+  | { op: 'sweep'; sweepId: number; now: number }
+  | { op: 'sweepNext'; sweepId: number }
+  | { op: 'close' };
+
+/** An append's answer: only what the main thread does not already have. */
+type AppendOutcome =
+  | { status: 'stored'; seq: number }
+  | { status: 'duplicate'; id: string; recipients: number; response: StoredResponse | null }
+  | { status: 'conflict'; message: string };
+
+type SweepStep = { done: false } | { done: true; result: SweepResult };
+
+/** Errors cross the thread boundary as data and are rebuilt here. */
+type WriterReply = { ok: true; value: unknown } | { ok: false; error: { kind: 'unavailable'; message: string } };
+
+interface QueuedAppend {
+  kind: 'append';
   input: AppendInput;
   resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+interface QueuedWrite {
+  kind: 'write';
+  req: WriterRequest;
+  resolve: (value: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+/** The one request in the worker: how to settle its callers. */
+interface InFlight {
+  resolve: (value: unknown) => void;
+  reject: (e: Error) => void;
 }
 
 const toWire = (row: Row): WireNotification => ({
@@ -57,38 +102,30 @@ export function openSqliteInbox(dataDir: string, opts: InboxOptions, file = 'her
 
 export class SqliteInbox implements Inbox {
   readonly kind = 'sqlite' as const;
+  /** The main thread's connection: reads only, after startup. */
   private readonly db: Database.Database;
-  private queue: Pending[] = [];
-  private flushScheduled = false;
+  private readonly writer: Worker;
+  private readonly writerExited: Promise<void>;
+  private queue: Array<QueuedAppend | QueuedWrite> = [];
+  private inFlight: InFlight | undefined;
+  private pumpScheduled = false;
+  /** Set once the writer died: every write, queued or later, fails with it. */
+  private failure: InboxUnavailableError | undefined;
   private closed = false;
-  /** Users who received something since the last sweep: only they can be over the cap. */
-  private touched = new Set<string>();
-  private firstSweep = true;
+  private closing: Promise<void> | undefined;
+  private nextSweepId = 1;
+  private readonly counts = { batches: 0, appends: 0 };
   private readonly stmt;
 
-  constructor(
-    file: string,
-    private readonly opts: InboxOptions,
-  ) {
+  constructor(file: string, opts: InboxOptions) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk before /api/push answers 202, even across power loss.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    // Before the writer starts, so it opens a database that is already in shape.
     this.migrate();
     const db = this.db;
     this.stmt = {
-      insertNotification: db.prepare(
-        'INSERT INTO notifications (id, entity_type, data, created_at) VALUES (?, ?, ?, ?)',
-      ),
-      insertDelivery: db.prepare('INSERT INTO deliveries (user_id, seq, read) VALUES (?, ?, 0)'),
-      notificationExists: db.prepare('SELECT 1 FROM notifications WHERE id = ?'),
-      idemGet: db.prepare('SELECT body_hash, notification_id, recipients, response, created_at FROM idempotency WHERE key = ?'),
-      idemDelete: db.prepare('DELETE FROM idempotency WHERE key = ?'),
-      idemInsert: db.prepare(
-        'INSERT INTO idempotency (key, body_hash, notification_id, recipients, response, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
-      ),
-      idemSaveResponse: db.prepare('UPDATE idempotency SET response = ? WHERE key = ? AND response IS NULL'),
       since: db.prepare(
         `SELECT n.seq, n.id, n.entity_type, n.data, n.created_at, d.read
            FROM deliveries d JOIN notifications n ON n.seq = d.seq
@@ -101,20 +138,27 @@ export class SqliteInbox implements Inbox {
       ),
       headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
       unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
-      unreadByIds: db.prepare(
-        `SELECT n.id, n.seq FROM deliveries d JOIN notifications n ON n.seq = d.seq
-          WHERE d.user_id = ? AND d.read = 0 AND n.id IN (SELECT value FROM json_each(?))`,
-      ),
-      markSeqRead: db.prepare('UPDATE deliveries SET read = 1 WHERE user_id = ? AND seq = ?'),
-      markAllRead: db.prepare('UPDATE deliveries SET read = 1 WHERE user_id = ? AND read = 0'),
       prunedThrough: db.prepare('SELECT pruned_through FROM user_state WHERE user_id = ?'),
-      setPrunedThrough: db.prepare(
-        `INSERT INTO user_state (user_id, pruned_through) VALUES (?, ?)
-         ON CONFLICT (user_id) DO UPDATE SET pruned_through = MAX(pruned_through, excluded.pruned_through)`,
-      ),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
-      metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
+
+    // execArgv: [] – the writer is plain JavaScript and needs no tsx or test loader.
+    // Requests sent before it is up wait in its port.
+    this.writer = new Worker(WRITER_URL, {
+      workerData: { file, opts, idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS },
+      execArgv: [],
+    });
+    this.writer.on('message', (reply: WriterReply) => this.onReply(reply));
+    this.writer.on('error', (err) => this.fail(`inbox writer failed: ${err.message}`));
+    this.writer.on('messageerror', (err) => this.fail(`inbox writer sent an unreadable answer: ${err.message}`));
+    this.writerExited = new Promise((resolve) => {
+      this.writer.once('exit', (code) => {
+        this.fail(this.closed ? 'inbox is closed' : `inbox writer exited (code ${code})`);
+        resolve();
+      });
+    });
+    // Idle: the writer alone must not keep the process running.
+    this.writer.unref();
   }
 
   private migrate(): void {
@@ -155,104 +199,151 @@ export class SqliteInbox implements Inbox {
   }
 
   // -------------------------------------------------------------------------
-  // Appends (group commit)
+  // The write queue
   // -------------------------------------------------------------------------
   append(input: AppendInput): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('inbox is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'append', input, resolve, reject }));
+  }
+
+  /** Any write but an append: queued in line with the appends, alone in its request. */
+  private write<T>(req: WriterRequest): Promise<T> {
+    if (this.closed) return Promise.reject(new InboxUnavailableError('inbox is closed'));
+    return this.writeEvenIfClosed(req);
+  }
+
+  private writeEvenIfClosed<T>(req: WriterRequest): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate, not a timer: the batch is whatever arrived in this turn of the loop.
-        setImmediate(() => this.flush());
+      this.enqueue({ kind: 'write', req, resolve: (value) => resolve(value as T), reject });
+    });
+  }
+
+  private enqueue(item: QueuedAppend | QueuedWrite): void {
+    this.queue.push(item);
+    if (this.inFlight || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // setImmediate, not a timer: when the writer is idle, the first batch is whatever
+    // arrived in this turn of the loop.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Sends the head of the queue, if the worker is free: a run of appends, or one other write. */
+  private pump(): void {
+    if (this.inFlight || this.failure) return;
+    const head = this.queue[0];
+    if (!head) {
+      // Idle. While closing, the worker's exit is still awaited: keep it referenced.
+      if (!this.closed) this.writer.unref();
+      return;
+    }
+    let req: WriterRequest;
+    let inFlight: InFlight;
+    if (head.kind === 'write') {
+      this.queue.shift();
+      req = head.req;
+      inFlight = head;
+    } else {
+      let n = 1;
+      while (n < MAX_BATCH && this.queue[n]?.kind === 'append') n++;
+      const batch = this.queue.splice(0, n) as QueuedAppend[];
+      req = { op: 'append', inputs: batch.map((p) => p.input) };
+      inFlight = {
+        resolve: (value) => this.settleBatch(batch, value as AppendOutcome[]),
+        reject: (err) => batch.forEach((p) => p.reject(err)),
+      };
+    }
+    try {
+      this.writer.postMessage(req);
+    } catch (err) {
+      // Data that cannot be cloned: this request fails, the queue goes on.
+      inFlight.reject(new InboxUnavailableError(`inbox write failed: ${(err as Error).message}`));
+      this.pump();
+      return;
+    }
+    this.inFlight = inFlight;
+    // Writes are promised to callers: keep the process alive until they are answered.
+    this.writer.ref();
+  }
+
+  private onReply(reply: WriterReply): void {
+    const settle = this.inFlight;
+    this.inFlight = undefined;
+    if (!settle) return;
+    if (reply.ok) settle.resolve(reply.value);
+    else settle.reject(new InboxUnavailableError(reply.error.message));
+    // Everything queued while that request was in the worker goes next, together.
+    this.pump();
+  }
+
+  /** The main thread builds each notification from its own input; the worker sent only the seq. */
+  private settleBatch(batch: QueuedAppend[], outcomes: AppendOutcome[]): void {
+    this.counts.batches++;
+    this.counts.appends += batch.length;
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (!outcome) p.reject(new InboxUnavailableError('inbox writer gave no answer for this append'));
+      else if (outcome.status === 'conflict') p.reject(new IdempotencyConflictError(outcome.message));
+      else if (outcome.status === 'duplicate') {
+        p.resolve({ status: 'duplicate', id: outcome.id, recipients: outcome.recipients, response: outcome.response });
+      } else {
+        const { input } = p;
+        p.resolve({
+          status: 'stored',
+          notification: {
+            id: input.id,
+            seq: outcome.seq,
+            entityType: input.entityType,
+            data: input.data,
+            createdAt: new Date(input.createdAt).toISOString(),
+            read: false,
+          },
+        });
       }
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      const outcomes: Array<AppendResult | Error> = [];
-      try {
-        this.db.transaction(() => {
-          for (const p of batch) outcomes.push(this.appendOne(p.input));
-        })();
-      } catch (err) {
-        const failure = new InboxUnavailableError(`inbox write failed: ${(err as Error).message}`);
-        for (const p of batch) p.reject(failure);
-        continue;
-      }
-      batch.forEach((p, i) => {
-        const outcome = outcomes[i];
-        if (outcome instanceof Error) p.reject(outcome);
-        else if (outcome) p.resolve(outcome);
-      });
-    }
+  /** The writer is gone: nothing queued or later may wait for it. */
+  private fail(message: string): void {
+    this.failure ??= new InboxUnavailableError(message);
+    const failure = this.failure;
+    const settle = this.inFlight;
+    const queued = this.queue;
+    this.inFlight = undefined;
+    this.queue = [];
+    settle?.reject(failure);
+    for (const p of queued) p.reject(failure);
+    // After 'error' or 'messageerror' the thread may still be running; it is of no use now.
+    this.writer.terminate().catch(() => undefined);
   }
 
-  /** Runs inside the batch transaction. A conflict is returned, not thrown, so it rolls back nothing else. */
-  private appendOne(input: AppendInput): AppendResult | Error {
-    const { idempotency } = input;
-    if (idempotency) {
-      const prior = this.stmt.idemGet.get(idempotency.key) as
-        | { body_hash: string; notification_id: string; recipients: number; response: string | null; created_at: number }
-        | undefined;
-      if (prior && prior.created_at > input.createdAt - IDEMPOTENCY_WINDOW_MS) {
-        if (prior.body_hash !== idempotency.bodyHash) {
-          return new IdempotencyConflictError('this idempotency key was used with a different body');
-        }
-        return {
-          status: 'duplicate',
-          id: prior.notification_id,
-          recipients: prior.recipients,
-          response: prior.response ? (JSON.parse(prior.response) as { id: string; recipients: number; online: number }) : null,
-        };
-      }
-      if (prior) this.stmt.idemDelete.run(idempotency.key);
-    }
-    if (this.stmt.notificationExists.get(input.id)) {
-      return new IdempotencyConflictError(`notification id "${input.id}" is already in use`);
-    }
-    const dataJson = JSON.stringify(input.data);
-    const seq = Number(this.stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt).lastInsertRowid);
-    // A user named twice would break the delivery key and roll back the whole batch.
-    const userIds = [...new Set(input.userIds)];
-    for (const userId of userIds) {
-      this.stmt.insertDelivery.run(userId, seq);
-      this.touched.add(userId);
-    }
-    if (idempotency) {
-      this.stmt.idemInsert.run(idempotency.key, idempotency.bodyHash, input.id, userIds.length, input.createdAt);
-    }
-    return {
-      status: 'stored',
-      notification: {
-        id: input.id,
-        seq,
-        entityType: input.entityType,
-        data: input.data,
-        createdAt: new Date(input.createdAt).toISOString(),
-        read: false,
-      },
-    };
+  /** Committed append transactions and the appends in them, since open (for tests and diagnostics). */
+  stats(): { batches: number; appends: number } {
+    return { ...this.counts };
   }
 
-  async saveResponse(key: string, response: { id: string; recipients: number; online: number }): Promise<void> {
-    this.guard();
-    this.stmt.idemSaveResponse.run(JSON.stringify(response), key);
+  async saveResponse(key: string, response: StoredResponse): Promise<void> {
+    await this.write<null>({ op: 'saveResponse', key, response });
   }
 
   // -------------------------------------------------------------------------
-  // Reads
+  // Reads (main thread)
   // -------------------------------------------------------------------------
   async since(userId: string, afterSeq: number, limit: number): Promise<SinceResult> {
     this.guard();
-    const headSeq = (this.stmt.headSeq.get(userId) as { head: number }).head;
-    if (afterSeq < this.prunedThrough(userId)) return { items: [], reset: true, headSeq };
-    const rows = this.stmt.since.all(userId, afterSeq, limit + 1) as Row[];
-    if (rows.length > limit) return { items: [], reset: true, headSeq };
-    return { items: rows.map(toWire), reset: false, headSeq };
+    // One read transaction: the head, the watermarks and the rows come from one commit
+    // of the writer, not from either side of one.
+    return this.db.transaction((): SinceResult => {
+      const headSeq = (this.stmt.headSeq.get(userId) as { head: number }).head;
+      if (afterSeq < this.prunedThrough(userId)) return { items: [], reset: true, headSeq };
+      const rows = this.stmt.since.all(userId, afterSeq, limit + 1) as Row[];
+      if (rows.length > limit) return { items: [], reset: true, headSeq };
+      return { items: rows.map(toWire), reset: false, headSeq };
+    })();
   }
 
   private prunedThrough(userId: string): number {
@@ -272,128 +363,55 @@ export class SqliteInbox implements Inbox {
 
   async summary(userId: string): Promise<{ unread: number; headSeq: number }> {
     this.guard();
-    return this.summaryNow(userId);
-  }
-
-  /** Synchronous, so both numbers come from the same committed state. */
-  private summaryNow(userId: string): { unread: number; headSeq: number } {
-    return {
+    // One read transaction, so both numbers come from the same commit.
+    return this.db.transaction(() => ({
       unread: (this.stmt.unread.get(userId) as { n: number }).n,
       headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head,
-    };
+    }))();
   }
 
   // -------------------------------------------------------------------------
-  // Read state
+  // Read state (worker: unread and headSeq are read inside the write transaction)
   // -------------------------------------------------------------------------
-  async markRead(userId: string, ids: string[]): Promise<ReadState> {
-    this.guard();
-    return this.db.transaction(() => {
-      const rows = this.stmt.unreadByIds.all(userId, JSON.stringify(ids)) as Array<{ id: string; seq: number }>;
-      for (const row of rows) this.stmt.markSeqRead.run(userId, row.seq);
-      return { ...this.summaryNow(userId), readIds: rows.map((r) => r.id) };
-    })();
+  markRead(userId: string, ids: string[]): Promise<ReadState> {
+    return this.write<ReadState>({ op: 'markRead', userId, ids });
   }
 
-  async markAllRead(userId: string): Promise<ReadState> {
-    this.guard();
-    return this.db.transaction(() => {
-      this.stmt.markAllRead.run(userId);
-      return { ...this.summaryNow(userId), readIds: [], all: true };
-    })();
+  markAllRead(userId: string): Promise<ReadState> {
+    return this.write<ReadState>({ op: 'markAllRead', userId });
   }
 
   // -------------------------------------------------------------------------
   // Retention
   // -------------------------------------------------------------------------
+  /**
+   * Runs in the worker, one small step per request; each step goes to the back of
+   * the queue, so pushes that arrive during a long sweep wait for one step, not all of it.
+   */
   async sweep(now: number = Date.now()): Promise<SweepResult> {
-    this.guard();
-    const result: SweepResult = { deliveriesDeleted: 0, notificationsDeleted: 0, idempotencyDeleted: 0 };
-    const db = this.db;
-
-    // 1. Per-user cap: only users who received something can have grown past it.
-    let users: string[];
-    if (this.firstSweep) {
-      users = (
-        db.prepare('SELECT user_id FROM deliveries GROUP BY user_id HAVING COUNT(*) > ?').all(this.opts.maxPerUser) as Array<{
-          user_id: string;
-        }>
-      ).map((r) => r.user_id);
-      this.firstSweep = false;
-    } else {
-      users = [...this.touched];
-    }
-    this.touched = new Set();
-    const cutoffOf = db.prepare('SELECT seq FROM deliveries WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?');
-    const deleteUpTo = db.prepare(
-      'DELETE FROM deliveries WHERE user_id = ? AND seq IN (SELECT seq FROM deliveries WHERE user_id = ? AND seq <= ? LIMIT ?)',
-    );
-    for (const userId of users) {
-      // The newest `maxPerUser` stay; `cutoff` is the newest one that goes.
-      const cutoff = (cutoffOf.get(userId, this.opts.maxPerUser) as { seq: number } | undefined)?.seq;
-      if (cutoff === undefined) continue;
-      for (;;) {
-        const n = db.transaction(() => {
-          const changes = deleteUpTo.run(userId, userId, cutoff, SWEEP_CHUNK).changes;
-          this.stmt.setPrunedThrough.run(userId, cutoff);
-          return changes;
-        })();
-        result.deliveriesDeleted += n;
-        if (n < SWEEP_CHUNK) break;
-        await yieldToLoop();
-      }
-      await yieldToLoop();
-    }
-
-    // 2. Age: everything created before the cutoff goes, for every user.
-    const ttlCutoff = now - this.opts.ttlDays * 24 * 60 * 60 * 1000;
-    const ttlSeq = (db.prepare('SELECT MAX(seq) AS s FROM notifications WHERE created_at < ?').get(ttlCutoff) as { s: number | null }).s;
-    if (ttlSeq !== null) {
-      // Watermark first: while the chunks below run, a client behind it already gets
-      // sync_reset rather than a replay with a hole in it.
-      const prior = (this.stmt.metaGet.get('ttl_pruned_through') as { value: number } | undefined)?.value ?? 0;
-      if (ttlSeq > prior) this.stmt.metaSet.run('ttl_pruned_through', ttlSeq);
-      const deleteOld = db.prepare(
-        'DELETE FROM deliveries WHERE (user_id, seq) IN (SELECT user_id, seq FROM deliveries WHERE seq <= ? LIMIT ?)',
-      );
-      for (;;) {
-        const n = deleteOld.run(ttlSeq, SWEEP_CHUNK).changes;
-        result.deliveriesDeleted += n;
-        if (n < SWEEP_CHUNK) break;
-        await yieldToLoop();
-      }
-    }
-
-    // 3. Notifications no user holds any more.
-    const deleteOrphans = db.prepare(
-      `DELETE FROM notifications WHERE seq IN (
-         SELECT n.seq FROM notifications n
-          WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = n.seq) LIMIT ?)`,
-    );
-    for (;;) {
-      const n = deleteOrphans.run(SWEEP_CHUNK).changes;
-      result.notificationsDeleted += n;
-      if (n < SWEEP_CHUNK) break;
-      await yieldToLoop();
-    }
-
-    // 4. Idempotency keys past their window.
-    result.idempotencyDeleted = db
-      .prepare('DELETE FROM idempotency WHERE created_at <= ?')
-      .run(now - IDEMPOTENCY_WINDOW_MS).changes;
-    return result;
+    const sweepId = this.nextSweepId++;
+    let step = await this.write<SweepStep>({ op: 'sweep', sweepId, now });
+    while (!step.done) step = await this.write<SweepStep>({ op: 'sweepNext', sweepId });
+    return step.result;
   }
 
   async ping(): Promise<void> {
     this.guard();
+    // Reads still work without the writer, but this node can no longer store a push.
+    if (this.failure) throw this.failure;
     this.db.prepare('SELECT 1').get();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Commit what is queued before closing: it may already be promised to a caller.
-    this.flush();
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
+    this.writer.ref();
+    // Behind everything already queued: that may be promised to callers, and is committed first.
+    await this.writeEvenIfClosed<null>({ op: 'close' }).catch(() => undefined);
+    await this.writerExited;
     this.db.close();
   }
 
