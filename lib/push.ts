@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Inbox } from './inbox/types';
 import type { Logger } from './log';
-import type { PushAccepted, PushRequest, WireNotification } from './protocol';
+import type { PushAccepted, PushRequest } from './protocol';
 import type { Realtime } from './realtime';
 
 /**
@@ -20,7 +20,6 @@ export interface PushService {
 
 export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log: Logger }): PushService {
   const { inbox, realtime, log } = deps;
-  const fanout = createFanoutQueue((n, userIds) => realtime.deliver(n, userIds));
   // Concurrent pushes with one key on this node wait for the first, so all get its exact answer.
   const inflight = new Map<string, Promise<{ result: PushResult; request: PushRequest }>>();
 
@@ -38,7 +37,7 @@ export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log:
       const body = result.response ?? { id: result.id, recipients: result.recipients, online: await realtime.onlineCount(req.userIds) };
       return { body, replayed: true };
     }
-    await fanout.deliver(result.notification, req.userIds);
+    realtime.deliver(result.notification, req.userIds);
     const body: PushAccepted = { id, recipients: req.userIds.length, online: await realtime.onlineCount(req.userIds) };
     if (key !== undefined) {
       // The push is already stored and delivered; failing to record the answer only
@@ -67,72 +66,6 @@ export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log:
       } finally {
         inflight.delete(key);
       }
-    },
-  };
-}
-
-/** Longest stretch the fan-out runs before the event loop takes new requests and commits. */
-export const FANOUT_SLICE_MS = 2;
-
-interface FanoutQueue {
-  /** Delivers in call order; resolves once this one is written (at once when nothing is waiting). */
-  deliver(n: WireNotification, userIds: string[]): Promise<void>;
-}
-
-/**
- * Fan-out in time slices. A committed batch can hold hundreds of pushes, and
- * writing them all in one turn of the event loop kept it from reading new
- * requests and the inbox writer's answers meanwhile, so storage and delivery took
- * turns instead of overlapping (the main thread sat idle about 40 % of the time
- * in the 100-recipient benchmark). Here deliveries run for at most
- * FANOUT_SLICE_MS, then yield to I/O and go on, still in commit (seq) order.
- */
-export function createFanoutQueue(write: (n: WireNotification, userIds: string[]) => void): FanoutQueue {
-  const queue: Array<{ n: WireNotification; userIds: string[]; done: () => void }> = [];
-  /** A slice lasts until its time is up or the event loop turns, whichever comes first. */
-  let sliceEnds = 0;
-  let sliceOpen = false;
-  let drainScheduled = false;
-  const closeSlice = () => {
-    sliceOpen = false;
-  };
-  const openSlice = () => {
-    sliceEnds = performance.now() + FANOUT_SLICE_MS;
-    if (!sliceOpen) {
-      sliceOpen = true;
-      setImmediate(closeSlice);
-    }
-  };
-  const drain = () => {
-    drainScheduled = false;
-    openSlice();
-    while (queue.length > 0 && performance.now() < sliceEnds) {
-      const item = queue.shift() as (typeof queue)[number];
-      write(item.n, item.userIds);
-      item.done();
-    }
-    if (queue.length > 0) {
-      drainScheduled = true;
-      setImmediate(drain);
-    }
-  };
-  return {
-    deliver(n, userIds) {
-      if (queue.length === 0 && !drainScheduled) {
-        if (!sliceOpen) openSlice();
-        // Nothing waiting and time left in this slice: write now, with no added latency.
-        if (performance.now() < sliceEnds) {
-          write(n, userIds);
-          return Promise.resolve();
-        }
-      }
-      return new Promise<void>((done) => {
-        queue.push({ n, userIds, done });
-        if (!drainScheduled) {
-          drainScheduled = true;
-          setImmediate(drain);
-        }
-      });
     },
   };
 }
