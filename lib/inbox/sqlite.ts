@@ -31,6 +31,12 @@ import {
 
 /** Most appends committed in one transaction. */
 const MAX_BATCH = 512;
+/**
+ * Requests sent to the writer before its answers come back. With one, the writer
+ * sat idle from each commit until this thread, busy delivering the previous
+ * batch, read the answer and sent the next; with two it goes straight on.
+ */
+const MAX_IN_FLIGHT = 2;
 const SCHEMA_VERSION = 1;
 const WRITER_URL = new URL('./sqlite-writer.mjs', import.meta.url);
 
@@ -107,7 +113,8 @@ export class SqliteInbox implements Inbox {
   private readonly writer: Worker;
   private readonly writerExited: Promise<void>;
   private queue: Array<QueuedAppend | QueuedWrite> = [];
-  private inFlight: InFlight | undefined;
+  /** Requests in the worker, oldest first (it answers in order); at most MAX_IN_FLIGHT. */
+  private inFlight: InFlight[] = [];
   private pumpScheduled = false;
   /** Set once the writer died: every write, queued or later, fails with it. */
   private failure: InboxUnavailableError | undefined;
@@ -222,9 +229,9 @@ export class SqliteInbox implements Inbox {
 
   private enqueue(item: QueuedAppend | QueuedWrite): void {
     this.queue.push(item);
-    if (this.inFlight || this.pumpScheduled) return;
+    if (this.inFlight.length >= MAX_IN_FLIGHT || this.pumpScheduled) return;
     this.pumpScheduled = true;
-    // setImmediate, not a timer: when the writer is idle, the first batch is whatever
+    // setImmediate, not a timer: when the writer has room, the next batch is whatever
     // arrived in this turn of the loop.
     setImmediate(() => {
       this.pumpScheduled = false;
@@ -232,52 +239,50 @@ export class SqliteInbox implements Inbox {
     });
   }
 
-  /** Sends the head of the queue, if the worker is free: a run of appends, or one other write. */
+  /** Sends from the head of the queue while the worker has room: a run of appends, or one other write, per request. */
   private pump(): void {
-    if (this.inFlight || this.failure) return;
-    const head = this.queue[0];
-    if (!head) {
-      // Idle. While closing, the worker's exit is still awaited: keep it referenced.
-      if (!this.closed) this.writer.unref();
-      return;
+    while (this.inFlight.length < MAX_IN_FLIGHT && !this.failure) {
+      const head = this.queue[0];
+      if (!head) break;
+      let req: WriterRequest;
+      let inFlight: InFlight;
+      if (head.kind === 'write') {
+        this.queue.shift();
+        req = head.req;
+        inFlight = head;
+      } else {
+        let n = 1;
+        while (n < MAX_BATCH && this.queue[n]?.kind === 'append') n++;
+        const batch = this.queue.splice(0, n) as QueuedAppend[];
+        req = { op: 'append', inputs: batch.map((p) => p.input) };
+        inFlight = {
+          resolve: (value) => this.settleBatch(batch, value as AppendOutcome[]),
+          reject: (err) => batch.forEach((p) => p.reject(err)),
+        };
+      }
+      try {
+        this.writer.postMessage(req);
+      } catch (err) {
+        // Data that cannot be cloned: this request fails, the queue goes on.
+        inFlight.reject(new InboxUnavailableError(`inbox write failed: ${(err as Error).message}`));
+        continue;
+      }
+      this.inFlight.push(inFlight);
+      // Writes are promised to callers: keep the process alive until they are answered.
+      this.writer.ref();
     }
-    let req: WriterRequest;
-    let inFlight: InFlight;
-    if (head.kind === 'write') {
-      this.queue.shift();
-      req = head.req;
-      inFlight = head;
-    } else {
-      let n = 1;
-      while (n < MAX_BATCH && this.queue[n]?.kind === 'append') n++;
-      const batch = this.queue.splice(0, n) as QueuedAppend[];
-      req = { op: 'append', inputs: batch.map((p) => p.input) };
-      inFlight = {
-        resolve: (value) => this.settleBatch(batch, value as AppendOutcome[]),
-        reject: (err) => batch.forEach((p) => p.reject(err)),
-      };
-    }
-    try {
-      this.writer.postMessage(req);
-    } catch (err) {
-      // Data that cannot be cloned: this request fails, the queue goes on.
-      inFlight.reject(new InboxUnavailableError(`inbox write failed: ${(err as Error).message}`));
-      this.pump();
-      return;
-    }
-    this.inFlight = inFlight;
-    // Writes are promised to callers: keep the process alive until they are answered.
-    this.writer.ref();
+    // Idle. While closing, the worker's exit is still awaited: keep it referenced.
+    if (this.inFlight.length === 0 && this.queue.length === 0 && !this.closed) this.writer.unref();
   }
 
   private onReply(reply: WriterReply): void {
-    const settle = this.inFlight;
-    this.inFlight = undefined;
+    const settle = this.inFlight.shift();
     if (!settle) return;
+    // Send first, settle second: the worker starts on what queued meanwhile while
+    // this thread delivers what was just committed.
+    this.pump();
     if (reply.ok) settle.resolve(reply.value);
     else settle.reject(new InboxUnavailableError(reply.error.message));
-    // Everything queued while that request was in the worker goes next, together.
-    this.pump();
   }
 
   /** The main thread builds each notification from its own input; the worker sent only the seq. */
@@ -313,9 +318,9 @@ export class SqliteInbox implements Inbox {
     const failure = this.failure;
     const settle = this.inFlight;
     const queued = this.queue;
-    this.inFlight = undefined;
+    this.inFlight = [];
     this.queue = [];
-    settle?.reject(failure);
+    for (const p of settle) p.reject(failure);
     for (const p of queued) p.reject(failure);
     // After 'error' or 'messageerror' the thread may still be running; it is of no use now.
     this.writer.terminate().catch(() => undefined);
