@@ -22,9 +22,11 @@ export interface Profile {
   /**
    * Pushes in flight in the closed loops. Little's law: a loop of C connections
    * reaches at most C / (time per push), and that time includes a commit on the
-   * inbox writer thread, so too few connections measure the loop, not the server
-   * (8 for the 100-recipient scenario left Herald's main thread idle 40 % of the
-   * time). A backend pushing thousands per second has this many in flight anyway.
+   * inbox writer thread, so too few connections measure the loop, not the server.
+   * 100-recipient pushes, same code, same machine: 32 connections 39,099
+   * deliveries/s with Herald's main thread idle a third of the time, 96 about
+   * 68,000, 192 about 66,000 (docs/benchmarks.md). A backend pushing this fast has
+   * this many in flight anyway.
    */
   targetedConcurrency: number;
   idlePushes: number;
@@ -53,11 +55,11 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     fanoutMs: 2000,
     window: 4,
     targetedMs: 3000,
-    targetedConcurrency: 64,
+    targetedConcurrency: 128,
     idlePushes: 200,
     idleGapMs: 5,
     r100Ms: 2000,
-    r100Concurrency: 32,
+    r100Concurrency: 96,
     connections: 20_000,
     connHoldFirstMs: 60_000,
     connHoldMs: 5_000,
@@ -75,11 +77,11 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     fanoutMs: 1000,
     window: 4,
     targetedMs: 1500,
-    targetedConcurrency: 64,
+    targetedConcurrency: 128,
     idlePushes: 50,
     idleGapMs: 5,
     r100Ms: 1000,
-    r100Concurrency: 32,
+    r100Concurrency: 96,
     connections: 2000,
     connHoldFirstMs: 3000,
     connHoldMs: 3000,
