@@ -27,7 +27,10 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
     mainWait: med(key, 'serverMainWait'),
     helperCores: med(key, helper),
     // Everything that ran on the machine meanwhile: the server's threads, our other processes, the rest.
-    machineBusy: ['serverCores', 'clientCores', 'loadgenCores', 'otherCores'].reduce((sum, m) => sum + (Number.isFinite(med(key, m)) ? med(key, m) : 0), 0),
+    machineBusy: ['serverCores', 'clientCores', 'loadgenCores', 'otherCores']
+      .map((m) => med(key, m))
+      .filter(Number.isFinite)
+      .reduce((sum, cores) => sum + cores, 0),
     machineCores: r.machine.cores,
     ...(floor !== undefined ? { floor } : {}),
   });

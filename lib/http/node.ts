@@ -4,7 +4,7 @@ import { ErrorCodes } from '../protocol';
 import type { HeraldRuntime } from '../runtime';
 import { DRAIN_FACTOR, tooLarge } from './body';
 import { acceptPush, type PushRequestSource } from './push';
-import { errorAnswer, JSON_HEADERS, requestIdFrom, type Answer } from './respond';
+import { errorAnswer, JSON_HEADERS, logAnswered, requestIdFrom, startingAnswer, type Answer } from './respond';
 
 /**
  * POST /api/push served straight from node:http: the same handler as the route
@@ -16,7 +16,7 @@ export async function servePush(req: IncomingMessage, res: ServerResponse, runti
   const source = nodeRequestSource(req);
   const requestId = requestIdFrom(source.header('x-request-id'));
   if (!runtime) {
-    send(res, { status: 503, body: new HttpError(503, ErrorCodes.unavailable, 'server is starting').toBody() }, requestId);
+    send(res, startingAnswer(), requestId);
     return;
   }
   const started = performance.now();
@@ -27,13 +27,7 @@ export async function servePush(req: IncomingMessage, res: ServerResponse, runti
     answer = errorAnswer(err, runtime, { route: 'push', requestId });
   }
   send(res, answer, requestId);
-  runtime.log.info('http', {
-    route: 'push',
-    method: req.method,
-    status: answer.status,
-    ms: Math.round((performance.now() - started) * 10) / 10,
-    requestId,
-  });
+  logAnswered(runtime, { route: 'push', method: req.method, status: answer.status, started, requestId });
 }
 
 function send(res: ServerResponse, answer: Answer, requestId: string): void {

@@ -46,7 +46,8 @@ export function route(name: string, handler: Handler): (request: Request) => Pro
     const withId = { 'x-request-id': requestId };
     const runtime = findRuntime();
     if (!runtime) {
-      return json(503, new HttpError(503, ErrorCodes.unavailable, 'server is starting').toBody(), withId);
+      const starting = startingAnswer();
+      return json(starting.status, starting.body, withId);
     }
     const started = performance.now();
     let response: Response;
@@ -56,15 +57,28 @@ export function route(name: string, handler: Handler): (request: Request) => Pro
       response = errorResponse(err, runtime, { route: name, requestId });
     }
     response.headers.set('x-request-id', requestId);
-    runtime.log.info('http', {
-      route: name,
-      method: request.method,
-      status: response.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-      requestId,
-    });
+    logAnswered(runtime, { route: name, method: request.method, status: response.status, started, requestId });
     return response;
   };
+}
+
+/** What every route answers before the runtime exists. */
+export function startingAnswer(): Answer {
+  return { status: 503, body: new HttpError(503, ErrorCodes.unavailable, 'server is starting').toBody() };
+}
+
+/** The access-log line of an answered request; `started` is its performance.now() on arrival. */
+export function logAnswered(
+  runtime: HeraldRuntime,
+  r: { route: string; method: string | undefined; status: number; started: number; requestId: string },
+): void {
+  runtime.log.info('http', {
+    route: r.route,
+    method: r.method,
+    status: r.status,
+    ms: Math.round((performance.now() - r.started) * 10) / 10,
+    requestId: r.requestId,
+  });
 }
 
 function errorResponse(err: unknown, runtime: HeraldRuntime, fields: Record<string, string>): Response {
