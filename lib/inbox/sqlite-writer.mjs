@@ -7,7 +7,8 @@
  * and settles no write before that sync has returned.
  *
  * Plain JavaScript (ESM, no TypeScript syntax) so that it runs unchanged as a
- * Worker under plain node, tsx and Vitest.
+ * Worker under plain node, tsx and Vitest. Its JSDoc types are checked by
+ * `npm run typecheck` (tsconfig.workers.json).
  *
  * The main thread keeps at most two requests here; they run in the order they
  * were sent, each to completion. Answers carry only what the main thread lacks
