@@ -119,6 +119,15 @@ describe('PushBodySchema', () => {
       expect(problemOf({ tokens: ['1'], data: { text: 'é'.repeat(9000) } })).toMatch(/^data: /);
     });
 
+    it('data with an own "__proto__" key, at any depth, as JSON.parse makes it', () => {
+      const top = JSON.parse('{"tokens":["1"],"data":{"__proto__":{"x":1}}}') as unknown;
+      expect(problemOf(top)).toBe('data: must not contain a "__proto__" key (it cannot be delivered as sent)');
+      const deep = JSON.parse('{"tokens":["1"],"data":[{"a":{"b":{"__proto__":null}}}]}') as unknown;
+      expect(problemOf(deep)).toMatch(/^data: must not contain a "__proto__" key/);
+      // Keys that only look like it are data.
+      expect(problemOf({ tokens: ['1'], data: { __proto__x: 1, proto: { constructor: 2 } } })).toBeUndefined();
+    });
+
     it('data that is not JSON', () => {
       expect(problemOf({ tokens: ['1'], data: () => 1 })).toMatch(/^data: /);
       expect(problemOf({ tokens: ['1'], data: { at: new Date() } })).toMatch(/^data/);

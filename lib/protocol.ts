@@ -110,9 +110,8 @@ export const PushBodySchema = z
       data: z
         .unknown()
         .check((ctx) => {
-          if (nestedDeeperThan(ctx.value, MAX_DATA_DEPTH)) {
-            ctx.issues.push({ code: 'custom', message: `must nest at most ${MAX_DATA_DEPTH} levels deep`, input: ctx.value });
-          }
+          const problem = dataProblem(ctx.value, MAX_DATA_DEPTH);
+          if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
         })
         .pipe(z.json({ error: 'must be a JSON value' }))
         .optional(),
@@ -273,16 +272,25 @@ export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
-/** Whether arrays and objects in `value` nest more than `max` levels (iterative: any depth is safe). */
-export function nestedDeeperThan(value: unknown, max: number): boolean {
+/**
+ * What is wrong with a push's `data`, found in one walk (iterative: any depth is
+ * safe): arrays and objects nested more than `max` levels, or an own "__proto__" key.
+ */
+export function dataProblem(value: unknown, max: number): string | null {
   const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 1 }];
   for (let item = stack.pop(); item; item = stack.pop()) {
     const { v, depth } = item;
     if (v === null || typeof v !== 'object') continue;
-    if (depth > max) return true;
+    if (depth > max) return `must nest at most ${max} levels deep`;
+    // JSON.parse makes "__proto__" an own key, but copying the object (z.json(),
+    // a spread) sets the prototype instead: the key would vanish between the 202
+    // and the browser. Refused, so that what is accepted is delivered as sent.
+    if (!Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, '__proto__')) {
+      return 'must not contain a "__proto__" key (it cannot be delivered as sent)';
+    }
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push({ v: child, depth: depth + 1 });
   }
-  return false;
+  return null;
 }
 
 /** A readable "field: problem; field: problem" from a zod error. */

@@ -209,10 +209,18 @@ const rows: Row[] = [
     check: (res) => expect(res.body.error.message).toBe('unknown field(s): constructor'),
   },
   {
+    // Refused rather than accepted with the key dropped: what a 202 accepts is delivered as sent.
     name: 'a __proto__ key in data',
     send: () => push(server.url, `{"tokens":["${VICTIM}"],"data":{"__proto__":{"polluted":"yes","entityType":"polluted","data":"polluted"},"x":1}}`),
-    status: 202,
-    code: null,
+    status: 400,
+    code: 'validation_failed',
+    check: (res) => expect(res.body.error.message).toBe('data: must not contain a "__proto__" key (it cannot be delivered as sent)'),
+  },
+  {
+    name: 'a __proto__ key deep in data',
+    send: () => push(server.url, `{"tokens":["${VICTIM}"],"data":{"list":[1,{"a":{"__proto__":{"polluted":"yes"}}}]}}`),
+    status: 400,
+    code: 'validation_failed',
   },
   {
     name: 'constructor.prototype in data',
@@ -221,9 +229,15 @@ const rows: Row[] = [
     code: null,
   },
   {
-    // Accepted, but the __proto__ key (and the link in it) is dropped: never delivered (checked below).
     name: 'a __proto__ link in data smuggling javascript:',
     send: () => push(server.url, `{"tokens":["${VICTIM}"],"data":{"__proto__":{"link":"javascript:alert(1)"}}}`),
+    status: 400,
+    code: 'validation_failed',
+  },
+  {
+    // Only the literal key "__proto__" is refused; a key that merely contains it is data like any other.
+    name: 'a key spelled like __proto__ but not it',
+    send: () => push(server.url, `{"tokens":["${VICTIM}"],"data":{"__proto__x":1,"proto":2}}`),
     status: 202,
     code: null,
   },
@@ -467,9 +481,10 @@ describe('hostile HTTP input to /api/push', () => {
     const delivered = JSON.stringify(victim.received.map((n) => n.data));
     expect(delivered).not.toContain('hacked');
     expect(delivered).not.toContain('javascript:');
-    // The __proto__ rows' contents went nowhere (the constructor row's are plain data, kept as sent).
+    // The refused __proto__ rows' contents went nowhere (the constructor row's are plain data, kept as sent).
     expect(delivered).not.toContain('"entityType":"polluted"');
     expect(delivered).not.toContain('"data":"polluted"');
+    expect(delivered).toContain('{"__proto__x":1,"proto":2}');
     expect(victim.socket.connected).toBe(true);
   });
 
