@@ -1,19 +1,17 @@
 // @ts-check
 /**
  * The SQLite inbox's writer thread (see SqliteInbox in sqlite.ts). Every write of
- * the embedded inbox runs here, on a connection of its own, so the INSERTs cost the
- * main event loop nothing. Commits are not fsynced here (synchronous=NORMAL): the
- * main thread fdatasyncs the WAL while this thread goes on with the next batch,
- * and settles no write before that sync has returned.
+ * the embedded inbox runs here, on a connection of its own, so the INSERTs and the
+ * fsync of each commit (synchronous=FULL) cost the main event loop nothing.
  *
  * Plain JavaScript (ESM, no TypeScript syntax) so that it runs unchanged as a
  * Worker under plain node, tsx and Vitest. Its JSDoc types are checked by
  * `npm run typecheck` (tsconfig.workers.json).
  *
- * The main thread keeps at most two requests here; they run in the order they
- * were sent, each to completion. Answers carry only what the main thread lacks
- * (an append's seq, not the notification), and errors cross as plain data
- * ({ kind, message }).
+ * The main thread sends one request at a time and waits for its answer, so this
+ * thread never queues anything: requests run in the order they were sent, each
+ * to completion. Answers carry only what the main thread lacks (an append's seq,
+ * not the notification), and errors cross as plain data ({ kind, message }).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -53,11 +51,8 @@ const { file, opts, idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS } =
 // The main thread created the file, set WAL and migrated the schema before starting us.
 const db = new Database(file);
 db.pragma('journal_mode = WAL');
-// NORMAL: a commit writes its WAL frames without an fsync. Durability comes from
-// the main thread's fdatasync of the WAL, which every write's answer waits for
-// (sqlite.ts), so a push is still on disk before /api/push answers 202, even
-// across power loss. Checkpoints still fsync the WAL before copying it back.
-db.pragma('synchronous = NORMAL');
+// FULL: a commit is on disk before /api/push answers 202, even across power loss.
+db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 // Checkpoint every ~40 MB of WAL rather than SQLite's default ~4 MB: a push to many
 // users dirties one page per recipient, and each checkpoint writes and fsyncs
@@ -105,7 +100,7 @@ let stepStarted = 0;
 // ---------------------------------------------------------------------------
 
 /**
- * One transaction, and so one WAL sync on the main thread, for the whole batch. A conflict is an outcome, not
+ * One transaction, one fsync, for the whole batch. A conflict is an outcome, not
  * a throw, so it rolls back nothing else; a throw (disk full, I/O error) fails the batch.
  * @param {AppendInput[]} inputs
  * @returns {AppendOutcome[]}

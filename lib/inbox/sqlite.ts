@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -17,27 +17,16 @@ import {
 /**
  * The embedded inbox: one SQLite file in WAL mode, with two connections.
  *
- * Every write runs on a worker thread (sqlite-writer.mjs), so the INSERTs never
- * occupy the main event loop. Writes go through one FIFO queue here and at most
- * MAX_IN_FLIGHT requests at a time to the worker: appends queued while the worker
- * was busy are committed together in the next transaction (group commit), so
- * batches grow with load.
+ * Every write runs on a worker thread (sqlite-writer.mjs), so the INSERTs and the
+ * fsync of each commit never occupy the main event loop. Writes go through one
+ * FIFO queue here and one request at a time to the worker: appends queued while
+ * a request was in the worker are committed together in the next transaction
+ * (group commit), so batches grow with load.
  *
- * Durability is pipelined. The worker commits with synchronous=NORMAL (the WAL
- * frames are written, not fsynced) and goes straight on with the next batch,
- * while this thread fdatasyncs the WAL file on libuv's pool. A write's promise
- * settles only after an fdatasync that began after its commit has returned, so a
- * push is on disk, even across power loss, before it is delivered or answered
- * 202, exactly as with synchronous=FULL; one fdatasync covers every commit made
- * before it began (group fsync), and the disk's latency no longer stalls the writer.
- *
- * Reads run here, on the main thread's own connection. In WAL mode they would see
- * every commit, durable or not, so they are capped at `visibleSeq`: the highest
- * seq known to be on disk. A reader therefore never learns a seq that a power
- * loss could take back and hand to another notification. A write's promise
- * settles after `visibleSeq` covers it, so a read made after `await append()`
- * sees it. This connection writes only at startup (WAL, schema), so it never
- * waits on the writer's locks.
+ * Reads run here, on the main thread's own connection: in WAL mode a read sees
+ * every commit the worker has finished, and a write's promise settles only after
+ * its commit, so a read made after `await append()` sees it. This connection
+ * writes only at startup (WAL, schema), so it never waits on the writer's locks.
  */
 
 /** Most appends committed in one transaction. */
@@ -49,16 +38,6 @@ const MAX_BATCH = 512;
  */
 const MAX_IN_FLIGHT = 2;
 const SCHEMA_VERSION = 1;
-
-/** Makes a file's data durable: `fs.fdatasync`, or a test's stand-in. */
-export type SyncFile = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
-
-export interface SqliteInboxOptions {
-  /** The database file's name inside the data directory. */
-  file?: string;
-  /** How the WAL is synced (tests hold or fail it); fs.fdatasync by default. */
-  syncFile?: SyncFile;
-}
 const WRITER_URL = new URL('./sqlite-writer.mjs', import.meta.url);
 
 interface Row {
@@ -103,23 +82,14 @@ interface QueuedAppend {
 interface QueuedWrite {
   kind: 'write';
   req: WriterRequest;
-  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (e: Error) => void;
 }
 
-/** A request in the worker: how to settle its callers. */
+/** The one request in the worker: how to settle its callers. */
 interface InFlight {
   resolve: (value: unknown) => void;
   reject: (e: Error) => void;
-  /** Settled only once the WAL holding its commit is on disk (every write a caller relies on). */
-  durable: boolean;
-}
-
-/** A committed write waiting for the WAL to reach the disk. */
-interface Unsynced {
-  settle: InFlight;
-  value: unknown;
 }
 
 const toWire = (row: Row): WireNotification => ({
@@ -131,19 +101,9 @@ const toWire = (row: Row): WireNotification => ({
   read: row.read === 1,
 });
 
-export function openSqliteInbox(dataDir: string, opts: InboxOptions, options: SqliteInboxOptions = {}): SqliteInbox {
+export function openSqliteInbox(dataDir: string, opts: InboxOptions, file = 'herald.db'): SqliteInbox {
   mkdirSync(dataDir, { recursive: true });
-  return new SqliteInbox(path.join(dataDir, options.file ?? 'herald.db'), opts, options.syncFile ?? fdatasync);
-}
-
-/** fdatasync of a file, or of a directory (so that a file created in it stays). */
-function syncPathSync(p: string): void {
-  const fd = openSync(p, 'r');
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  return new SqliteInbox(path.join(dataDir, file), opts);
 }
 
 export class SqliteInbox implements Inbox {
@@ -161,49 +121,30 @@ export class SqliteInbox implements Inbox {
   private closed = false;
   private closing: Promise<void> | undefined;
   private nextSweepId = 1;
-  private readonly counts = { batches: 0, appends: 0, syncs: 0 };
+  private readonly counts = { batches: 0, appends: 0 };
   private readonly stmt;
-  private readonly walPath: string;
-  /** Opened at the first sync: SQLite creates the WAL, and keeps it while this thread's connection is open. */
-  private walFd: number | undefined;
-  /** Committed writes that no sync has yet begun to cover, oldest first. */
-  private unsynced: Unsynced[] = [];
-  private syncing = false;
-  /** Called when nothing is left to sync (close waits on it). */
-  private onSynced: Array<() => void> = [];
-  /** The highest seq known to be on disk: reads see nothing above it. */
-  private visibleSeq: number;
 
-  constructor(
-    file: string,
-    opts: InboxOptions,
-    private readonly syncFile: SyncFile = fdatasync,
-  ) {
-    this.walPath = `${file}-wal`;
+  constructor(file: string, opts: InboxOptions) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     // Before the writer starts, so it opens a database that is already in shape.
     this.migrate();
-    // What an earlier process committed may still be only in the page cache (the
-    // writer does not fsync its commits): put it on disk before anything reads it.
-    for (const p of [file, this.walPath, path.dirname(file)]) if (existsSync(p)) syncPathSync(p);
-    this.visibleSeq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM notifications').get() as { s: number }).s;
     const db = this.db;
     this.stmt = {
       since: db.prepare(
         `SELECT n.seq, n.id, n.entity_type, n.data, n.created_at, d.read
            FROM deliveries d JOIN notifications n ON n.seq = d.seq
-          WHERE d.user_id = ? AND d.seq > ? AND d.seq <= ? ORDER BY d.seq ASC LIMIT ?`,
+          WHERE d.user_id = ? AND d.seq > ? ORDER BY d.seq ASC LIMIT ?`,
       ),
       page: db.prepare(
         `SELECT n.seq, n.id, n.entity_type, n.data, n.created_at, d.read
            FROM deliveries d JOIN notifications n ON n.seq = d.seq
-          WHERE d.user_id = ? AND d.seq < ? AND d.seq <= ? ORDER BY d.seq DESC LIMIT ?`,
+          WHERE d.user_id = ? AND d.seq < ? ORDER BY d.seq DESC LIMIT ?`,
       ),
-      headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ? AND seq <= ?'),
-      unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0 AND seq <= ?'),
+      headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
+      unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
       prunedThrough: db.prepare('SELECT pruned_through FROM user_state WHERE user_id = ?'),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
     };
@@ -273,20 +214,16 @@ export class SqliteInbox implements Inbox {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'append', input, resolve, reject }));
   }
 
-  /**
-   * Any write but an append: queued in line with the appends, alone in its request.
-   * `durable`: its promise waits for the WAL to reach the disk (read state does;
-   * retention steps, a saved idempotent answer and close need not).
-   */
-  private write<T>(req: WriterRequest, durable: boolean): Promise<T> {
+  /** Any write but an append: queued in line with the appends, alone in its request. */
+  private write<T>(req: WriterRequest): Promise<T> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('inbox is closed'));
-    return this.writeEvenIfClosed(req, durable);
+    return this.writeEvenIfClosed(req);
   }
 
-  private writeEvenIfClosed<T>(req: WriterRequest, durable: boolean): Promise<T> {
+  private writeEvenIfClosed<T>(req: WriterRequest): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.enqueue({ kind: 'write', req, durable, resolve: (value) => resolve(value as T), reject });
+      this.enqueue({ kind: 'write', req, resolve: (value) => resolve(value as T), reject });
     });
   }
 
@@ -321,7 +258,6 @@ export class SqliteInbox implements Inbox {
         inFlight = {
           resolve: (value) => this.settleBatch(batch, value as AppendOutcome[]),
           reject: (err) => batch.forEach((p) => p.reject(err)),
-          durable: true,
         };
       }
       try {
@@ -343,63 +279,16 @@ export class SqliteInbox implements Inbox {
     const settle = this.inFlight.shift();
     if (!settle) return;
     // Send first, settle second: the worker starts on what queued meanwhile while
-    // this thread syncs and delivers what was just committed.
+    // this thread delivers what was just committed.
     this.pump();
-    if (!reply.ok) settle.reject(new InboxUnavailableError(reply.error.message));
-    else if (!settle.durable) settle.resolve(reply.value);
-    else {
-      this.unsynced.push({ settle, value: reply.value });
-      if (!this.syncing) this.syncWal();
-    }
-  }
-
-  /**
-   * One fdatasync of the WAL for every commit answered before it began; whatever
-   * commits while it runs waits for the next. A failed sync fails the inbox: after
-   * an fsync error the kernel may have dropped the pages, so nothing more may be promised.
-   */
-  private syncWal(): void {
-    const covered = this.unsynced;
-    this.unsynced = [];
-    this.syncing = true;
-    const done = (err: Error | null): void => {
-      this.syncing = false;
-      if (err) {
-        const failure = new InboxUnavailableError(`inbox sync failed: ${err.message}`);
-        this.failure ??= failure;
-        const rest = this.unsynced;
-        this.unsynced = [];
-        for (const u of [...covered, ...rest]) u.settle.reject(failure);
-        this.fail(failure.message);
-      } else {
-        this.counts.syncs++;
-        for (const u of covered) u.settle.resolve(u.value);
-        if (this.unsynced.length > 0) return this.syncWal();
-      }
-      const waiting = this.onSynced;
-      this.onSynced = [];
-      for (const w of waiting) w();
-    };
-    try {
-      this.walFd ??= openSync(this.walPath, 'r');
-    } catch (err) {
-      return done(err as Error);
-    }
-    this.syncFile(this.walFd, done);
-  }
-
-  /** Resolves once every committed write is on disk and settled. */
-  private allSynced(): Promise<void> {
-    if (!this.syncing && this.unsynced.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.onSynced.push(resolve));
+    if (reply.ok) settle.resolve(reply.value);
+    else settle.reject(new InboxUnavailableError(reply.error.message));
   }
 
   /** The main thread builds each notification from its own input; the worker sent only the seq. */
   private settleBatch(batch: QueuedAppend[], outcomes: AppendOutcome[]): void {
     this.counts.batches++;
     this.counts.appends += batch.length;
-    // Settled only after the sync: from here on, reads may show this batch.
-    for (const o of outcomes) if (o.status === 'stored' && o.seq > this.visibleSeq) this.visibleSeq = o.seq;
     batch.forEach((p, i) => {
       const outcome = outcomes[i];
       if (!outcome) p.reject(new InboxUnavailableError('inbox writer gave no answer for this append'));
@@ -437,13 +326,13 @@ export class SqliteInbox implements Inbox {
     this.writer.terminate().catch(() => undefined);
   }
 
-  /** Committed append transactions, the appends in them, and WAL syncs, since open (for tests and diagnostics). */
-  stats(): { batches: number; appends: number; syncs: number } {
+  /** Committed append transactions and the appends in them, since open (for tests and diagnostics). */
+  stats(): { batches: number; appends: number } {
     return { ...this.counts };
   }
 
   async saveResponse(key: string, response: StoredResponse): Promise<void> {
-    await this.write<null>({ op: 'saveResponse', key, response }, false);
+    await this.write<null>({ op: 'saveResponse', key, response });
   }
 
   // -------------------------------------------------------------------------
@@ -454,10 +343,9 @@ export class SqliteInbox implements Inbox {
     // One read transaction: the head, the watermarks and the rows come from one commit
     // of the writer, not from either side of one.
     return this.db.transaction((): SinceResult => {
-      const visible = this.visibleSeq;
-      const headSeq = (this.stmt.headSeq.get(userId, visible) as { head: number }).head;
+      const headSeq = (this.stmt.headSeq.get(userId) as { head: number }).head;
       if (afterSeq < this.prunedThrough(userId)) return { items: [], reset: true, headSeq };
-      const rows = this.stmt.since.all(userId, afterSeq, visible, limit + 1) as Row[];
+      const rows = this.stmt.since.all(userId, afterSeq, limit + 1) as Row[];
       if (rows.length > limit) return { items: [], reset: true, headSeq };
       return { items: rows.map(toWire), reset: false, headSeq };
     })();
@@ -472,7 +360,7 @@ export class SqliteInbox implements Inbox {
   async list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage> {
     this.guard();
     const before = opts.before ?? Number.MAX_SAFE_INTEGER;
-    const rows = this.stmt.page.all(userId, before, this.visibleSeq, opts.limit + 1) as Row[];
+    const rows = this.stmt.page.all(userId, before, opts.limit + 1) as Row[];
     const more = rows.length > opts.limit;
     const items = rows.slice(0, opts.limit).map(toWire);
     return { items, nextCursor: more ? (items[items.length - 1]?.seq ?? null) : null };
@@ -482,8 +370,8 @@ export class SqliteInbox implements Inbox {
     this.guard();
     // One read transaction, so both numbers come from the same commit.
     return this.db.transaction(() => ({
-      unread: (this.stmt.unread.get(userId, this.visibleSeq) as { n: number }).n,
-      headSeq: (this.stmt.headSeq.get(userId, this.visibleSeq) as { head: number }).head,
+      unread: (this.stmt.unread.get(userId) as { n: number }).n,
+      headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head,
     }))();
   }
 
@@ -491,11 +379,11 @@ export class SqliteInbox implements Inbox {
   // Read state (worker: unread and headSeq are read inside the write transaction)
   // -------------------------------------------------------------------------
   markRead(userId: string, ids: string[]): Promise<ReadState> {
-    return this.write<ReadState>({ op: 'markRead', userId, ids }, true);
+    return this.write<ReadState>({ op: 'markRead', userId, ids });
   }
 
   markAllRead(userId: string): Promise<ReadState> {
-    return this.write<ReadState>({ op: 'markAllRead', userId }, true);
+    return this.write<ReadState>({ op: 'markAllRead', userId });
   }
 
   // -------------------------------------------------------------------------
@@ -507,8 +395,8 @@ export class SqliteInbox implements Inbox {
    */
   async sweep(now: number = Date.now()): Promise<SweepResult> {
     const sweepId = this.nextSweepId++;
-    let step = await this.write<SweepStep>({ op: 'sweep', sweepId, now }, false);
-    while (!step.done) step = await this.write<SweepStep>({ op: 'sweepNext', sweepId }, false);
+    let step = await this.write<SweepStep>({ op: 'sweep', sweepId, now });
+    while (!step.done) step = await this.write<SweepStep>({ op: 'sweepNext', sweepId });
     return step.result;
   }
 
@@ -527,11 +415,8 @@ export class SqliteInbox implements Inbox {
     this.closed = true;
     this.writer.ref();
     // Behind everything already queued: that may be promised to callers, and is committed first.
-    await this.writeEvenIfClosed<null>({ op: 'close' }, false).catch(() => undefined);
+    await this.writeEvenIfClosed<null>({ op: 'close' }).catch(() => undefined);
     await this.writerExited;
-    // Commits the writer made are promised to callers once synced: settle them first.
-    await this.allSynced();
-    if (this.walFd !== undefined) closeSync(this.walFd);
     this.db.close();
   }
 
