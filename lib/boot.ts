@@ -5,6 +5,7 @@ import { signUserToken } from './auth';
 import type { Config } from './config';
 import { handleHealth } from './http/health';
 import { servePush } from './http/node';
+import { answerIgnoredUpgrades } from './http/upgrade';
 import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
 import { ExpiringSet, TokenBucket } from './limits';
@@ -69,6 +70,9 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   });
 
   const realtime = attachRealtime(server, { config, inbox, log });
+  // After socket.io's upgrade listener: WebSocket upgrades go to it, any other
+  // offer (Java's default "Upgrade: h2c") is answered as the HTTP/1.1 request it also is.
+  answerIgnoredUpgrades(server);
   const runtime: HeraldRuntime = {
     config,
     log,

@@ -42,9 +42,8 @@ public final class HeraldSignedPush {
         .header("X-Herald-Signature", sign(key, timestamp, body))
         .POST(HttpRequest.BodyPublishers.ofByteArray(body))
         .build();
-    // HTTP/1.1: the JDK client's default (HTTP/2) first offers an "Upgrade: h2c" on http:// URLs,
-    // which Herald's port (it also serves WebSocket upgrades) drops without an answer.
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    // The default client (HTTP/2) offers "Upgrade: h2c" on http:// URLs; Herald answers in HTTP/1.1.
+    HttpClient client = HttpClient.newHttpClient();
     HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
     System.out.println(response.statusCode() + " " + response.body());
     System.exit(response.statusCode() == 202 ? 0 : 1);
