@@ -15,10 +15,25 @@ import { signBody } from './signature';
 const KEY = 'unit-push-key-0123456789';
 const now = () => String(Math.floor(Date.now() / 1000));
 
-function runtimeWith(opts: { rate: number; clock?: () => number }) {
+/** What a cluster link's claimOnce would answer: a shared memory of claims, or "cannot say". */
+function clusterMemory(reachable: () => boolean) {
+  const claimed = new Set<string>();
+  return {
+    healthy: reachable,
+    async claimOnce(key: string): Promise<boolean | undefined> {
+      if (!reachable()) return undefined;
+      if (claimed.has(key)) return false;
+      claimed.add(key);
+      return true;
+    },
+  };
+}
+
+function runtimeWith(opts: { rate: number; clock?: () => number; cluster?: ReturnType<typeof clusterMemory> }) {
   const pushed: PushRequest[] = [];
   const runtime = {
     config: { pushApiKey: KEY, limits: { pushPerSecond: opts.rate } },
+    realtime: { cluster: opts.cluster },
     pushLimiter: new TokenBucket(opts.rate, opts.rate * 2, opts.clock),
     seenSignatures: new ExpiringSet(600_000, 1000),
     push: {
@@ -105,6 +120,26 @@ describe('handlePush: authentication before the rate limit', () => {
     const err = await handlePush(signedRequest(body(1), { timestamp }), { runtime }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).headers['www-authenticate']).toBe('HeraldSignature');
+  });
+
+  it('refuses what another node of the cluster accepted, and decides alone while the cluster cannot say', async () => {
+    let reachable = true;
+    const cluster = clusterMemory(() => reachable);
+    // Two nodes: each its own memory and rate limit, one shared cluster memory.
+    const nodeA = runtimeWith({ rate: 10, cluster });
+    const nodeB = runtimeWith({ rate: 10, cluster });
+    const timestamp = now();
+    expect(await outcome(nodeA.runtime, signedRequest(body(1), { timestamp }))).toBe('202');
+    expect(await outcome(nodeB.runtime, signedRequest(body(1), { timestamp }))).toBe('401 signature_replayed');
+    expect(nodeB.pushed).toEqual([]);
+
+    reachable = false;
+    // The outage: node B knows only its own memory, so the same bytes pass there once…
+    expect(await outcome(nodeA.runtime, signedRequest(body(2), { timestamp }))).toBe('202');
+    expect(await outcome(nodeB.runtime, signedRequest(body(2), { timestamp }))).toBe('202');
+    // …and each node still refuses its own replays.
+    expect(await outcome(nodeA.runtime, signedRequest(body(2), { timestamp }))).toBe('401 signature_replayed');
+    expect(await outcome(nodeB.runtime, signedRequest(body(2), { timestamp }))).toBe('401 signature_replayed');
   });
 
   it('answers 10,000 nested arrays in data with 400, not a stack overflow', async () => {

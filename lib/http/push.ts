@@ -11,7 +11,7 @@ import {
 import type { HeraldRuntime } from '../runtime';
 import { checkJsonBodyHeaders, decodeUtf8, parseJson, readCapped } from './body';
 import { json, type Answer } from './respond';
-import { checkSignatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature';
+import { checkSignatureHeaders, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, verifySignature } from './signature';
 
 /** The push-API key check shared by every backend-facing route. */
 export function requirePushKey(request: Request, runtime: HeraldRuntime): void {
@@ -73,7 +73,14 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
     takeRateToken(runtime);
     // The same signed bytes twice inside the window is a replay, not a retry: a
     // retry that wants "at most once" sends an Idempotency-Key or id instead.
-    if (!runtime.seenSignatures.add(signature.toLowerCase())) {
+    // This node's memory first; then, clustered, the whole cluster's (Redis), so the
+    // same bytes sent to another node are a replay too. While Redis cannot answer,
+    // each node decides alone (docs/SECURITY.md).
+    const seen = signature.toLowerCase();
+    if (
+      !runtime.seenSignatures.add(seen) ||
+      (await runtime.realtime.cluster?.claimOnce(`sig:${seen}`, SIGNATURE_WINDOW_SECONDS * 2 * 1000)) === false
+    ) {
       throw new HttpError(401, ErrorCodes.signatureReplayed, 'this signed request was already received', {
         'www-authenticate': 'HeraldSignature',
       });

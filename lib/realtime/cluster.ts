@@ -30,8 +30,17 @@ export interface ClusterLink {
   /** Called once when the link goes down, and once when it is back (after a short settle). */
   onOutage(fn: () => void): void;
   onRecovery(fn: () => void): void;
+  /**
+   * Claims `key` for the whole cluster for `ttlMs`: true for the first claim,
+   * false when any node claimed it within that time, undefined when Redis could
+   * not say (down, or no answer within CLAIM_TIMEOUT_MS): the caller decides alone.
+   */
+  claimOnce(key: string, ttlMs: number): Promise<boolean | undefined>;
   close(): Promise<void>;
 }
+
+/** How long a claim may wait on Redis before the node decides alone (a frozen Redis must not hold pushes). */
+const CLAIM_TIMEOUT_MS = 1_000;
 
 export function connectCluster(url: string, nodeId: string, log: Logger): ClusterLink {
   // No offline queue for publishes: during an outage they fail at once (and are
@@ -94,6 +103,22 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
     healthy: () => pub.isReady && sub.isReady,
     onOutage: (fn) => outageListeners.push(fn),
     onRecovery: (fn) => recoveryListeners.push(fn),
+    async claimOnce(key, ttlMs) {
+      if (!(pub.isReady && sub.isReady)) return undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), CLAIM_TIMEOUT_MS);
+      });
+      try {
+        const claim = pub.set(`${KEY_PREFIX}:once:${key}`, '1', { NX: true, PX: ttlMs }).then(
+          (reply) => reply === 'OK',
+          () => undefined,
+        );
+        return await Promise.race([claim, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async close() {
       clearTimeout(resyncTimer);
       await Promise.allSettled([pub.close(), sub.close()]);

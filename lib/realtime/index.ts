@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { roomOf, type WireNotification } from '../protocol';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
-import { connectCluster } from './cluster';
+import { connectCluster, type ClusterLink } from './cluster';
 import { beginOutage, clearGate, installDeliveryGate } from './gate';
 import { connectionCaps, expireTokens, limitEventRate, originGuard, registerRefresh } from './guard';
 import { authenticate, lastSeqOf } from './handshake';
@@ -24,7 +24,7 @@ export interface Realtime {
   onlineCount(userIds: string[]): Promise<number>;
   connections(): number;
   /** The fan-out link: `undefined` when embedded (no Redis). */
-  cluster: { healthy(): boolean } | undefined;
+  cluster: Pick<ClusterLink, 'healthy' | 'claimOnce'> | undefined;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import {
@@ -12,6 +13,7 @@ import {
   waitReady,
   type ClusterNode,
 } from '../support/cluster';
+import { request, TEST_PUSH_KEY } from '../support/server';
 import { freshSchema, startRedis } from '../support/services';
 import { connectClient, eventually, waitForId, type ConnectedClient } from '../support/socket';
 
@@ -210,4 +212,37 @@ it('delivers pushes accepted concurrently by both nodes to every tab exactly onc
       ...exactlyOnceInOrder(ids),
     });
   }
+}, CLUSTER_TEST_TIMEOUT_MS);
+
+it('refuses on node B the exact bytes of a signed push node A accepted (replay across nodes), once per cluster', async () => {
+  const { a, b } = await getCluster();
+  const onB = await tab(b, 'fan-signed');
+  const signedPush = (url: string, body: string, timestamp: number) =>
+    request(url, '/api/push', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-herald-timestamp': String(timestamp),
+        'x-herald-signature': createHmac('sha256', TEST_PUSH_KEY).update(`${timestamp}.${body}`).digest('hex'),
+      },
+      body,
+    });
+  const now = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({ tokens: ['fan-signed'], data: 'signed once' });
+
+  const first = await signedPush(a.url, body, now);
+  expect(first.status).toBe(202);
+  for (const node of [b, a]) {
+    const again = await signedPush(node.url, body, now);
+    expect({ node: node.name, status: again.status, code: again.body?.error?.code }).toEqual({
+      node: node.name,
+      status: 401,
+      code: 'signature_replayed',
+    });
+  }
+  // The same body signed afresh (a new timestamp) is a new request, on either node.
+  const fresh = await signedPush(b.url, body, now + 1);
+  expect(fresh.status).toBe(202);
+  await waitForId(onB, fresh.body.id as string);
+  expect(onB.received.map((n) => n.id)).toEqual([first.body.id, fresh.body.id]);
 }, CLUSTER_TEST_TIMEOUT_MS);
