@@ -50,6 +50,50 @@ export function originGuard(allowed: string[] | undefined, log: Logger) {
   };
 }
 
+type AllowRequest = (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => void;
+
+/**
+ * Engine.IO connections per client address, counted from the handshake. The
+ * per-address cap in connectionCaps applies when a socket joins the namespace,
+ * so a client that opens Engine.IO connections and never sends CONNECT was not
+ * counted at all (socket.io closes each only after connectTimeout, 45 s). This
+ * cap is twice that one: a real client, whose every Engine.IO connection joins
+ * the namespace, meets the namespace cap first and gets its clear
+ * `too_many_connections`; only the raw connections that never join meet this one.
+ */
+export class EngineAddressCap {
+  private readonly open = new Map<string, number>();
+  constructor(private readonly cap: number) {}
+
+  /** engine.io's `allowRequest` (a handshake, either transport): `inner` first, then the count. */
+  guard(inner: AllowRequest, log: Logger): AllowRequest {
+    return (req, callback) =>
+      inner(req, (err, ok) => {
+        if (!ok) return callback(err, ok);
+        const address = req.socket.remoteAddress ?? 'unknown';
+        if ((this.open.get(address) ?? 0) < this.cap) return callback(null, true);
+        log.warn('connection refused: too many Engine.IO connections from this address', { address, cap: this.cap });
+        callback(ErrorCodes.tooManyConnections, false);
+      });
+  }
+
+  /**
+   * Counts an opened connection until it closes. Handshakes admitted in the same
+   * turn of the loop are all under the cap when checked; any past it closes here.
+   */
+  track(conn: { remoteAddress: string; once(event: 'close', fn: () => void): unknown; close(): unknown }): void {
+    const address = conn.remoteAddress || 'unknown';
+    const n = (this.open.get(address) ?? 0) + 1;
+    this.open.set(address, n);
+    conn.once('close', () => {
+      const left = (this.open.get(address) ?? 1) - 1;
+      if (left > 0) this.open.set(address, left);
+      else this.open.delete(address);
+    });
+    if (n > this.cap) conn.close();
+  }
+}
+
 /** The client's address as the socket saw it. */
 const addressOf = (socket: HeraldSocket): string => socket.handshake.address || 'unknown';
 

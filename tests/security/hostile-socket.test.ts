@@ -345,6 +345,30 @@ describe('connection caps', () => {
     const elsewhere = await sioConnected(guarded, 'ip-extra', { localAddress: freshAddress() });
     expect(elsewhere.socket.connected).toBe(true);
   });
+
+  it(`caps raw Engine.IO connections that never send CONNECT at ${2 * ADDRESS_CAP} per address (twice the socket cap)`, async () => {
+    const address = freshAddress();
+    const silent: RawClient[] = [];
+    for (let i = 0; i < 2 * ADDRESS_CAP; i++) {
+      const client = await openRaw(guarded.url, { localAddress: address });
+      opened.push(client);
+      silent.push(client);
+    }
+    // The handshake of one more is refused (engine.io answers a refused WebSocket upgrade with 400).
+    await expect(openRaw(guarded.url, { localAddress: address })).rejects.toThrow(/Unexpected server response: 400/);
+    // Another address is not affected.
+    opened.push(await openRaw(guarded.url, { localAddress: freshAddress() }));
+    // One closes, and the address may open one again (once the server has seen the close: 20 tries, 100 ms apart).
+    silent[0]?.close();
+    await silent[0]?.closed;
+    let again: RawClient | undefined;
+    for (let attempt = 0; attempt < 20 && !again; attempt++) {
+      again = await openRaw(guarded.url, { localAddress: address }).catch(() => undefined);
+      if (!again) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(again).toBeDefined();
+    if (again) opened.push(again);
+  });
 });
 
 describe('tokens', () => {
