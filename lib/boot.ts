@@ -70,8 +70,8 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   });
 
   const realtime = attachRealtime(server, { config, inbox, log });
-  // After socket.io's upgrade listener: WebSocket upgrades go to it, any other
-  // offer (Java's default "Upgrade: h2c") is answered as the HTTP/1.1 request it also is.
+  // WebSocket upgrades go on to socket.io (and Next); any other offer (Java's
+  // default "Upgrade: h2c") is answered as the HTTP/1.1 request it also is.
   answerIgnoredUpgrades(server);
   const runtime: HeraldRuntime = {
     config,

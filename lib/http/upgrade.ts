@@ -12,24 +12,23 @@ import type { Duplex } from 'node:stream';
  * those it does not take after a second, without an answer: the backend saw
  * "header parser received no bytes" and its push was lost.
  *
- * So the 'upgrade' listeners installed so far (socket.io's) are put behind one
- * that passes on WebSocket upgrades only. Any other upgrade is turned back into
- * the plain request it also is: its head is written again without the upgrade
- * headers, put back in front of the bytes still unread on the socket (the body),
- * and the socket is handed to the HTTP server as if it had just connected, so
- * the usual request handler, timeouts and keep-alive apply.
+ * So the server's 'upgrade' event is intercepted where Node emits it, before
+ * any listener (socket.io's, and Next's, which Next adds on the first request it
+ * serves): WebSocket upgrades go on to the listeners as before. Any other
+ * upgrade is turned back into the plain request it also is: its head is written
+ * again without the upgrade headers, put back in front of the bytes still unread
+ * on the socket (the body), and the socket is handed to the HTTP server as if it
+ * had just connected, so the usual request handler, timeouts and keep-alive apply.
  */
 export function answerIgnoredUpgrades(server: Server): void {
-  const passOn = server.listeners('upgrade') as Array<(req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
-  server.removeAllListeners('upgrade');
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (offersWebSocket(req)) {
-      for (const listener of passOn) listener.call(server, req, socket, head);
-      return;
-    }
+  const emit = server.emit.bind(server) as (event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event !== 'upgrade') return emit(event, ...args);
+    const [req, socket, head] = args as [IncomingMessage, Duplex, Buffer];
+    if (offersWebSocket(req)) return emit(event, ...args);
     socket.unshift(Buffer.concat([Buffer.from(headWithoutUpgrade(req), 'latin1'), head]));
-    server.emit('connection', socket);
-  });
+    return emit('connection', socket);
+  }) as Server['emit'];
 }
 
 const tokens = (value: string | undefined): string[] =>

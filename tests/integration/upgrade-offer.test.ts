@@ -109,6 +109,10 @@ function pushRequest(body: string, extra = ''): string {
 
 describe('an upgrade offer Herald does not speak (h2c)', () => {
   it('answers a push that offers h2c over HTTP/1.1, delivers it, and keeps the connection for the next request', async () => {
+    // A page first: Next adds its own 'upgrade' listener to the server on the first request it serves.
+    const page = await fetch(`${suite.server.url}/`);
+    expect(page.status).toBe(200);
+    await page.text();
     const client = await suite.connect('h2c-1');
     const http = await RawHttp.open(suite.server.port);
     try {
