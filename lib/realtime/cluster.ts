@@ -52,9 +52,11 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
   let down = true; // until both are ready the first time
   let everUp = false;
   let resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Both connections up. */
+  const healthy = () => pub.isReady && sub.isReady;
 
   const update = () => {
-    const up = pub.isReady && sub.isReady;
+    const up = healthy();
     if (up && down) {
       down = false;
       if (!everUp) {
@@ -100,11 +102,11 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
   return {
     adapter,
     presenceFor: (local) => new RedisPresence(local, pub as unknown as PresenceRedis, nodeId, log, KEY_PREFIX),
-    healthy: () => pub.isReady && sub.isReady,
+    healthy,
     onOutage: (fn) => outageListeners.push(fn),
     onRecovery: (fn) => recoveryListeners.push(fn),
     async claimOnce(key, ttlMs) {
-      if (!(pub.isReady && sub.isReady)) return undefined;
+      if (!healthy()) return undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<undefined>((resolve) => {
         timer = setTimeout(() => resolve(undefined), CLAIM_TIMEOUT_MS);
