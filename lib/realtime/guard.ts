@@ -50,6 +50,25 @@ export function originGuard(allowed: string[] | undefined, log: Logger) {
   };
 }
 
+/** Live connections per client address; an address leaves the map when its count reaches zero. */
+class CountByAddress {
+  private readonly counts = new Map<string, number>();
+  get(address: string): number {
+    return this.counts.get(address) ?? 0;
+  }
+  /** One more; returns the new count. */
+  add(address: string): number {
+    const n = this.get(address) + 1;
+    this.counts.set(address, n);
+    return n;
+  }
+  remove(address: string): void {
+    const n = this.get(address) - 1;
+    if (n > 0) this.counts.set(address, n);
+    else this.counts.delete(address);
+  }
+}
+
 type AllowRequest = (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => void;
 
 /**
@@ -62,7 +81,7 @@ type AllowRequest = (req: IncomingMessage, callback: (err: string | null | undef
  * `too_many_connections`; only the raw connections that never join meet this one.
  */
 export class EngineAddressCap {
-  private readonly open = new Map<string, number>();
+  private readonly open = new CountByAddress();
   constructor(private readonly cap: number) {}
 
   /** engine.io's `allowRequest` (a handshake, either transport): `inner` first, then the count. */
@@ -71,7 +90,7 @@ export class EngineAddressCap {
       inner(req, (err, ok) => {
         if (!ok) return callback(err, ok);
         const address = req.socket.remoteAddress ?? 'unknown';
-        if ((this.open.get(address) ?? 0) < this.cap) return callback(null, true);
+        if (this.open.get(address) < this.cap) return callback(null, true);
         log.warn('connection refused: too many Engine.IO connections from this address', { address, cap: this.cap });
         callback(ErrorCodes.tooManyConnections, false);
       });
@@ -83,13 +102,8 @@ export class EngineAddressCap {
    */
   track(conn: { remoteAddress: string; once(event: 'close', fn: () => void): unknown; close(): unknown }): void {
     const address = conn.remoteAddress || 'unknown';
-    const n = (this.open.get(address) ?? 0) + 1;
-    this.open.set(address, n);
-    conn.once('close', () => {
-      const left = (this.open.get(address) ?? 1) - 1;
-      if (left > 0) this.open.set(address, left);
-      else this.open.delete(address);
-    });
+    const n = this.open.add(address);
+    conn.once('close', () => this.open.remove(address));
     if (n > this.cap) conn.close();
   }
 }
@@ -99,15 +113,10 @@ const addressOf = (socket: HeraldSocket): string => socket.handshake.address || 
 
 /** io.use middleware (after authentication): per-user and per-address caps on this node. */
 export function connectionCaps(io: HeraldServer, { config }: RealtimeDeps) {
-  const perAddress = new Map<string, number>();
-  const release = (address: string) => {
-    const n = (perAddress.get(address) ?? 1) - 1;
-    if (n > 0) perAddress.set(address, n);
-    else perAddress.delete(address);
-  };
+  const perAddress = new CountByAddress();
   return (socket: HeraldSocket, next: (err?: Error) => void): void => {
     const address = addressOf(socket);
-    if ((perAddress.get(address) ?? 0) >= config.limits.connectionsPerIp) {
+    if (perAddress.get(address) >= config.limits.connectionsPerIp) {
       next(new Error(ErrorCodes.tooManyConnections));
       return;
     }
@@ -116,8 +125,8 @@ export function connectionCaps(io: HeraldServer, { config }: RealtimeDeps) {
       next(new Error(ErrorCodes.tooManyConnections));
       return;
     }
-    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-    socket.once('disconnect', () => release(address));
+    perAddress.add(address);
+    socket.once('disconnect', () => perAddress.remove(address));
     next();
   };
 }
