@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RawHttp } from '../../tests/support/rawHttp';
 import { ExpiringSet } from '../limits';
 import { MAX_PUSH_BODY_BYTES, type PushRequest } from '../protocol';
 import type { HeraldRuntime } from '../runtime';
@@ -50,77 +51,6 @@ afterEach(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** One TCP connection that sends raw bytes and reads whole responses (Content-Length framed). */
-class Conn {
-  private buf = '';
-  private waiters: Array<() => void> = [];
-  closed = false;
-  readonly socket: Socket;
-  constructor() {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.setEncoding('latin1');
-    this.socket.on('data', (d: string) => {
-      this.buf += d;
-      this.wake();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    this.socket.on('error', () => undefined);
-  }
-  private wake() {
-    for (const w of this.waiters.splice(0)) w();
-  }
-  write(s: string | Buffer) {
-    this.socket.write(s);
-  }
-  async response(timeoutMs = 5000): Promise<RawResponse> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const end = this.buf.indexOf('\r\n\r\n');
-      if (end >= 0) {
-        const [statusLine, ...lines] = this.buf.slice(0, end).split('\r\n');
-        const headers: Record<string, string> = {};
-        for (const l of lines) {
-          const i = l.indexOf(':');
-          headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-        }
-        const length = Number(headers['content-length'] ?? 0);
-        if (this.buf.length >= end + 4 + length) {
-          const body = this.buf.slice(end + 4, end + 4 + length);
-          this.buf = this.buf.slice(end + 4 + length);
-          return { status: Number(statusLine?.split(' ')[1]), headers, body };
-        }
-      }
-      if (this.closed) throw new Error(`connection closed; had ${JSON.stringify(this.buf.slice(0, 200))}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no response in time');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-  async closedWithin(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return this.closed;
-  }
-  end() {
-    this.socket.destroy();
-  }
-}
-
 const BODY = JSON.stringify({ tokens: ['alice'], entityType: 'like', data: { actor: 'Bob' } });
 
 function request(body: string | Buffer, headers: string[] = [], opts: { length?: number } = {}): string {
@@ -138,7 +68,7 @@ function request(body: string | Buffer, headers: string[] = [], opts: { length?:
 
 describe('servePush over node:http', () => {
   it('accepts a push with the key, answers JSON with a request id, and serves the next request on the same connection', async () => {
-    const c = new Conn();
+    const c = await RawHttp.open(port);
     c.write(request(BODY, [`Authorization: Bearer ${KEY}`, 'X-Request-Id: req-1']) + BODY);
     const first = await c.response();
     expect(first.status).toBe(202);
@@ -150,21 +80,21 @@ describe('servePush over node:http', () => {
     expect(second.status).toBe(202);
     expect(second.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(pushed.map((p) => p.userIds)).toEqual([['alice'], ['alice']]);
-    c.end();
+    c.close();
   });
 
   it('judges a repeated Authorization header as the Fetch standard joins it, not by its first value', async () => {
-    const c = new Conn();
+    const c = await RawHttp.open(port);
     c.write(request(BODY, [`Authorization: Bearer ${KEY}`, 'Authorization: Bearer other']) + BODY);
     const res = await c.response();
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body).error.code).toBe('unauthorized');
     expect(pushed).toHaveLength(0);
-    c.end();
+    c.close();
   });
 
   it('reads and drops a body over the cap (within the drain bound) and keeps the connection for the next request', async () => {
-    const c = new Conn();
+    const c = await RawHttp.open(port);
     const big = Buffer.alloc(MAX_PUSH_BODY_BYTES * 2, 'a');
     // Chunked, so the declared-length check cannot refuse it unread.
     c.write(
@@ -181,11 +111,11 @@ describe('servePush over node:http', () => {
     expect(refused.headers.connection).not.toBe('close');
     c.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
     expect((await c.response()).status).toBe(202);
-    c.end();
+    c.close();
   });
 
   it('closes the connection after 413 once a body runs past the drain bound', async () => {
-    const c = new Conn();
+    const c = await RawHttp.open(port);
     c.write(
       ['POST /api/push HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', `Authorization: Bearer ${KEY}`, 'Transfer-Encoding: chunked', '', ''].join(
         '\r\n',
@@ -202,27 +132,27 @@ describe('servePush over node:http', () => {
   });
 
   it('settles a push whose client leaves mid-body, and goes on serving', async () => {
-    const c = new Conn();
+    const c = await RawHttp.open(port);
     c.write(request(BODY, [`Authorization: Bearer ${KEY}`], { length: BODY.length + 100 }) + BODY);
     await new Promise((r) => setTimeout(r, 50));
-    c.end();
+    c.close();
     const deadline = Date.now() + 5000;
     while (settled < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(settled).toBe(1);
     expect(pushed).toHaveLength(0);
-    const d = new Conn();
+    const d = await RawHttp.open(port);
     d.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
     expect((await d.response()).status).toBe(202);
-    d.end();
+    d.close();
   });
 
   it('answers 503 before the runtime exists', async () => {
     runtime = undefined;
-    const c = new Conn();
+    const c = await RawHttp.open(port);
     c.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
     const res = await c.response();
     expect(res.status).toBe(503);
     expect(JSON.parse(res.body).error.code).toBe('unavailable');
-    c.end();
+    c.close();
   });
 });

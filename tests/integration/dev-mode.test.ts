@@ -1,5 +1,5 @@
-import { connect as tcpConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { RawHttp } from '../support/rawHttp';
 import { serverSuite } from '../support/suite';
 
 /**
@@ -12,30 +12,18 @@ import { serverSuite } from '../support/suite';
 
 const suite = serverSuite({ mode: 'development' });
 
-/** A WebSocket upgrade to Next's hot-reload endpoint with this Origin; resolves the first bytes of the answer. */
-function hmrUpgrade(port: number, origin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    let answer = '';
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answer);
-    };
-    // A bound, not a timing assertion: the first bytes decide.
-    const timer = setTimeout(done, 10_000);
-    socket.on('connect', () =>
-      socket.write(
-        `GET /_next/hmr?id=test HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: ${origin}\r\n\r\n`,
-      ),
+/** A WebSocket upgrade to Next's hot-reload endpoint with this Origin; resolves the status line of the answer. */
+async function hmrUpgrade(port: number, origin: string): Promise<string> {
+  const http = await RawHttp.open(port);
+  try {
+    http.write(
+      `GET /_next/hmr?id=test HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: ${origin}\r\n\r\n`,
     );
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString('latin1');
-      if (answer.includes('\r\n\r\n') || !answer.startsWith('HTTP/')) done();
-    });
-    socket.on('error', reject);
-  });
+    return (await http.response()).statusLine;
+  } finally {
+    http.close();
+  }
 }
 
 describe('npm run dev', () => {
@@ -46,8 +34,8 @@ describe('npm run dev', () => {
     expect(page.status).toBe(200);
     await page.text();
     for (const origin of [`http://localhost:${port}`, `http://127.0.0.1:${port}`]) {
-      const answer = await hmrUpgrade(port, origin);
-      expect({ origin, status: answer.split('\r\n')[0] }).toEqual({ origin, status: 'HTTP/1.1 101 Switching Protocols' });
+      const status = await hmrUpgrade(port, origin).catch((err: Error) => err.message);
+      expect({ origin, status }).toEqual({ origin, status: 'HTTP/1.1 101 Switching Protocols' });
     }
   });
 });
