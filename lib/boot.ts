@@ -7,7 +7,7 @@ import { handleHealth } from './http/health';
 import { servePush } from './http/node';
 import { answerIgnoredUpgrades } from './http/upgrade';
 import { applySecurityHeaders } from './http/security';
-import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
+import { REPLAY_MEMORY_MS } from './http/signature';
 import { ExpiringSet, TokenBucket } from './limits';
 import { openInbox } from './inbox';
 import type { Logger } from './log';
@@ -82,7 +82,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds),
     pushLimiter:
       config.limits.pushPerSecond > 0 ? new TokenBucket(config.limits.pushPerSecond, config.limits.pushPerSecond * 2) : undefined,
-    seenSignatures: new ExpiringSet(SIGNATURE_WINDOW_SECONDS * 2 * 1000, MAX_REMEMBERED_SIGNATURES),
+    seenSignatures: new ExpiringSet(REPLAY_MEMORY_MS, MAX_REMEMBERED_SIGNATURES),
     startedAt: Date.now(),
     accepting: true,
   };

@@ -11,7 +11,7 @@ import {
 import type { HeraldRuntime } from '../runtime';
 import { checkJsonBodyHeaders, decodeUtf8, parseJson, readCapped } from './body';
 import { json, type Answer } from './respond';
-import { checkSignatureHeaders, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, verifySignature } from './signature';
+import { checkSignatureHeaders, REPLAY_MEMORY_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature';
 
 /** The push-API key check shared by every backend-facing route. */
 export function requirePushKey(request: Request, runtime: HeraldRuntime): void {
@@ -79,7 +79,7 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
     const seen = signature.toLowerCase();
     if (
       !runtime.seenSignatures.add(seen) ||
-      (await runtime.realtime.cluster?.claimOnce(`sig:${seen}`, SIGNATURE_WINDOW_SECONDS * 2 * 1000)) === false
+      (await runtime.realtime.cluster?.claimOnce(`sig:${seen}`, REPLAY_MEMORY_MS)) === false
     ) {
       throw new HttpError(401, ErrorCodes.signatureReplayed, 'this signed request was already received', {
         'www-authenticate': 'HeraldSignature',

@@ -49,7 +49,7 @@ const OFFER_HEADERS = new Set(['upgrade', 'http2-settings']);
  * ones Node parsed and validated (no CR or LF), in their original order and
  * spelling; latin1 gives back the bytes Node decoded them from.
  */
-export function headWithoutUpgrade(req: IncomingMessage): string {
+function headWithoutUpgrade(req: IncomingMessage): string {
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
