@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadClusterLauncherConfig, loadConfig } from './config';
 
 const SECRET = 's'.repeat(32);
 const PUSH_KEY = 'k'.repeat(16);
 const fixedSecret = () => 'random-per-boot-secret';
 
 /** The ConfigError message for an environment, failing the test if it loads. */
-function failure(env: Record<string, string | undefined>): string {
+function failure(env: Record<string, string | undefined>, load: (env: Record<string, string | undefined>) => unknown = (e) => loadConfig(e, fixedSecret)): string {
   try {
-    loadConfig(env, fixedSecret);
+    load(env);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as ConfigError).message;
@@ -221,5 +221,41 @@ describe('loadConfig', () => {
     it('is off in production', () => {
       expect(loadConfig({ NODE_ENV: 'production', AUTH_SECRET: SECRET, PUSH_API_KEY: PUSH_KEY }).devAuth).toBe(false);
     });
+  });
+});
+
+describe('loadClusterLauncherConfig (npm run cluster)', () => {
+  it('starts two nodes on the local Redis and PostgreSQL by default, with one random secret and key for all of them', () => {
+    let n = 0;
+    const c = loadClusterLauncherConfig({ PATH: '/bin' }, () => `random-${++n}`);
+    expect(c).toEqual({
+      redisUrl: 'redis://127.0.0.1:6379',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+      ports: [3000, 3001],
+      authSecret: 'random-1',
+      pushApiKey: 'random-2',
+      inherited: { PATH: '/bin' },
+    });
+  });
+
+  it('takes the ports, URLs, secret and key it is given', () => {
+    const c = loadClusterLauncherConfig({
+      CLUSTER_PORTS: ' 4000, 4001 ,4002',
+      REDIS_URL: 'redis://10.0.0.2:6380',
+      DATABASE_URL: 'postgresql://u@db/herald',
+      AUTH_SECRET: SECRET,
+      PUSH_API_KEY: PUSH_KEY,
+    });
+    expect(c).toMatchObject({ ports: [4000, 4001, 4002], redisUrl: 'redis://10.0.0.2:6380', databaseUrl: 'postgresql://u@db/herald', authSecret: SECRET, pushApiKey: PUSH_KEY });
+  });
+
+  it.each([
+    ['CLUSTER_PORTS', '3000,abc', /CLUSTER_PORTS: must be a whole number/],
+    ['CLUSTER_PORTS', '3000,70000', /CLUSTER_PORTS: /],
+    ['CLUSTER_PORTS', '3000,3000', /CLUSTER_PORTS: each port once/],
+    ['REDIS_URL', 'http://x', /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['AUTH_SECRET', 'short', /AUTH_SECRET: must be at least 32 characters/],
+  ])('refuses %s=%s with a message naming it', (key, value, expected) => {
+    expect(failure({ [key]: value }, (env) => loadClusterLauncherConfig(env))).toMatch(expected);
   });
 });

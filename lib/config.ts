@@ -120,17 +120,7 @@ export function loadConfig(
   source: Record<string, string | undefined> = process.env,
   randomSecret: () => string = defaultRandomSecret,
 ): Config {
-  // An empty variable means "unset" (docker-compose and shells produce them).
-  const cleaned = Object.fromEntries(
-    Object.keys(envSchema.shape).map((key) => [key, source[key] === '' ? undefined : source[key]]),
-  );
-  const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    // Name the variable itself (a list's item index means nothing to whoever set it).
-    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0] ?? '(env)')}: ${issue.message}`);
-    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
-  }
-  const env = parsed.data;
+  const env = parseEnv(envSchema, source);
   const production = env.NODE_ENV === 'production';
   if (production) {
     const missing = (['AUTH_SECRET', 'PUSH_API_KEY'] as const).filter((key) => !env[key]);
@@ -170,6 +160,66 @@ export function loadConfig(
     redisUrl: env.REDIS_URL,
     nodeId: env.NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** The variables `schema` names, parsed; throws ConfigError naming every bad one. */
+function parseEnv<S extends z.ZodObject>(schema: S, source: Record<string, string | undefined>): z.infer<S> {
+  // An empty variable means "unset" (docker-compose and shells produce them).
+  const cleaned = Object.fromEntries(Object.keys(schema.shape).map((key) => [key, source[key] === '' ? undefined : source[key]]));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    // Name the variable itself (a list's item index means nothing to whoever set it).
+    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0] ?? '(env)')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+const launcherSchema = z.object({
+  REDIS_URL: envSchema.shape.REDIS_URL.default('redis://127.0.0.1:6379'),
+  DATABASE_URL: envSchema.shape.DATABASE_URL.default('postgres://postgres@127.0.0.1:5432/postgres'),
+  /** Comma-separated ports, one node each. */
+  CLUSTER_PORTS: z
+    .string()
+    .trim()
+    .default('3000,3001')
+    .transform((v) => v.split(',').map((p) => p.trim()))
+    .pipe(
+      z
+        .array(intFrom(1, 65535))
+        .min(1, 'list at least one port')
+        .max(26, 'at most 26 nodes')
+        .refine((ports) => new Set(ports).size === ports.length, 'each port once'),
+    ),
+  AUTH_SECRET: envSchema.shape.AUTH_SECRET,
+  PUSH_API_KEY: envSchema.shape.PUSH_API_KEY,
+});
+
+/** `npm run cluster` (scripts/cluster.ts): the local nodes it starts, what they share, and the environment they inherit. */
+export interface ClusterLauncherConfig {
+  redisUrl: string;
+  databaseUrl: string;
+  ports: number[];
+  /** Given, or random for this run: every node gets the same. */
+  authSecret: string;
+  pushApiKey: string;
+  /** Passed on to each node, under the variables the launcher sets. */
+  inherited: Record<string, string | undefined>;
+}
+
+export function loadClusterLauncherConfig(
+  source: Record<string, string | undefined> = process.env,
+  randomSecret: () => string = defaultRandomSecret,
+): ClusterLauncherConfig {
+  const env = parseEnv(launcherSchema, source);
+  return {
+    redisUrl: env.REDIS_URL,
+    databaseUrl: env.DATABASE_URL,
+    ports: env.CLUSTER_PORTS,
+    authSecret: env.AUTH_SECRET ?? randomSecret(),
+    pushApiKey: env.PUSH_API_KEY ?? randomSecret(),
+    inherited: { ...source },
   };
 }
 

@@ -1,20 +1,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { signUserToken } from '../lib/auth';
+import { ConfigError, loadClusterLauncherConfig } from '../lib/config';
 
 /**
  * npm run cluster: two Herald nodes on ports 3000 and 3001, sharing the local
  * Redis (fan-out) and PostgreSQL (storage), for a person to try. Override with
  * REDIS_URL, DATABASE_URL, CLUSTER_PORTS=3000,3001.
  */
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const PORTS = (process.env.CLUSTER_PORTS ?? '3000,3001').split(',').map(Number);
-const AUTH_SECRET = process.env.AUTH_SECRET ?? randomBytes(32).toString('base64url');
-const PUSH_API_KEY = process.env.PUSH_API_KEY ?? randomBytes(18).toString('base64url');
-
 async function main(): Promise<void> {
+  const { redisUrl: REDIS_URL, databaseUrl: DATABASE_URL, ports: PORTS, authSecret: AUTH_SECRET, pushApiKey: PUSH_API_KEY, inherited } =
+    loadClusterLauncherConfig();
   if (!existsSync('.next/BUILD_ID')) {
     console.log('building the app once (npm run build)…');
     if (spawnSync('npx', ['next', 'build'], { stdio: 'inherit' }).status !== 0) process.exit(1);
@@ -23,7 +19,7 @@ async function main(): Promise<void> {
     const name = `node-${String.fromCharCode(97 + i)}`;
     const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
       env: {
-        ...process.env,
+        ...inherited,
         NODE_ENV: 'production',
         PORT: String(port),
         NODE_ID: name,
@@ -75,6 +71,6 @@ Ctrl-C stops both.
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });

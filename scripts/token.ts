@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     console.error('usage: npm run token -- <userId> [ttlSeconds]   (AUTH_SECRET must be set)');
     process.exit(2);
   }
-  const config = loadConfig(process.env, () => {
+  const config = loadConfig(undefined, () => {
     throw new ConfigError('AUTH_SECRET is not set: a token signed with a random secret would be useless. Set AUTH_SECRET (the same value the server uses).');
   });
   const ttl = ttlArg === undefined ? config.tokenTtlSeconds : Number(ttlArg);
