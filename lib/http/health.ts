@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { wireStats } from '../realtime/wire';
 import type { HeraldRuntime } from '../runtime';
 
 /**
@@ -32,7 +33,8 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, ru
       // "database" names what backs the inbox: sqlite (embedded) or postgres.
       database: inbox,
       ...(redis ? { redis } : {}),
-      realtime: { ok: true, connections: runtime.realtime.connections() },
+      // frames: notification frames this node wrote to WebSocket connections itself (realtime/wire.ts).
+      realtime: { ok: true, connections: runtime.realtime.connections(), frames: wireStats() },
     },
   });
   return true;

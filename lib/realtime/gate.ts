@@ -1,5 +1,6 @@
 import type { Adapter } from 'socket.io-adapter';
 import type { WireNotification } from '../protocol';
+import { frameOf, writeFrame, type Frame, type WireSocket } from './wire';
 
 /**
  * The delivery gate: what makes catch-up and live delivery meet with no gap,
@@ -135,6 +136,7 @@ function admit(socket: object, n: WireNotification): boolean {
 
 interface Packet {
   type: number;
+  id?: number;
   data?: unknown[];
 }
 interface AdapterInternals {
@@ -150,24 +152,42 @@ function notificationOf(packet: Packet | null): WireNotification | undefined {
   return typeof n?.seq === 'number' ? n : undefined;
 }
 
-/** Installs the gate on a namespace's adapter (in-memory or Redis: both inherit these). */
+/** What the adapter's broadcast callback needs before it writes: socket.io's outgoing listeners. */
+type OutgoingNotifier = { notifyOutgoingListeners?: (packet: Packet) => void };
+
+/**
+ * Installs the gate on a namespace's adapter (in-memory or Redis: both inherit
+ * these). A notification the gate admits is written by `writeFrame` (wire.ts)
+ * where it can be, else by the adapter's own callback.
+ */
 export function installDeliveryGate(adapter: Adapter): void {
   const internals = adapter as unknown as AdapterInternals;
   if (internals.__heraldGate) return;
   const encode = internals._encode.bind(adapter);
   const apply = internals.apply.bind(adapter);
   let current: Packet | null = null;
+  let currentOpts: unknown = null;
   internals._encode = (packet, opts) => {
+    const encoded = encode(packet, opts);
     current = packet;
-    return encode(packet, opts);
+    currentOpts = opts;
+    return encoded;
   };
   internals.apply = (opts, callback) => {
     // Read and clear: fetchSockets() and friends call apply() without encoding.
-    const n = notificationOf(current);
+    const packet = current;
+    const n = notificationOf(packet);
+    const frame: Frame | undefined = n && packet?.id === undefined ? frameOf(currentOpts) : undefined;
     current = null;
+    currentOpts = null;
     if (!n) return apply(opts, callback);
     return apply(opts, (socket) => {
-      if (admit(socket, n)) callback(socket);
+      if (!admit(socket, n)) return;
+      if (frame && writeFrame(socket as WireSocket, frame)) {
+        (socket as OutgoingNotifier).notifyOutgoingListeners?.(packet as Packet);
+        return;
+      }
+      callback(socket);
     });
   };
   internals.__heraldGate = true;

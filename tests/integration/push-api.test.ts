@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { push, request, TEST_PUSH_KEY, tokenFor } from '../support/server';
-import { idsOf, waitForId, type ConnectedClient } from '../support/socket';
+import { idsOf, waitForId, type ClientOptions, type ConnectedClient } from '../support/socket';
 import { serverSuite } from '../support/suite';
 
 /**
@@ -14,7 +14,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const suite = serverSuite();
-const connect = (userId: string): Promise<ConnectedClient> => suite.connect(userId);
+const connect = (userId: string, opts?: ClientOptions): Promise<ConnectedClient> => suite.connect(userId, opts);
 
 /**
  * Pushes a marker to `userIds` and waits until every client has it. One socket
@@ -50,6 +50,20 @@ describe('delivery', () => {
       read: false,
     });
     expect(two!.received[0]).toEqual(one!.received[0]);
+  });
+
+  it('writes the frame to WebSocket tabs itself and to a long-polling tab through socket.io, the same notification to each', async () => {
+    const frames = async () => ((await request(suite.server.url, '/readyz')).body as { checks: { realtime: { frames: { direct: number } } } }).checks.realtime.frames.direct;
+    const [ws1, ws2, polling] = await Promise.all([connect('path-1'), connect('path-1'), connect('path-1', { transports: ['polling'] })]);
+    expect(polling!.socket.io.engine.transport.name).toBe('polling');
+    const before = await frames();
+    const res = await push(suite.server.url, { tokens: ['path-1'], entityType: 'like', data: { n: 1 } });
+    expect(res.status).toBe(202);
+    await Promise.all([ws1!, ws2!, polling!].map((c) => waitForId(c, res.body.id as string)));
+    expect(await frames()).toBe(before + 2);
+    expect(ws2!.received).toEqual(ws1!.received);
+    expect(polling!.received).toEqual(ws1!.received);
+    expect(ws1!.received).toHaveLength(1);
   });
 
   it('delivers to every tab of a user exactly once', async () => {
@@ -305,7 +319,10 @@ describe('request ids and probes', () => {
       status: 'ready',
       accepting: true,
       node: expect.any(String),
-      checks: { database: { ok: true, kind: 'sqlite' }, realtime: { ok: true, connections: expect.any(Number) } },
+      checks: {
+        database: { ok: true, kind: 'sqlite' },
+        realtime: { ok: true, connections: expect.any(Number), frames: { direct: expect.any(Number), coalesced: expect.any(Number) } },
+      },
     });
   });
 });

@@ -28,6 +28,8 @@ export interface ClientOptions {
   reconnectionDelay?: number;
   /** How long to wait for `notifications:synced` (or for the refusal). */
   timeoutMs?: number;
+  /** Default: WebSocket only. `['polling']` stays on HTTP long-polling. */
+  transports?: Array<'websocket' | 'polling'>;
 }
 
 export interface ConnectedClient {
@@ -44,7 +46,7 @@ function openSocket(url: string, auth: ClientAuth, opts: ClientOptions): TestSoc
   return io(url, {
     path: opts.path ?? '/socket.io',
     auth,
-    transports: ['websocket'],
+    transports: opts.transports ?? ['websocket'],
     reconnection: opts.reconnection ?? false,
     reconnectionDelay: opts.reconnectionDelay ?? 1_000,
     reconnectionDelayMax: Math.max(opts.reconnectionDelay ?? 1_000, 5_000),

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startServer, tokenFor, type ServerOptions, type TestServer } from './server';
-import { connectClient, type ConnectedClient } from './socket';
+import { connectClient, type ClientOptions, type ConnectedClient } from './socket';
 
 /**
  * One real server for a test file (started before, stopped and deleted after),
@@ -25,8 +25,8 @@ export function serverSuite(opts: ServerOptions = { mode: 'production' }) {
       return server;
     },
     /** A client for `userId` (token signed with the test secret), closed after the test. */
-    async connect(userId: string): Promise<ConnectedClient> {
-      const client = await connectClient(this.server.url, { token: await tokenFor(userId) });
+    async connect(userId: string, opts: ClientOptions = {}): Promise<ConnectedClient> {
+      const client = await connectClient(this.server.url, { token: await tokenFor(userId) }, opts);
       open.push(client);
       return client;
     },
