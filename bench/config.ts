@@ -25,8 +25,11 @@ export interface Profile {
    * inbox writer thread, so too few connections measure the loop, not the server.
    * 100-recipient pushes, same code, same machine: 32 connections 39,099
    * deliveries/s with Herald's main thread idle a third of the time, 96 about
-   * 68,000, 192 about 66,000 (docs/benchmarks.md). A backend pushing this fast has
-   * this many in flight anyway.
+   * 68,000, 192 about 66,000 (docs/benchmarks.md). Single-recipient pushes, after
+   * deliveries bypassed Engine.IO (lib/realtime/wire.ts) and left the main thread
+   * idle a third of the time at 128: 128 gave 8,102 and 9,111/s, 256 10,314 and
+   * 10,345/s, 384 9,514/s, 512 9,557/s (quick runs, alternating). A backend pushing
+   * this fast has this many in flight anyway.
    */
   targetedConcurrency: number;
   idlePushes: number;
@@ -55,7 +58,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     fanoutMs: 2000,
     window: 4,
     targetedMs: 3000,
-    targetedConcurrency: 128,
+    targetedConcurrency: 256,
     idlePushes: 200,
     idleGapMs: 5,
     r100Ms: 2000,
@@ -77,7 +80,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     fanoutMs: 1000,
     window: 4,
     targetedMs: 1500,
-    targetedConcurrency: 128,
+    targetedConcurrency: 256,
     idlePushes: 50,
     idleGapMs: 5,
     r100Ms: 1000,
