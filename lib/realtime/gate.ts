@@ -15,9 +15,11 @@ import { frameOf, writeFrame, type Frame, type WireSocket } from './wire';
  *
  * socket.io has no per-socket outgoing filter, so the gate wraps the adapter's
  * `apply` (which every broadcast, local or arriving from Redis, goes through)
- * and learns the packet from `_encode`, which broadcast calls just before it.
- * Both are internal to socket.io-adapter; the integration tests pin the
- * behaviour, so an upgrade that changes them fails loudly.
+ * and learns the packet, and the WebSocket frame encoded for it, from `_encode`,
+ * which broadcast calls just before it. What it admits goes to wire.ts, which
+ * writes that frame itself where it safely can. Both hooks are internal to
+ * socket.io-adapter; the integration tests pin the behaviour, so an upgrade
+ * that changes them fails loudly.
  */
 
 export const NOTIFICATION_EVENT = 'receive_message';
