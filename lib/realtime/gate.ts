@@ -167,21 +167,19 @@ export function installDeliveryGate(adapter: Adapter): void {
   if (internals.__heraldGate) return;
   const encode = internals._encode.bind(adapter);
   const apply = internals.apply.bind(adapter);
-  let current: Packet | null = null;
-  let currentOpts: unknown = null;
-  internals._encode = (packet, opts) => {
-    const encoded = encode(packet, opts);
-    current = packet;
-    currentOpts = opts;
+  // The packet being broadcast and the options _encode filled in (with its frame).
+  let current: { packet: Packet; packetOpts: unknown } | null = null;
+  internals._encode = (packet, packetOpts) => {
+    const encoded = encode(packet, packetOpts);
+    current = { packet, packetOpts };
     return encoded;
   };
   internals.apply = (opts, callback) => {
     // Read and clear: fetchSockets() and friends call apply() without encoding.
-    const packet = current;
+    const packet = current?.packet ?? null;
     const n = notificationOf(packet);
-    const frame: Frame | undefined = n && packet?.id === undefined ? frameOf(currentOpts) : undefined;
+    const frame: Frame | undefined = n && packet?.id === undefined ? frameOf(current?.packetOpts) : undefined;
     current = null;
-    currentOpts = null;
     if (!n) return apply(opts, callback);
     return apply(opts, (socket) => {
       if (!admit(socket, n)) return;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../tests/support/socket';
 import { installDeliveryGate, NOTIFICATION_EVENT } from './gate';
 import { wireStats } from './wire';
 
@@ -55,10 +56,8 @@ async function client(user: string, transports: Array<'websocket' | 'polling'> =
   return { socket, got };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits (at most 2 s) for what the clients should have received. */
+const until = (check: () => boolean) => eventually(check, 2_000, 10);
 
 const notification = (seq: number) => ({ id: `n${seq}`, seq, entityType: 'like', data: { i: seq }, createdAt: 1 });
 const serverSocketsOf = (user: string) => [...io.of('/').sockets.values()].filter((s) => s.rooms.has(`user:${user}`));
@@ -70,7 +69,7 @@ describe('direct frames', () => {
     const poll = await client('alice', ['polling']);
     const before = wireStats();
     io.to('user:alice').emit(NOTIFICATION_EVENT, notification(1));
-    await until(() => ws1.got.length === 1 && ws2.got.length === 1 && poll.got.length === 1, 'three copies');
+    await until(() => ws1.got.length === 1 && ws2.got.length === 1 && poll.got.length === 1);
     expect([ws1.got, ws2.got, poll.got]).toEqual([[1], [1], [1]]);
     expect(wireStats().direct - before.direct).toBe(2);
   });
@@ -80,7 +79,7 @@ describe('direct frames', () => {
     const carol = await client('carol');
     const before = wireStats();
     for (let seq = 1; seq <= 20; seq++) io.to(seq % 2 ? ['user:bob', 'user:carol'] : ['user:bob']).emit(NOTIFICATION_EVENT, notification(seq));
-    await until(() => bob.got.length === 20 && carol.got.length === 10, 'every frame');
+    await until(() => bob.got.length === 20 && carol.got.length === 10);
     expect(bob.got).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(carol.got).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
     const after = wireStats();
@@ -106,12 +105,12 @@ describe('direct frames', () => {
     server!.emit('other', 'b');
     io.to('user:dave').emit(NOTIFICATION_EVENT, notification(7));
     server!.emit('other', 'c');
-    await until(() => dave.got.length === 4, 'four messages');
+    await until(() => dave.got.length === 4);
     expect(dave.got).toEqual(['a', 'b', 7, 'c']);
     expect(wireStats().direct - before.direct).toBe(0);
     // Once Engine.IO has written everything, broadcasts take the direct path again.
     io.to('user:dave').emit(NOTIFICATION_EVENT, notification(8));
-    await until(() => dave.got.length === 5, 'fifth message');
+    await until(() => dave.got.length === 5);
     expect(dave.got[4]).toBe(8);
     expect(wireStats().direct - before.direct).toBe(1);
   });
@@ -122,7 +121,7 @@ describe('direct frames', () => {
     io.to('user:erin').emit(NOTIFICATION_EVENT, notification(1));
     server!.emit('other', 'x');
     io.to('user:erin').emit(NOTIFICATION_EVENT, notification(2));
-    await until(() => erin.got.length === 3, 'three messages');
+    await until(() => erin.got.length === 3);
     expect(erin.got).toEqual([1, 'x', 2]);
   });
 
@@ -132,7 +131,7 @@ describe('direct frames', () => {
     const before = wireStats();
     io.to('user:frank').emit('other', 'plain');
     const replies = await io.to('user:frank').timeout(5_000).emitWithAck('ping-all', 1);
-    await until(() => frank.got.length === 1, 'the plain event');
+    await until(() => frank.got.length === 1);
     expect(frank.got).toEqual(['plain']);
     expect(replies).toEqual(['pong']);
     expect(wireStats().direct - before.direct).toBe(0);
