@@ -8,10 +8,29 @@
  * Worker under plain node, tsx and Vitest. Its JSDoc types are checked by
  * `npm run typecheck` (tsconfig.workers.json).
  *
- * The main thread sends one request at a time and waits for its answer, so this
- * thread never queues anything: requests run in the order they were sent, each
- * to completion. Answers carry only what the main thread lacks (an append's seq,
- * not the notification), and errors cross as plain data ({ kind, message }).
+ * Requests run in the order they were sent, each to completion (the main thread
+ * has at most two in this thread's port). Answers carry only what the main thread
+ * lacks (an append's seq, not the notification), and errors cross as plain data
+ * ({ kind, message }).
+ *
+ * The fan-out log. An append stores its notification and one `fanout` row naming
+ * its recipients, not one `deliveries` row per recipient: a push to 5,000 users
+ * dirtied 5,000 index pages in its commit, and every commit wrote those pages to
+ * the WAL again. The per-user rows are merged in later, in bulk (`mergeStep`): all
+ * pending deliveries sorted by user, so each user's page is written once for many
+ * pushes. Until then `pending` holds them here, and the main thread holds the same
+ * in lib/inbox/pending.ts, so that reads include them. Every answer reports what it
+ * merged (`merged`), and whether a merge is under way (`mergeActive`).
+ *
+ * Invariants the reads and retention rely on:
+ * - for each user, the merged deliveries are a prefix of the user's seqs: a merge
+ *   takes all of a user's pending seqs up to its bound at once, so everything
+ *   pending above the user's highest merged seq is not merged yet;
+ * - a `fanout` row is deleted only once all its recipients are merged, and on
+ *   restart every surviving row is merged again with INSERT OR IGNORE;
+ * - retention never deletes a delivery at or above the lowest seq still in
+ *   `fanout`, nor one the main thread may still hold as pending (`keepFrom`), so a
+ *   merge run again can never bring back what retention removed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -31,11 +50,13 @@ import Database from 'better-sqlite3';
  *   | { op: 'saveResponse'; key: string; response: StoredResponse }
  *   | { op: 'markRead'; userId: string; ids: string[] }
  *   | { op: 'markAllRead'; userId: string }
- *   | { op: 'sweep'; sweepId: number; now: number }
- *   | { op: 'sweepNext'; sweepId: number }
+ *   | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
+ *   | { op: 'sweepNext'; sweepId: number; keepFrom: number | null }
+ *   | { op: 'merge'; maxRows: number }
  *   | { op: 'close' }} WriterRequest
  */
 /** @typedef {{ done: false } | { done: true; result: SweepResult }} SweepStep */
+/** @typedef {{ users: string[]; through: number }} MergeReport */
 
 /** Rows deleted per retention step. */
 const SWEEP_CHUNK = 1000;
@@ -62,7 +83,10 @@ db.pragma('wal_autocheckpoint = 10000');
 
 const stmt = {
   insertNotification: db.prepare('INSERT INTO notifications (id, entity_type, data, created_at) VALUES (?, ?, ?, ?)'),
-  insertDelivery: db.prepare('INSERT INTO deliveries (user_id, seq, read) VALUES (?, ?, 0)'),
+  insertFanout: db.prepare('INSERT INTO fanout (seq, recipients) VALUES (?, ?)'),
+  mergeDelivery: db.prepare('INSERT OR IGNORE INTO deliveries (user_id, seq, read) VALUES (?, ?, 0)'),
+  deleteFanout: db.prepare('DELETE FROM fanout WHERE seq <= ?'),
+  minFanout: db.prepare('SELECT MIN(seq) AS s FROM fanout'),
   notificationExists: db.prepare('SELECT 1 FROM notifications WHERE id = ?'),
   idemGet: db.prepare('SELECT body_hash, notification_id, recipients, response, created_at FROM idempotency WHERE key = ?'),
   idemDelete: db.prepare('DELETE FROM idempotency WHERE key = ?'),
@@ -86,6 +110,107 @@ const stmt = {
   metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
 };
 
+// ---------------------------------------------------------------------------
+// Pending deliveries (the fan-out log, see the top of this file)
+// ---------------------------------------------------------------------------
+
+/** Stored in `fanout`, not yet in `deliveries`: user -> seqs, ascending. */
+/** @type {Map<string, number[]>} */
+const pending = new Map();
+/** The highest seq ever added to `pending`. */
+let pendingHead = 0;
+/** The merge under way: every user with deliveries up to `through`, sorted, and how far it got. */
+/** @type {{ through: number; users: string[]; pos: number } | null} */
+let snapshot = null;
+/** What the current request merged, for its answer. */
+/** @type {MergeReport | null} */
+let report = null;
+
+/**
+ * @param {string} userId
+ * @param {number} seq
+ */
+function addPending(userId, seq) {
+  const seqs = pending.get(userId);
+  if (seqs) seqs.push(seq);
+  else pending.set(userId, [seq]);
+  if (seq > pendingHead) pendingHead = seq;
+}
+
+// After a restart, everything still in the log is pending again; what was merged
+// before the restart is merged again, and INSERT OR IGNORE keeps the rows as they are.
+for (const row of /** @type {Iterable<{ seq: number; recipients: string }>} */ (
+  db.prepare('SELECT seq, recipients FROM fanout ORDER BY seq').iterate()
+)) {
+  for (const userId of /** @type {string[]} */ (JSON.parse(row.recipients))) addPending(userId, row.seq);
+}
+
+/**
+ * Merges the next users of the merge under way (starting one over everything
+ * pending when none is), about `maxRows` rows, whole users only, in one
+ * transaction. Rows are inserted sorted by user, so each user's page is written
+ * once. Not fsynced (synchronous=NORMAL): the log row it comes from already is,
+ * and the next FULL commit syncs the WAL up to here.
+ * @param {number} maxRows
+ */
+function mergeStep(maxRows) {
+  if (!snapshot) {
+    if (pending.size === 0) return;
+    snapshot = { through: pendingHead, users: [...pending.keys()].sort(), pos: 0 };
+  }
+  const s = snapshot;
+  const from = s.pos;
+  /** @type {Array<[string, number]>} users merged, and how many of their seqs */
+  const merged = [];
+  let pos = from;
+  db.pragma('synchronous = NORMAL');
+  try {
+    db.transaction(() => {
+      let rows = 0;
+      while (pos < s.users.length && rows < maxRows) {
+        const userId = /** @type {string} */ (s.users[pos++]);
+        const seqs = pending.get(userId);
+        if (!seqs) continue;
+        let k = 0;
+        while (k < seqs.length && /** @type {number} */ (seqs[k]) <= s.through) stmt.mergeDelivery.run(userId, seqs[k++]);
+        if (k === 0) continue;
+        merged.push([userId, k]);
+        rows += k;
+      }
+      if (pos >= s.users.length) stmt.deleteFanout.run(s.through);
+    })();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+  // Committed: only now does this thread forget them.
+  s.pos = pos;
+  for (const [userId, k] of merged) {
+    const seqs = /** @type {number[]} */ (pending.get(userId));
+    if (k === seqs.length) pending.delete(userId);
+    else pending.set(userId, seqs.slice(k));
+    touched.add(userId);
+  }
+  if (pos >= s.users.length) snapshot = null;
+  report = { users: merged.map(([userId]) => userId), through: s.through };
+}
+
+/**
+ * Inside a read-state transaction: the user's pending deliveries go in first, so
+ * the update and the counts cover them. Returns what to forget once committed.
+ * @param {string} userId
+ * @returns {() => void}
+ */
+function mergeUser(userId) {
+  const seqs = pending.get(userId);
+  if (!seqs) return () => undefined;
+  for (const seq of seqs) stmt.mergeDelivery.run(userId, seq);
+  return () => {
+    pending.delete(userId);
+    touched.add(userId);
+    report = { users: [userId], through: /** @type {number} */ (seqs[seqs.length - 1]) };
+  };
+}
+
 /** Users who received something since the last sweep: only they can be over the cap. */
 let touched = new Set();
 let firstSweep = true;
@@ -108,17 +233,22 @@ let stepStarted = 0;
 function appendBatch(inputs) {
   /** @type {AppendOutcome[]} */
   const outcomes = [];
+  /** @type {Array<[number, string[]]>} */
+  const stored = [];
   db.transaction(() => {
-    for (const input of inputs) outcomes.push(appendOne(input));
+    for (const input of inputs) outcomes.push(appendOne(input, stored));
   })();
+  // Committed: now they are pending.
+  for (const [seq, userIds] of stored) for (const userId of userIds) addPending(userId, seq);
   return outcomes;
 }
 
 /**
  * @param {AppendInput} input
+ * @param {Array<[number, string[]]>} stored what this transaction stores, by seq
  * @returns {AppendOutcome}
  */
-function appendOne(input) {
+function appendOne(input, stored) {
   const { idempotency } = input;
   if (idempotency) {
     const prior =
@@ -143,12 +273,10 @@ function appendOne(input) {
   }
   const dataJson = JSON.stringify(input.data);
   const seq = Number(stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt).lastInsertRowid);
-  // A user named twice would break the delivery key and roll back the whole batch.
+  // Named twice, a user gets it once (the main thread dedupes the same way).
   const userIds = [...new Set(input.userIds)];
-  for (const userId of userIds) {
-    stmt.insertDelivery.run(userId, seq);
-    touched.add(userId);
-  }
+  stmt.insertFanout.run(seq, JSON.stringify(userIds));
+  stored.push([seq, userIds]);
   if (idempotency) {
     stmt.idemInsert.run(idempotency.key, idempotency.bodyHash, input.id, userIds.length, input.createdAt);
   }
@@ -173,11 +301,16 @@ function summaryNow(userId) {
  * @returns {ReadState}
  */
 function markRead(userId, ids) {
-  return db.transaction(() => {
+  /** @type {() => void} */
+  let forget = () => undefined;
+  const state = db.transaction(() => {
+    forget = mergeUser(userId);
     const rows = /** @type {Array<{ id: string; seq: number }>} */ (stmt.unreadByIds.all(userId, JSON.stringify(ids)));
     for (const row of rows) stmt.markSeqRead.run(userId, row.seq);
     return { ...summaryNow(userId), readIds: rows.map((r) => r.id) };
   })();
+  forget();
+  return state;
 }
 
 /**
@@ -185,16 +318,34 @@ function markRead(userId, ids) {
  * @returns {ReadState}
  */
 function markAllRead(userId) {
-  return db.transaction(() => {
+  /** @type {() => void} */
+  let forget = () => undefined;
+  const state = db.transaction(() => {
+    forget = mergeUser(userId);
     stmt.markAllRead.run(userId);
     return { ...summaryNow(userId), readIds: [], all: true };
   })();
+  forget();
+  return state;
 }
 
 // ---------------------------------------------------------------------------
 // Retention, in steps: each `yield` hands the queue back to the main thread, so
 // appends that arrived meanwhile commit before the sweep goes on.
 // ---------------------------------------------------------------------------
+
+/** The main thread's lowest pending seq, as of the current sweep step's request. */
+let keepFrom = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The highest seq retention may delete now: below everything still in the log
+ * (it may be merged again after a restart) and below anything the main thread
+ * may still list as pending.
+ */
+function deletableThrough() {
+  const oldest = /** @type {{ s: number | null }} */ (stmt.minFanout.get()).s ?? Number.MAX_SAFE_INTEGER;
+  return Math.min(oldest, keepFrom) - 1;
+}
 
 /**
  * @param {number} now
@@ -204,6 +355,16 @@ function* sweep(now) {
   /** @type {SweepResult} */
   const result = { deliveriesDeleted: 0, notificationsDeleted: 0, idempotencyDeleted: 0 };
   const overSlice = () => performance.now() - stepStarted >= SWEEP_SLICE_MS;
+
+  // 0. Merge what is pending now, so that the cap counts it. Appends that arrive
+  //    between the steps stay pending: they are newer than anything deleted below.
+  const target = pendingHead;
+  for (;;) {
+    const oldest = /** @type {{ s: number | null }} */ (stmt.minFanout.get()).s;
+    if (!snapshot && (oldest === null || oldest > target)) break;
+    mergeStep(SWEEP_CHUNK);
+    yield;
+  }
 
   // 1. Per-user cap: only users who received something can have grown past it.
   /** @type {string[]} */
@@ -223,8 +384,9 @@ function* sweep(now) {
   );
   for (const userId of users) {
     // The newest `maxPerUser` stay; `cutoff` is the newest one that goes.
-    const cutoff = /** @type {{ seq: number } | undefined} */ (cutoffOf.get(userId, opts.maxPerUser))?.seq;
-    if (cutoff === undefined) {
+    const newestGoing = /** @type {{ seq: number } | undefined} */ (cutoffOf.get(userId, opts.maxPerUser))?.seq;
+    const cutoff = newestGoing === undefined ? undefined : Math.min(newestGoing, deletableThrough());
+    if (cutoff === undefined || cutoff <= 0) {
       // Most touched users are under the cap: hand the queue back only now and then.
       if (overSlice()) yield;
       continue;
@@ -243,10 +405,11 @@ function* sweep(now) {
 
   // 2. Age: everything created before the cutoff goes, for every user.
   const ttlCutoff = now - opts.ttlDays * 24 * 60 * 60 * 1000;
-  const ttlSeq = /** @type {{ s: number | null }} */ (
+  const oldSeq = /** @type {{ s: number | null }} */ (
     db.prepare('SELECT MAX(seq) AS s FROM notifications WHERE created_at < ?').get(ttlCutoff)
   ).s;
-  if (ttlSeq !== null) {
+  const ttlSeq = oldSeq === null ? null : Math.min(oldSeq, deletableThrough());
+  if (ttlSeq !== null && ttlSeq > 0) {
     // Watermark first: while the chunks below run, a client behind it already gets
     // sync_reset rather than a replay with a hole in it.
     const prior = /** @type {{ value: number } | undefined} */ (stmt.metaGet.get('ttl_pruned_through'))?.value ?? 0;
@@ -263,13 +426,14 @@ function* sweep(now) {
   }
 
   // 3. Notifications no user holds any more.
+  //    A pending notification has no delivery rows yet: the bound keeps it.
   const deleteOrphans = db.prepare(
     `DELETE FROM notifications WHERE seq IN (
        SELECT n.seq FROM notifications n
-        WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = n.seq) LIMIT ?)`,
+        WHERE n.seq <= ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = n.seq) LIMIT ?)`,
   );
   for (;;) {
-    const n = deleteOrphans.run(SWEEP_CHUNK).changes;
+    const n = deleteOrphans.run(deletableThrough(), SWEEP_CHUNK).changes;
     result.notificationsDeleted += n;
     if (n < SWEEP_CHUNK) break;
     yield;
@@ -284,10 +448,12 @@ function* sweep(now) {
  * Runs one step of a sweep; forgets it once it is done or failed.
  * @param {number} sweepId
  * @param {Generator<void, SweepResult, void> | undefined} gen
+ * @param {number | null} keep the lowest seq the main thread still holds as pending (null: none)
  * @returns {SweepStep}
  */
-function stepSweep(sweepId, gen) {
+function stepSweep(sweepId, gen, keep) {
   if (!gen) throw new Error(`no sweep ${sweepId} in progress`);
+  keepFrom = keep ?? Number.MAX_SAFE_INTEGER;
   stepStarted = performance.now();
   try {
     const step = gen.next();
@@ -322,10 +488,13 @@ function run(req) {
     case 'sweep': {
       const gen = sweep(req.now);
       sweeps.set(req.sweepId, gen);
-      return stepSweep(req.sweepId, gen);
+      return stepSweep(req.sweepId, gen, req.keepFrom);
     }
     case 'sweepNext':
-      return stepSweep(req.sweepId, sweeps.get(req.sweepId));
+      return stepSweep(req.sweepId, sweeps.get(req.sweepId), req.keepFrom);
+    case 'merge':
+      mergeStep(req.maxRows);
+      return null;
     case 'close':
       db.close();
       return null;
@@ -333,10 +502,17 @@ function run(req) {
 }
 
 port.on('message', (/** @type {WriterRequest} */ req) => {
+  report = null;
   try {
-    port.postMessage({ ok: true, value: run(req) });
+    const value = run(req);
+    port.postMessage({ ok: true, value, merged: report, mergeActive: snapshot !== null });
   } catch (err) {
-    port.postMessage({ ok: false, error: { kind: 'unavailable', message: `inbox write failed: ${/** @type {Error} */ (err).message}` } });
+    port.postMessage({
+      ok: false,
+      error: { kind: 'unavailable', message: `inbox write failed: ${/** @type {Error} */ (err).message}` },
+      merged: report,
+      mergeActive: snapshot !== null,
+    });
   }
   // With the connection closed, let the thread end: the main thread waits for its 'exit'.
   if (req.op === 'close') port.close();

@@ -5,19 +5,31 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
 import type { JsonValue } from '../protocol';
+import { eventually } from '../../tests/support/socket';
 import { runInboxContract, storedOf } from './contract';
-import { openSqliteInbox, type SqliteInbox } from './sqlite';
+import { openSqliteInbox, type MergeTuning, type SqliteInbox } from './sqlite';
 import type { AppendInput, InboxOptions } from './types';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'herald-inbox-'));
 
-runInboxContract('sqlite', async (opts) => {
-  const dir = tempDir();
-  return {
-    inbox: openSqliteInbox(dir, opts),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-});
+/** Merges at once, one user per step, even between queued appends: reads see every mixture of merged and pending. */
+const MERGE_EAGERLY: Partial<MergeTuning> = { startRows: 1, startAfterMs: 0, stepRows: 1, forceRows: 1 };
+/** Never merges on its own: reads come from the fan-out log until a read mark or a sweep merges. */
+const MERGE_NEVER: Partial<MergeTuning> = { startRows: Infinity, startAfterMs: Infinity, forceRows: Infinity };
+
+for (const [name, merge] of [
+  ['sqlite', {}],
+  ['sqlite, merging eagerly', MERGE_EAGERLY],
+  ['sqlite, never merging on its own', MERGE_NEVER],
+] as const) {
+  runInboxContract(name, async (opts) => {
+    const dir = tempDir();
+    return {
+      inbox: openSqliteInbox(dir, opts, undefined, merge),
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  });
+}
 
 describe('SQLite inbox', () => {
   const opts: InboxOptions = { maxPerUser: 500, ttlDays: 30 };
@@ -124,6 +136,187 @@ describe('SQLite inbox', () => {
     } finally {
       await second.close();
     }
+  });
+
+  describe('fan-out log', () => {
+    const file = () => path.join(dir, 'herald.db');
+    /** A connection of the test's own, to look at or shape the file as a crash would leave it. */
+    function raw<T>(fn: (db: Database.Database) => T): T {
+      const db = new Database(file());
+      try {
+        return fn(db);
+      } finally {
+        db.close();
+      }
+    }
+    const rowCounts = () =>
+      raw((db) => ({
+        deliveries: (db.prepare('SELECT COUNT(*) AS n FROM deliveries').get() as { n: number }).n,
+        fanout: (db.prepare('SELECT COUNT(*) AS n FROM fanout').get() as { n: number }).n,
+      }));
+    /** Everything a reader sees of these users. */
+    async function views(inbox: SqliteInbox, users: string[]) {
+      const out: Record<string, unknown> = {};
+      for (const u of users) {
+        out[u] = {
+          since: await inbox.since(u, 0, 100),
+          list: await inbox.list(u, { limit: 100 }),
+          page: await inbox.list(u, { limit: 2 }),
+          summary: await inbox.summary(u),
+        };
+      }
+      return out;
+    }
+
+    it('stores a push as one log row, merges its deliveries later, and reads the same before and after', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      try {
+        const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
+        for (let i = 0; i < 5; i++) await inbox.append(input({ userIds: users.filter((_, j) => (j + i) % 3 !== 0) }));
+        expect(rowCounts()).toEqual({ deliveries: 0, fanout: 5 });
+        expect(inbox.pendingRows()).toBe(100);
+        const before = await views(inbox, users);
+
+        await inbox.mergeAll();
+        expect(rowCounts()).toEqual({ deliveries: 100, fanout: 0 });
+        expect(inbox.pendingRows()).toBe(0);
+        expect(await views(inbox, users)).toEqual(before);
+      } finally {
+        await inbox.close();
+      }
+    });
+
+    it('merges on its own once enough is pending, in steps, with appends going on', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, { startRows: 50, startAfterMs: Infinity, stepRows: 7 });
+      try {
+        const users = Array.from({ length: 20 }, (_, i) => `user-${i}`);
+        for (let i = 0; i < 2; i++) await inbox.append(input({ userIds: users }));
+        expect(rowCounts()).toEqual({ deliveries: 0, fanout: 2 }); // 40 < 50
+        const all = await Promise.all(Array.from({ length: 10 }, () => inbox.append(input({ userIds: users }))));
+        await eventually(() => inbox.pendingRows() === 0);
+        expect(rowCounts()).toEqual({ deliveries: 240, fanout: 0 });
+        const last = storedOf(all[9] as Awaited<(typeof all)[number]>);
+        expect(await inbox.summary('user-3')).toEqual({ unread: 12, headSeq: last.seq });
+      } finally {
+        await inbox.close();
+      }
+    });
+
+    it('merges what was pending after some time, with nothing else going on', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, { startRows: Infinity, startAfterMs: 30 });
+      try {
+        await inbox.append(input({ userIds: ['alice', 'bob'] }));
+        expect(inbox.pendingRows()).toBe(2);
+        await eventually(() => rowCounts().fanout === 0);
+        expect(rowCounts()).toEqual({ deliveries: 2, fanout: 0 });
+        expect(inbox.pendingRows()).toBe(0);
+      } finally {
+        await inbox.close();
+      }
+    });
+
+    it('reads what a stop left in the log, and merges it once after the restart', async () => {
+      const first = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      const users = ['alice', 'bob', 'carol'];
+      for (let i = 0; i < 4; i++) await first.append(input({ userIds: users.slice(i % 2) }));
+      const before = await views(first, users);
+      await first.close();
+      expect(rowCounts()).toEqual({ deliveries: 0, fanout: 4 });
+
+      const second = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      try {
+        expect(await views(second, users)).toEqual(before);
+        await second.mergeAll();
+        expect(rowCounts()).toEqual({ deliveries: 10, fanout: 0 });
+        expect(await views(second, users)).toEqual(before);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('after a stop in the middle of a merge, counts nothing twice and keeps read marks made in between', async () => {
+      const first = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      const seqs: number[] = [];
+      for (let i = 0; i < 4; i++) seqs.push(storedOf(await first.append(input({ userIds: ['alice', 'bob'] }))).seq);
+      await first.close();
+      // What a merge that got through alice's first two, then a read mark, leave behind.
+      raw((db) => {
+        db.prepare('INSERT INTO deliveries (user_id, seq, read) VALUES (?, ?, 0), (?, ?, 1)').run('alice', seqs[0], 'alice', seqs[1]);
+      });
+
+      const second = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      try {
+        const items = (await second.since('alice', 0, 10)).items;
+        expect(items.map((i) => [i.seq, i.read])).toEqual([
+          [seqs[0], false],
+          [seqs[1], true],
+          [seqs[2], false],
+          [seqs[3], false],
+        ]);
+        expect(await second.summary('alice')).toEqual({ unread: 3, headSeq: seqs[3] });
+        expect((await second.list('alice', { limit: 3 })).items.map((i) => i.seq)).toEqual([seqs[3], seqs[2], seqs[1]]);
+        await second.mergeAll();
+        expect(rowCounts()).toEqual({ deliveries: 8, fanout: 0 });
+        expect((await second.since('alice', 0, 10)).items).toEqual(items);
+        expect(await second.summary('bob')).toEqual({ unread: 4, headSeq: seqs[3] });
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('marks pending notifications read by merging that user first; the others stay pending', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      try {
+        const a = storedOf(await inbox.append(input({ userIds: ['alice', 'bob'] })));
+        const b = storedOf(await inbox.append(input({ userIds: ['alice', 'bob'] })));
+        expect(await inbox.markRead('alice', [a.id])).toEqual({ unread: 1, headSeq: b.seq, readIds: [a.id] });
+        expect(inbox.pendingRows()).toBe(2); // bob's
+        expect((await inbox.since('alice', 0, 10)).items.map((i) => [i.id, i.read])).toEqual([
+          [a.id, true],
+          [b.id, false],
+        ]);
+        expect(await inbox.markAllRead('bob')).toEqual({ unread: 0, headSeq: b.seq, readIds: [], all: true });
+        expect(inbox.pendingRows()).toBe(0);
+        // The log rows stay until a merge covers them; merging again changes nothing.
+        expect(rowCounts()).toEqual({ deliveries: 4, fanout: 2 });
+        await inbox.append(input({ userIds: ['carol'] }));
+        await inbox.mergeAll();
+        expect(rowCounts()).toEqual({ deliveries: 5, fanout: 0 });
+        expect(await inbox.summary('alice')).toEqual({ unread: 1, headSeq: b.seq });
+        expect(await inbox.summary('bob')).toEqual({ unread: 0, headSeq: b.seq });
+      } finally {
+        await inbox.close();
+      }
+    });
+
+    it('lets retention merge what is pending first, including a merge that a stop cut short', async () => {
+      const inbox = openSqliteInbox(dir, { maxPerUser: 2, ttlDays: 30 }, undefined, MERGE_NEVER);
+      try {
+        for (let i = 0; i < 5; i++) await inbox.append(input());
+        const result = await inbox.sweep(Date.UTC(2025, 0, 2));
+        expect(result.deliveriesDeleted).toBe(3);
+        expect((await inbox.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual(['s-5', 's-4']);
+        expect(rowCounts()).toEqual({ deliveries: 2, fanout: 0 });
+      } finally {
+        await inbox.close();
+      }
+
+      // A log row whose merge a stop cut short: merged again (nothing doubled), then aged out.
+      const again = openSqliteInbox(dir, { maxPerUser: 2, ttlDays: 30 }, undefined, MERGE_NEVER);
+      const kept = storedOf(await again.append(input({ userIds: ['dora'] })));
+      await again.close();
+      raw((db) => db.prepare('INSERT INTO deliveries (user_id, seq, read) VALUES (?, ?, 0)').run('dora', kept.seq));
+      const third = openSqliteInbox(dir, { maxPerUser: 2, ttlDays: 30 }, undefined, MERGE_NEVER);
+      try {
+        // Sixty days on, everything is past ttlDays; the sweep merges dora's row, then deletes it.
+        await third.sweep(Date.UTC(2025, 2, 2));
+        expect(rowCounts()).toEqual({ deliveries: 0, fanout: 0 });
+        expect((await third.list('dora', { limit: 10 })).items).toEqual([]);
+        expect((await third.since('dora', 0, 10)).reset).toBe(true);
+      } finally {
+        await third.close();
+      }
+    });
   });
 
   describe('writer thread', () => {

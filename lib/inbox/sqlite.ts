@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
+import { PendingDeliveries } from './pending';
 import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
 import {
   IDEMPOTENCY_WINDOW_MS,
@@ -27,6 +28,11 @@ import {
  * every commit the worker has finished, and a write's promise settles only after
  * its commit, so a read made after `await append()` sees it. This connection
  * writes only at startup (WAL, schema), so it never waits on the writer's locks.
+ *
+ * An append stores one fan-out log row, not a row per recipient; the per-user rows
+ * are merged in later, in bulk, by `merge` requests this thread sends when the
+ * writer has nothing else to do (sqlite-writer.mjs explains why and the rules).
+ * Until then `pending` holds them, and every read adds them to what it reads.
  */
 
 /** Most appends committed in one transaction. */
@@ -37,7 +43,29 @@ const MAX_BATCH = 512;
  * batch, read the answer and sent the next; with two it goes straight on.
  */
 const MAX_IN_FLIGHT = 2;
-const SCHEMA_VERSION = 1;
+/** Schema 2 added the fan-out log (`fanout`). */
+const SCHEMA_VERSION = 2;
+
+/** When the writer merges pending deliveries into `deliveries`. */
+export interface MergeTuning {
+  /** Start a merge, when the writer is idle, once this many rows are pending... */
+  startRows: number;
+  /** ...or once rows have been pending this long (ms). */
+  startAfterMs: number;
+  /** Rows per merge request: appends queued meanwhile wait for one request, not the merge. */
+  stepRows: number;
+  /** Past this many pending rows, merge steps go even while appends are queued. */
+  forceRows: number;
+}
+
+/**
+ * Fan-out to 5,000 users merged about 4 pushes per step of 20,000 rows. Steps of
+ * 2,000 rows take a few ms of the writer, which is what an append queued behind
+ * one waits.
+ */
+export const DEFAULT_MERGE: MergeTuning = { startRows: 20_000, startAfterMs: 1_000, stepRows: 2_000, forceRows: 200_000 };
+/** After a merge request failed, wait this long before the next. */
+const MERGE_RETRY_MS = 1_000;
 const WRITER_URL = new URL('./sqlite-writer.mjs', import.meta.url);
 
 interface Row {
@@ -57,8 +85,9 @@ type WriterRequest =
   | { op: 'saveResponse'; key: string; response: StoredResponse }
   | { op: 'markRead'; userId: string; ids: string[] }
   | { op: 'markAllRead'; userId: string }
-  | { op: 'sweep'; sweepId: number; now: number }
-  | { op: 'sweepNext'; sweepId: number }
+  | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
+  | { op: 'sweepNext'; sweepId: number; keepFrom: number | null }
+  | { op: 'merge'; maxRows: number }
   | { op: 'close' };
 
 /** An append's answer: only what the main thread does not already have. */
@@ -69,8 +98,14 @@ type AppendOutcome =
 
 type SweepStep = { done: false } | { done: true; result: SweepResult };
 
-/** Errors cross the thread boundary as data and are rebuilt here. */
-type WriterReply = { ok: true; value: unknown } | { ok: false; error: { kind: 'unavailable'; message: string } };
+/**
+ * Errors cross the thread boundary as data and are rebuilt here. Every answer says
+ * which pending deliveries its request merged, and whether a merge is under way.
+ */
+type WriterReply = { merged: { users: string[]; through: number } | null; mergeActive: boolean } & (
+  | { ok: true; value: unknown }
+  | { ok: false; error: { kind: 'unavailable'; message: string } }
+);
 
 interface QueuedAppend {
   kind: 'append';
@@ -86,10 +121,12 @@ interface QueuedWrite {
   reject: (e: Error) => void;
 }
 
-/** The one request in the worker: how to settle its callers. */
+/** A request in the worker: how to settle its callers. */
 interface InFlight {
   resolve: (value: unknown) => void;
   reject: (e: Error) => void;
+  /** A merge step: nobody waits for it. */
+  merge?: true;
 }
 
 const toWire = (row: Row): WireNotification => ({
@@ -101,9 +138,14 @@ const toWire = (row: Row): WireNotification => ({
   read: row.read === 1,
 });
 
-export function openSqliteInbox(dataDir: string, opts: InboxOptions, file = 'herald.db'): SqliteInbox {
+export function openSqliteInbox(
+  dataDir: string,
+  opts: InboxOptions,
+  file = 'herald.db',
+  merge: Partial<MergeTuning> = {},
+): SqliteInbox {
   mkdirSync(dataDir, { recursive: true });
-  return new SqliteInbox(path.join(dataDir, file), opts);
+  return new SqliteInbox(path.join(dataDir, file), opts, { ...DEFAULT_MERGE, ...merge });
 }
 
 export class SqliteInbox implements Inbox {
@@ -123,8 +165,17 @@ export class SqliteInbox implements Inbox {
   private nextSweepId = 1;
   private readonly counts = { batches: 0, appends: 0 };
   private readonly stmt;
+  /** Stored in the fan-out log, not yet merged into `deliveries`. */
+  private readonly pending = new PendingDeliveries();
+  /** The writer is part way through a merge: go on with it whenever it is idle. */
+  private mergeActive = false;
+  private mergeInFlight = false;
+  private mergeRetryAt = 0;
+  private mergeTimer: NodeJS.Timeout | undefined;
+  private readonly merge: MergeTuning;
 
-  constructor(file: string, opts: InboxOptions) {
+  constructor(file: string, opts: InboxOptions, merge: MergeTuning = DEFAULT_MERGE) {
+    this.merge = merge;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -147,7 +198,19 @@ export class SqliteInbox implements Inbox {
       unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
       prunedThrough: db.prepare('SELECT pruned_through FROM user_state WHERE user_id = ?'),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      pendingRows: db.prepare(
+        `SELECT seq, id, entity_type, data, created_at, 0 AS read FROM notifications
+          WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+      ),
     };
+    // What the log holds after a restart is pending again (the writer does the same).
+    const now = performance.now();
+    for (const row of db.prepare('SELECT seq, recipients FROM fanout ORDER BY seq').iterate() as Iterable<{
+      seq: number;
+      recipients: string;
+    }>) {
+      this.pending.add(row.seq, JSON.parse(row.recipients) as string[], now);
+    }
 
     // execArgv: [] – the writer is plain JavaScript and needs no tsx or test loader.
     // Requests sent before it is up wait in its port.
@@ -201,6 +264,7 @@ export class SqliteInbox implements Inbox {
         pruned_through INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS fanout (seq INTEGER PRIMARY KEY, recipients TEXT NOT NULL);
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
   }
@@ -239,9 +303,17 @@ export class SqliteInbox implements Inbox {
     });
   }
 
-  /** Sends from the head of the queue while the worker has room: a run of appends, or one other write, per request. */
+  /**
+   * Sends from the head of the queue while the worker has room: a run of appends,
+   * or one other write, per request; and a merge step when the queue is empty and
+   * a merge is due (or, past `forceRows`, whatever is queued).
+   */
   private pump(): void {
     while (this.inFlight.length < MAX_IN_FLIGHT && !this.failure) {
+      if (this.mergeDue()) {
+        this.sendMerge();
+        continue;
+      }
       const head = this.queue[0];
       if (!head) break;
       let req: WriterRequest;
@@ -273,16 +345,60 @@ export class SqliteInbox implements Inbox {
     }
     // Idle. While closing, the worker's exit is still awaited: keep it referenced.
     if (this.inFlight.length === 0 && this.queue.length === 0 && !this.closed) this.writer.unref();
+    this.armMergeTimer();
+  }
+
+  private mergeDue(): boolean {
+    if (this.mergeInFlight || this.closed || this.pending.size === 0) return false;
+    const now = performance.now();
+    if (now < this.mergeRetryAt) return false;
+    if (this.queue.length > 0) return this.pending.size >= this.merge.forceRows;
+    return this.mergeActive || this.pending.size >= this.merge.startRows || this.pending.ageMs(now) >= this.merge.startAfterMs;
+  }
+
+  private sendMerge(): void {
+    const req: WriterRequest = { op: 'merge', maxRows: this.merge.stepRows };
+    this.writer.postMessage(req);
+    this.mergeInFlight = true;
+    this.inFlight.push({
+      merge: true,
+      resolve: () => undefined,
+      // The rows stay pending, and reads still include them; try again later.
+      reject: () => {
+        this.mergeRetryAt = performance.now() + MERGE_RETRY_MS;
+        this.armMergeTimer();
+      },
+    });
+    this.writer.ref();
+  }
+
+  /** Rows pending and nothing else to do: come back when they are old enough to merge. */
+  private armMergeTimer(): void {
+    if (this.mergeTimer || this.closed || this.failure || this.pending.size === 0) return;
+    const now = performance.now();
+    const wait = Math.max(this.merge.startAfterMs - this.pending.ageMs(now), this.mergeRetryAt - now, 0);
+    if (!Number.isFinite(wait)) return;
+    this.mergeTimer = setTimeout(() => {
+      this.mergeTimer = undefined;
+      this.pump();
+    }, wait + 1);
+    this.mergeTimer.unref();
   }
 
   private onReply(reply: WriterReply): void {
     const settle = this.inFlight.shift();
     if (!settle) return;
+    if (settle.merge) this.mergeInFlight = false;
+    // Before anything reads again: what was merged is in `deliveries` now.
+    if (reply.merged) this.pending.merged(reply.merged.users, reply.merged.through, performance.now());
+    this.mergeActive = reply.mergeActive;
     // Send first, settle second: the worker starts on what queued meanwhile while
     // this thread delivers what was just committed.
     this.pump();
     if (reply.ok) settle.resolve(reply.value);
     else settle.reject(new InboxUnavailableError(reply.error.message));
+    // An append batch adds its rows to `pending` as it settles: a merge may be due now.
+    this.pump();
   }
 
   /** The main thread builds each notification from its own input; the worker sent only the seq. */
@@ -297,6 +413,8 @@ export class SqliteInbox implements Inbox {
         p.resolve({ status: 'duplicate', id: outcome.id, recipients: outcome.recipients, response: outcome.response });
       } else {
         const { input } = p;
+        // Pending before the caller hears of it, so a read made after `await append()` sees it.
+        this.pending.add(outcome.seq, [...new Set(input.userIds)], performance.now());
         p.resolve({
           status: 'stored',
           notification: {
@@ -331,6 +449,24 @@ export class SqliteInbox implements Inbox {
     return { ...this.counts };
   }
 
+  /** Delivery rows stored in the fan-out log and not merged yet (for tests and diagnostics). */
+  pendingRows(): number {
+    return this.pending.size;
+  }
+
+  /** Merges everything pending now, in steps queued behind what is already queued (for tests and diagnostics). */
+  async mergeAll(): Promise<void> {
+    let idle = 0;
+    while (this.pending.size > 0 || this.mergeActive) {
+      const before = this.pending.size;
+      await this.write<null>({ op: 'merge', maxRows: this.merge.stepRows });
+      // A step that merges nothing only finishes a merge; two in a row mean the
+      // writer does not hold what this thread does, which must not loop forever.
+      idle = this.pending.size === before && !this.mergeActive ? idle + 1 : 0;
+      if (idle >= 2) throw new InboxUnavailableError(`inbox writer holds no merge for ${this.pending.size} pending rows`);
+    }
+  }
+
   async saveResponse(key: string, response: StoredResponse): Promise<void> {
     await this.write<null>({ op: 'saveResponse', key, response });
   }
@@ -343,12 +479,25 @@ export class SqliteInbox implements Inbox {
     // One read transaction: the head, the watermarks and the rows come from one commit
     // of the writer, not from either side of one.
     return this.db.transaction((): SinceResult => {
-      const headSeq = (this.stmt.headSeq.get(userId) as { head: number }).head;
+      const merged = this.mergedHead(userId);
+      // Everything pending above the merged head comes after every merged row.
+      const extra = this.pending.above(userId, Math.max(afterSeq, merged));
+      const headSeq = Math.max(merged, this.pending.headOf(userId));
       if (afterSeq < this.prunedThrough(userId)) return { items: [], reset: true, headSeq };
       const rows = this.stmt.since.all(userId, afterSeq, limit + 1) as Row[];
-      if (rows.length > limit) return { items: [], reset: true, headSeq };
-      return { items: rows.map(toWire), reset: false, headSeq };
+      if (rows.length + extra.length > limit) return { items: [], reset: true, headSeq };
+      return { items: [...rows, ...this.pendingRowsOf(extra)].map(toWire), reset: false, headSeq };
     })();
+  }
+
+  /** The user's highest seq in `deliveries`: every pending entry at or below it is merged already. */
+  private mergedHead(userId: string): number {
+    return (this.stmt.headSeq.get(userId) as { head: number }).head;
+  }
+
+  /** The notifications of pending seqs, ascending, unread (a read mark merges them first). */
+  private pendingRowsOf(seqs: number[]): Row[] {
+    return seqs.length === 0 ? [] : (this.stmt.pendingRows.all(JSON.stringify(seqs)) as Row[]);
   }
 
   private prunedThrough(userId: string): number {
@@ -360,7 +509,16 @@ export class SqliteInbox implements Inbox {
   async list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage> {
     this.guard();
     const before = opts.before ?? Number.MAX_SAFE_INTEGER;
-    const rows = this.stmt.page.all(userId, before, opts.limit + 1) as Row[];
+    const rows = this.db.transaction((): Row[] => {
+      // Pending entries are the newest: they come first, then merged rows.
+      const newest = this.pending
+        .above(userId, this.mergedHead(userId))
+        .filter((seq) => seq < before)
+        .slice(-(opts.limit + 1));
+      const fresh = this.pendingRowsOf(newest).reverse();
+      if (fresh.length > opts.limit) return fresh;
+      return [...fresh, ...(this.stmt.page.all(userId, before, opts.limit + 1 - fresh.length) as Row[])];
+    })();
     const more = rows.length > opts.limit;
     const items = rows.slice(0, opts.limit).map(toWire);
     return { items, nextCursor: more ? (items[items.length - 1]?.seq ?? null) : null };
@@ -369,10 +527,14 @@ export class SqliteInbox implements Inbox {
   async summary(userId: string): Promise<{ unread: number; headSeq: number }> {
     this.guard();
     // One read transaction, so both numbers come from the same commit.
-    return this.db.transaction(() => ({
-      unread: (this.stmt.unread.get(userId) as { n: number }).n,
-      headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head,
-    }))();
+    return this.db.transaction(() => {
+      const merged = this.mergedHead(userId);
+      const fresh = this.pending.above(userId, merged);
+      return {
+        unread: (this.stmt.unread.get(userId) as { n: number }).n + fresh.length,
+        headSeq: Math.max(merged, this.pending.headOf(userId)),
+      };
+    })();
   }
 
   // -------------------------------------------------------------------------
@@ -395,8 +557,9 @@ export class SqliteInbox implements Inbox {
    */
   async sweep(now: number = Date.now()): Promise<SweepResult> {
     const sweepId = this.nextSweepId++;
-    let step = await this.write<SweepStep>({ op: 'sweep', sweepId, now });
-    while (!step.done) step = await this.write<SweepStep>({ op: 'sweepNext', sweepId });
+    // Each step is told what this thread still holds as pending: retention leaves it alone.
+    let step = await this.write<SweepStep>({ op: 'sweep', sweepId, now, keepFrom: this.pending.lowest() });
+    while (!step.done) step = await this.write<SweepStep>({ op: 'sweepNext', sweepId, keepFrom: this.pending.lowest() });
     return step.result;
   }
 
@@ -413,6 +576,8 @@ export class SqliteInbox implements Inbox {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    // What is still pending stays in the log and is merged after the next start.
+    clearTimeout(this.mergeTimer);
     this.writer.ref();
     // Behind everything already queued: that may be promised to callers, and is committed first.
     await this.writeEvenIfClosed<null>({ op: 'close' }).catch(() => undefined);
