@@ -429,6 +429,21 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
         expect((await inbox.since('bob', 0, 10)).items.map((i) => i.id)).toEqual([all[0]?.id]);
       });
 
+      it('deletes a notification once the cap has taken it from everyone who held it, not before', async () => {
+        inbox = await openInbox({ maxPerUser: 1, ttlDays: 30 });
+        const shared = await storeOne(inbox, { userIds: ['alice', 'bob'] });
+        await storeOne(inbox, { userIds: ['alice'] });
+        const first = await inbox.sweep(T0 + 1000);
+        // Alice's copy went; Bob still holds it.
+        expect(first).toMatchObject({ deliveriesDeleted: 1, notificationsDeleted: 0 });
+        expect((await inbox.list('bob', { limit: 10 })).items.map((i) => i.id)).toEqual([shared.id]);
+
+        await storeOne(inbox, { userIds: ['bob'] });
+        const second = await inbox.sweep(T0 + 2000);
+        expect(second).toMatchObject({ deliveriesDeleted: 1, notificationsDeleted: 1 });
+        expect((await inbox.list('bob', { limit: 10 })).items.map((i) => i.id)).not.toContain(shared.id);
+      });
+
       it('asks a client for a reset when its position is older than what the cap kept', async () => {
         inbox = await openInbox({ maxPerUser: 3, ttlDays: 30 });
         const all: WireNotification[] = [];

@@ -27,6 +27,11 @@ export class PendingDeliveries {
     return this.rows;
   }
 
+  /** Users with anything pending. */
+  get users(): number {
+    return this.byUser.size;
+  }
+
   /** How long rows have been pending (0 when none are). */
   ageMs(now: number): number {
     return this.rows === 0 ? 0 : now - this.since;

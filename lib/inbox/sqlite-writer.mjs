@@ -22,6 +22,12 @@
  * in lib/inbox/pending.ts, so that reads include them. Every answer reports what it
  * merged (`merged`), and whether a merge is under way (`mergeActive`).
  *
+ * `deliveries` has no index by seq: a merge inserts user after user, so such an
+ * index got a page rewritten for nearly every row (a 1,000-row step of 4 users
+ * with 250 rows each touched ~250 of its pages). Retention does without it: each
+ * notification counts the users still holding it (`holders`), so the cap deletes
+ * it with its last delivery, and the age limit walks users along the primary key.
+ *
  * Invariants the reads and retention rely on:
  * - for each user, the merged deliveries are a prefix of the user's seqs: a merge
  *   takes all of a user's pending seqs up to its bound at once, so everything
@@ -75,14 +81,15 @@ db.pragma('journal_mode = WAL');
 // FULL: a commit is on disk before /api/push answers 202, even across power loss.
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
-// Checkpoint every ~40 MB of WAL rather than SQLite's default ~4 MB: a push to many
-// users dirties one page per recipient, and each checkpoint writes and fsyncs
-// every page dirtied since the last. Measured on the 100-recipient pattern: 6.7 µs
-// of CPU per delivery row at the default, 4.6 µs at 10,000 pages.
+// The checkpointer thread (sqlite-checkpointer.mjs) copies the WAL every 100 ms,
+// so a commit here checkpoints only if the WAL reaches ~40 MB anyway (that thread
+// fell behind or died). SQLite's default, ~4 MB, would run inside commits.
 db.pragma('wal_autocheckpoint = 10000');
 
 const stmt = {
-  insertNotification: db.prepare('INSERT INTO notifications (id, entity_type, data, created_at) VALUES (?, ?, ?, ?)'),
+  insertNotification: db.prepare('INSERT INTO notifications (id, entity_type, data, created_at, holders) VALUES (?, ?, ?, ?, ?)'),
+  releaseHolder: db.prepare('UPDATE notifications SET holders = holders - 1 WHERE seq = ?'),
+  deleteUnheld: db.prepare('DELETE FROM notifications WHERE seq = ? AND holders <= 0'),
   insertFanout: db.prepare('INSERT INTO fanout (seq, recipients) VALUES (?, ?)'),
   mergeDelivery: db.prepare('INSERT OR IGNORE INTO deliveries (user_id, seq, read) VALUES (?, ?, 0)'),
   deleteFanout: db.prepare('DELETE FROM fanout WHERE seq <= ?'),
@@ -272,9 +279,11 @@ function appendOne(input, stored) {
     return { status: 'conflict', message: `notification id "${input.id}" is already in use` };
   }
   const dataJson = JSON.stringify(input.data);
-  const seq = Number(stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt).lastInsertRowid);
   // Named twice, a user gets it once (the main thread dedupes the same way).
   const userIds = [...new Set(input.userIds)];
+  const seq = Number(
+    stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt, userIds.length).lastInsertRowid,
+  );
   stmt.insertFanout.run(seq, JSON.stringify(userIds));
   stored.push([seq, userIds]);
   if (idempotency) {
@@ -380,7 +389,7 @@ function* sweep(now) {
   touched = new Set();
   const cutoffOf = db.prepare('SELECT seq FROM deliveries WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?');
   const deleteUpTo = db.prepare(
-    'DELETE FROM deliveries WHERE user_id = ? AND seq IN (SELECT seq FROM deliveries WHERE user_id = ? AND seq <= ? LIMIT ?)',
+    'DELETE FROM deliveries WHERE user_id = ? AND seq IN (SELECT seq FROM deliveries WHERE user_id = ? AND seq <= ? LIMIT ?) RETURNING seq',
   );
   for (const userId of users) {
     // The newest `maxPerUser` stay; `cutoff` is the newest one that goes.
@@ -393,9 +402,14 @@ function* sweep(now) {
     }
     for (;;) {
       const n = db.transaction(() => {
-        const changes = deleteUpTo.run(userId, userId, cutoff, SWEEP_CHUNK).changes;
+        const gone = /** @type {Array<{ seq: number }>} */ (deleteUpTo.all(userId, userId, cutoff, SWEEP_CHUNK));
+        // A notification nobody holds any more goes with its last delivery.
+        for (const { seq } of gone) {
+          stmt.releaseHolder.run(seq);
+          result.notificationsDeleted += stmt.deleteUnheld.run(seq).changes;
+        }
         stmt.setPrunedThrough.run(userId, cutoff);
-        return changes;
+        return gone.length;
       })();
       result.deliveriesDeleted += n;
       yield;
@@ -403,43 +417,53 @@ function* sweep(now) {
     }
   }
 
-  // 2. Age: everything created before the cutoff goes, for every user.
+  // 2. Age: everything created before the cutoff goes, for every user. Without an
+  //    index by seq (merges would rewrite it all over, see the top of this file),
+  //    the deliveries are found user by user along the primary key.
   const ttlCutoff = now - opts.ttlDays * 24 * 60 * 60 * 1000;
   const oldSeq = /** @type {{ s: number | null }} */ (
     db.prepare('SELECT MAX(seq) AS s FROM notifications WHERE created_at < ?').get(ttlCutoff)
   ).s;
   const ttlSeq = oldSeq === null ? null : Math.min(oldSeq, deletableThrough());
-  if (ttlSeq !== null && ttlSeq > 0) {
+  // Only when something crossed the age limit since the last walk that finished
+  // (a stop in the middle of one leaves this behind, and the next sweep goes again).
+  const done = /** @type {{ value: number } | undefined} */ (stmt.metaGet.get('ttl_swept_through'))?.value ?? 0;
+  if (ttlSeq !== null && ttlSeq > done) {
     // Watermark first: while the chunks below run, a client behind it already gets
     // sync_reset rather than a replay with a hole in it.
     const prior = /** @type {{ value: number } | undefined} */ (stmt.metaGet.get('ttl_pruned_through'))?.value ?? 0;
     if (ttlSeq > prior) stmt.metaSet.run('ttl_pruned_through', ttlSeq);
+    const nextUser = db.prepare('SELECT user_id FROM deliveries WHERE user_id > ? ORDER BY user_id LIMIT 1');
     const deleteOld = db.prepare(
-      'DELETE FROM deliveries WHERE (user_id, seq) IN (SELECT user_id, seq FROM deliveries WHERE seq <= ? LIMIT ?)',
+      'DELETE FROM deliveries WHERE user_id = ? AND seq IN (SELECT seq FROM deliveries WHERE user_id = ? AND seq <= ? LIMIT ?)',
+    );
+    let after = '';
+    for (;;) {
+      const next = /** @type {{ user_id: string } | undefined} */ (nextUser.get(after));
+      if (!next) break;
+      after = next.user_id;
+      for (;;) {
+        const n = deleteOld.run(after, after, ttlSeq, SWEEP_CHUNK).changes;
+        result.deliveriesDeleted += n;
+        if (n < SWEEP_CHUNK) break;
+        yield;
+      }
+      if (overSlice()) yield;
+    }
+    // No delivery of these is left: the notifications go too.
+    const deleteOldNotifications = db.prepare(
+      'DELETE FROM notifications WHERE seq IN (SELECT seq FROM notifications WHERE seq <= ? LIMIT ?)',
     );
     for (;;) {
-      const n = deleteOld.run(ttlSeq, SWEEP_CHUNK).changes;
-      result.deliveriesDeleted += n;
+      const n = deleteOldNotifications.run(ttlSeq, SWEEP_CHUNK).changes;
+      result.notificationsDeleted += n;
       if (n < SWEEP_CHUNK) break;
       yield;
     }
+    stmt.metaSet.run('ttl_swept_through', ttlSeq);
   }
 
-  // 3. Notifications no user holds any more.
-  //    A pending notification has no delivery rows yet: the bound keeps it.
-  const deleteOrphans = db.prepare(
-    `DELETE FROM notifications WHERE seq IN (
-       SELECT n.seq FROM notifications n
-        WHERE n.seq <= ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq = n.seq) LIMIT ?)`,
-  );
-  for (;;) {
-    const n = deleteOrphans.run(deletableThrough(), SWEEP_CHUNK).changes;
-    result.notificationsDeleted += n;
-    if (n < SWEEP_CHUNK) break;
-    yield;
-  }
-
-  // 4. Idempotency keys past their window.
+  // 3. Idempotency keys past their window.
   result.idempotencyDeleted = db.prepare('DELETE FROM idempotency WHERE created_at <= ?').run(now - IDEMPOTENCY_WINDOW_MS).changes;
   return result;
 }

@@ -13,9 +13,9 @@ import type { AppendInput, InboxOptions } from './types';
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'herald-inbox-'));
 
 /** Merges at once, one user per step, even between queued appends: reads see every mixture of merged and pending. */
-const MERGE_EAGERLY: Partial<MergeTuning> = { startRows: 1, startAfterMs: 0, stepRows: 1, forceRows: 1 };
+const MERGE_EAGERLY: Partial<MergeTuning> = { startRows: 1, rowsPerUser: 0, startAfterMs: 0, idleMs: 0, stepRows: 1, forceRows: 1 };
 /** Never merges on its own: reads come from the fan-out log until a read mark or a sweep merges. */
-const MERGE_NEVER: Partial<MergeTuning> = { startRows: Infinity, startAfterMs: Infinity, forceRows: Infinity };
+const MERGE_NEVER: Partial<MergeTuning> = { startRows: Infinity, startAfterMs: Infinity, idleMs: Infinity, forceRows: Infinity };
 
 for (const [name, merge] of [
   ['sqlite', {}],
@@ -44,6 +44,15 @@ describe('SQLite inbox', () => {
     dir = tempDir();
     n = 0;
   });
+  /** A connection of the test's own, to look at or shape the file as a crash would leave it. */
+  function raw<T>(fn: (db: Database.Database) => T): T {
+    const db = new Database(path.join(dir, 'herald.db'));
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  }
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
@@ -138,17 +147,71 @@ describe('SQLite inbox', () => {
     }
   });
 
-  describe('fan-out log', () => {
-    const file = () => path.join(dir, 'herald.db');
-    /** A connection of the test's own, to look at or shape the file as a crash would leave it. */
-    function raw<T>(fn: (db: Database.Database) => T): T {
-      const db = new Database(file());
-      try {
-        return fn(db);
-      } finally {
-        db.close();
-      }
+  it('upgrades a file of schema 1 (a delivery row per recipient, an index by seq) and keeps retention exact', async () => {
+    raw((db) => {
+      db.exec(`
+        CREATE TABLE notifications (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+          entity_type TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL);
+        CREATE INDEX notifications_created_at ON notifications (created_at);
+        CREATE TABLE deliveries (user_id TEXT NOT NULL, seq INTEGER NOT NULL, read INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (user_id, seq)) WITHOUT ROWID;
+        CREATE INDEX deliveries_seq ON deliveries (seq);
+        CREATE TABLE idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, notification_id TEXT NOT NULL,
+          recipients INTEGER NOT NULL, response TEXT, created_at INTEGER NOT NULL);
+        CREATE INDEX idempotency_created_at ON idempotency (created_at);
+        CREATE TABLE user_state (user_id TEXT PRIMARY KEY, pruned_through INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO notifications (id, entity_type, data, created_at) VALUES
+          ('old-shared', 'like', '{}', ${Date.UTC(2025, 0, 1)}), ('old-alice', 'like', '{}', ${Date.UTC(2025, 0, 1) + 1});
+        INSERT INTO deliveries (user_id, seq, read) VALUES ('alice', 1, 1), ('bob', 1, 0), ('alice', 2, 0);
+        PRAGMA user_version = 1;
+      `);
+    });
+    const inbox = openSqliteInbox(dir, { maxPerUser: 1, ttlDays: 30 });
+    try {
+      expect((await inbox.since('alice', 0, 10)).items.map((i) => [i.id, i.read])).toEqual([
+        ['old-shared', true],
+        ['old-alice', false],
+      ]);
+      const added = storedOf(await inbox.append(input({ userIds: ['carol', 'dora'] })));
+      expect(added.seq).toBe(3);
+      // Holders were counted from the old rows: the cap takes Alice's copy of the
+      // shared one, and it stays for Bob.
+      expect(await inbox.sweep(Date.UTC(2025, 0, 2))).toMatchObject({ deliveriesDeleted: 1, notificationsDeleted: 0 });
+      expect((await inbox.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual(['old-alice']);
+      expect((await inbox.list('bob', { limit: 10 })).items.map((i) => i.id)).toEqual(['old-shared']);
+      raw((db) => {
+        expect(db.pragma('user_version', { simple: true })).toBe(3);
+        expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'deliveries_seq'").all()).toEqual([]);
+        expect(db.prepare('SELECT id, holders FROM notifications ORDER BY seq').all()).toEqual([
+          { id: 'old-shared', holders: 1 },
+          { id: 'old-alice', holders: 1 },
+          { id: added.id, holders: 2 },
+        ]);
+      });
+    } finally {
+      await inbox.close();
     }
+  });
+
+  it('finishes an age sweep that a stop cut short, though nothing newer has expired', async () => {
+    const first = openSqliteInbox(dir, { maxPerUser: 100, ttlDays: 1 });
+    const old = storedOf(await first.append(input({ userIds: ['alice', 'bob'], createdAt: Date.UTC(2025, 0, 1) })));
+    await first.sweep(Date.UTC(2025, 0, 1, 12));
+    await first.close();
+    // What a stop after the watermark and before the deletions leaves behind.
+    raw((db) => db.prepare("INSERT INTO meta (key, value) VALUES ('ttl_pruned_through', ?)").run(old.seq));
+
+    const second = openSqliteInbox(dir, { maxPerUser: 100, ttlDays: 1 });
+    try {
+      expect(await second.sweep(Date.UTC(2025, 0, 5))).toMatchObject({ deliveriesDeleted: 2, notificationsDeleted: 1 });
+      expect((await second.list('bob', { limit: 10 })).items).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  describe('fan-out log', () => {
     const rowCounts = () =>
       raw((db) => ({
         deliveries: (db.prepare('SELECT COUNT(*) AS n FROM deliveries').get() as { n: number }).n,
@@ -174,26 +237,28 @@ describe('SQLite inbox', () => {
         const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
         for (let i = 0; i < 5; i++) await inbox.append(input({ userIds: users.filter((_, j) => (j + i) % 3 !== 0) }));
         expect(rowCounts()).toEqual({ deliveries: 0, fanout: 5 });
-        expect(inbox.pendingRows()).toBe(100);
+        expect(inbox.backlog()).toBe(100);
         const before = await views(inbox, users);
 
         await inbox.mergeAll();
         expect(rowCounts()).toEqual({ deliveries: 100, fanout: 0 });
-        expect(inbox.pendingRows()).toBe(0);
+        expect(inbox.backlog()).toBe(0);
         expect(await views(inbox, users)).toEqual(before);
       } finally {
         await inbox.close();
       }
     });
 
-    it('merges on its own once enough is pending, in steps, with appends going on', async () => {
-      const inbox = openSqliteInbox(dir, opts, undefined, { startRows: 50, startAfterMs: Infinity, stepRows: 7 });
+    it('merges on its own once users have enough rows each, in steps, with appends going on', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, { startRows: 10, rowsPerUser: 3, startAfterMs: Infinity, idleMs: Infinity, stepRows: 7 });
       try {
         const users = Array.from({ length: 20 }, (_, i) => `user-${i}`);
         for (let i = 0; i < 2; i++) await inbox.append(input({ userIds: users }));
-        expect(rowCounts()).toEqual({ deliveries: 0, fanout: 2 }); // 40 < 50
+        // 40 rows, past startRows, but 2 per user: a merge now would write a page per 2 rows.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(rowCounts()).toEqual({ deliveries: 0, fanout: 2 });
         const all = await Promise.all(Array.from({ length: 10 }, () => inbox.append(input({ userIds: users }))));
-        await eventually(() => inbox.pendingRows() === 0);
+        await eventually(() => inbox.backlog() === 0);
         expect(rowCounts()).toEqual({ deliveries: 240, fanout: 0 });
         const last = storedOf(all[9] as Awaited<(typeof all)[number]>);
         expect(await inbox.summary('user-3')).toEqual({ unread: 12, headSeq: last.seq });
@@ -202,16 +267,56 @@ describe('SQLite inbox', () => {
       }
     });
 
-    it('merges what was pending after some time, with nothing else going on', async () => {
-      const inbox = openSqliteInbox(dir, opts, undefined, { startRows: Infinity, startAfterMs: 30 });
+    it('merges what was pending after some time, with writes going on', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, { startRows: Infinity, startAfterMs: 150, idleMs: Infinity });
       try {
         await inbox.append(input({ userIds: ['alice', 'bob'] }));
-        expect(inbox.pendingRows()).toBe(2);
-        await eventually(() => rowCounts().fanout === 0);
+        // A write every 20 ms: never idle, and the rows still get merged once old enough.
+        const started = Date.now();
+        while (inbox.backlog() > 0 && Date.now() - started < 5_000) {
+          await inbox.markAllRead('carol');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(Date.now() - started).toBeGreaterThanOrEqual(100);
         expect(rowCounts()).toEqual({ deliveries: 2, fanout: 0 });
-        expect(inbox.pendingRows()).toBe(0);
       } finally {
         await inbox.close();
+      }
+    });
+
+    it('merges what is pending once no write has come for a while', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, { startRows: Infinity, startAfterMs: Infinity, idleMs: 30 });
+      try {
+        await inbox.append(input({ userIds: ['alice', 'bob'] }));
+        expect(inbox.backlog()).toBe(2);
+        // The answer that says so comes after the commit: wait for it, then look at the file.
+        await eventually(() => inbox.backlog() === 0);
+        expect(rowCounts()).toEqual({ deliveries: 2, fanout: 0 });
+      } finally {
+        await inbox.close();
+      }
+    });
+
+    it('copies the WAL into the database on a thread of its own, not inside commits', async () => {
+      const inbox = openSqliteInbox(dir, opts);
+      try {
+        for (let i = 0; i < 20; i++) await inbox.append(input({ userIds: ['alice', 'bob'] }));
+        let stats = await inbox.checkpoints();
+        for (let i = 0; i < 100 && stats.frames === 0; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          stats = await inbox.checkpoints();
+        }
+        expect(stats.checkpoints).toBeGreaterThan(0);
+        expect(stats.frames).toBeGreaterThan(0);
+      } finally {
+        await inbox.close();
+      }
+      // Closing stopped it too: the file opens again and holds everything.
+      const again = openSqliteInbox(dir, opts);
+      try {
+        expect((await again.summary('bob')).unread).toBe(20);
+      } finally {
+        await again.close();
       }
     });
 
@@ -270,13 +375,13 @@ describe('SQLite inbox', () => {
         const a = storedOf(await inbox.append(input({ userIds: ['alice', 'bob'] })));
         const b = storedOf(await inbox.append(input({ userIds: ['alice', 'bob'] })));
         expect(await inbox.markRead('alice', [a.id])).toEqual({ unread: 1, headSeq: b.seq, readIds: [a.id] });
-        expect(inbox.pendingRows()).toBe(2); // bob's
+        expect(inbox.backlog()).toBe(2); // bob's
         expect((await inbox.since('alice', 0, 10)).items.map((i) => [i.id, i.read])).toEqual([
           [a.id, true],
           [b.id, false],
         ]);
         expect(await inbox.markAllRead('bob')).toEqual({ unread: 0, headSeq: b.seq, readIds: [], all: true });
-        expect(inbox.pendingRows()).toBe(0);
+        expect(inbox.backlog()).toBe(0);
         // The log rows stay until a merge covers them; merging again changes nothing.
         expect(rowCounts()).toEqual({ deliveries: 4, fanout: 2 });
         await inbox.append(input({ userIds: ['carol'] }));

@@ -43,27 +43,47 @@ const MAX_BATCH = 512;
  * batch, read the answer and sent the next; with two it goes straight on.
  */
 const MAX_IN_FLIGHT = 2;
-/** Schema 2 added the fan-out log (`fanout`). */
-const SCHEMA_VERSION = 2;
+/**
+ * Schema 2 added the fan-out log (`fanout`); 3 counts each notification's holders
+ * and drops the deliveries' index by seq (sqlite-writer.mjs says why).
+ */
+const SCHEMA_VERSION = 3;
 
 /** When the writer merges pending deliveries into `deliveries`. */
 export interface MergeTuning {
-  /** Start a merge, when the writer is idle, once this many rows are pending... */
+  /** Start a merge, when the writer is idle, once at least this many rows are pending... */
   startRows: number;
-  /** ...or once rows have been pending this long (ms). */
+  /** ...and as many as this per user with anything pending (a merge writes about one page per user)... */
+  rowsPerUser: number;
+  /** ...or once rows have been pending this long (ms)... */
   startAfterMs: number;
-  /** Rows per merge request: appends queued meanwhile wait for one request, not the merge. */
+  /** ...or once no write has come for this long (ms): a merge then delays nobody. */
+  idleMs: number;
+  /** Rows per merge request: an append queued meanwhile waits for one request, not the whole merge. */
   stepRows: number;
   /** Past this many pending rows, merge steps go even while appends are queued. */
   forceRows: number;
 }
 
 /**
- * Fan-out to 5,000 users merged about 4 pushes per step of 20,000 rows. Steps of
- * 2,000 rows take a few ms of the writer, which is what an append queued behind
- * one waits.
+ * A merge writes about one page per user, whatever the user's row count, so it
+ * waits until users have several rows each: 8 pushes' worth for a fan-out to
+ * everyone, several seconds of single-recipient pushes. Merging 2,000 rows per
+ * step, on this machine, took 10–13 ms of the writer (up to 60 ms with a WAL
+ * checkpoint in it), and the pushes queued behind a step waited for it; steps
+ * of 1,000 rows of 8-row users write an eighth of the pages.
  */
-export const DEFAULT_MERGE: MergeTuning = { startRows: 20_000, startAfterMs: 1_000, stepRows: 2_000, forceRows: 200_000 };
+export const DEFAULT_MERGE: MergeTuning = {
+  startRows: 10_000,
+  rowsPerUser: 8,
+  startAfterMs: 10_000,
+  idleMs: 250,
+  stepRows: 1_000,
+  forceRows: 200_000,
+};
+/** How often the checkpointer thread copies the WAL into the database (sqlite-checkpointer.mjs). */
+const CHECKPOINT_INTERVAL_MS = 100;
+const CHECKPOINTER_URL = new URL('./sqlite-checkpointer.mjs', import.meta.url);
 /** After a merge request failed, wait this long before the next. */
 const MERGE_RETRY_MS = 1_000;
 const WRITER_URL = new URL('./sqlite-writer.mjs', import.meta.url);
@@ -154,6 +174,9 @@ export class SqliteInbox implements Inbox {
   private readonly db: Database.Database;
   private readonly writer: Worker;
   private readonly writerExited: Promise<void>;
+  /** Checkpoints the WAL off the commit path; if it dies, the writer's own autocheckpoint takes over. */
+  private readonly checkpointer: Worker;
+  private readonly checkpointerExited: Promise<void>;
   private queue: Array<QueuedAppend | QueuedWrite> = [];
   /** Requests in the worker, oldest first (it answers in order); at most MAX_IN_FLIGHT. */
   private inFlight: InFlight[] = [];
@@ -172,6 +195,10 @@ export class SqliteInbox implements Inbox {
   private mergeInFlight = false;
   private mergeRetryAt = 0;
   private mergeTimer: NodeJS.Timeout | undefined;
+  /** When `mergeTimer` fires (performance.now() time). */
+  private mergeTimerAt = Infinity;
+  /** When the last write other than a merge was queued. */
+  private lastWriteAt = 0;
   private readonly merge: MergeTuning;
 
   constructor(file: string, opts: InboxOptions, merge: MergeTuning = DEFAULT_MERGE) {
@@ -229,18 +256,36 @@ export class SqliteInbox implements Inbox {
     });
     // Idle: the writer alone must not keep the process running.
     this.writer.unref();
+
+    this.checkpointer = new Worker(CHECKPOINTER_URL, {
+      workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS },
+      execArgv: [],
+    });
+    this.checkpointerExited = new Promise((resolve) => this.checkpointer.once('exit', () => resolve()));
+    // Its failure loses nothing: commits checkpoint themselves again, only later and in line.
+    this.checkpointer.on('error', () => undefined);
+    this.checkpointer.unref();
   }
 
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version >= SCHEMA_VERSION) return;
+    this.db.transaction(() => {
+      if (version === 0) this.createSchema();
+      else this.upgradeSchema();
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+
+  private createSchema(): void {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS notifications (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         id TEXT NOT NULL UNIQUE,
         entity_type TEXT NOT NULL,
         data TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        holders INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS notifications_created_at ON notifications (created_at);
       CREATE TABLE IF NOT EXISTS deliveries (
@@ -249,7 +294,7 @@ export class SqliteInbox implements Inbox {
         read INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (user_id, seq)
       ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS deliveries_seq ON deliveries (seq);
+      CREATE TABLE IF NOT EXISTS fanout (seq INTEGER PRIMARY KEY, recipients TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS idempotency (
         key TEXT PRIMARY KEY,
         body_hash TEXT NOT NULL,
@@ -264,8 +309,24 @@ export class SqliteInbox implements Inbox {
         pruned_through INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+  }
+
+  /**
+   * From schema 1 (a delivery row per recipient at append, an index by seq) or 2
+   * (the fan-out log added): count each notification's holders (its delivery rows,
+   * and the recipients of its log row not merged yet), then drop the index.
+   */
+  private upgradeSchema(): void {
+    this.db.exec(`
       CREATE TABLE IF NOT EXISTS fanout (seq INTEGER PRIMARY KEY, recipients TEXT NOT NULL);
-      PRAGMA user_version = ${SCHEMA_VERSION};
+      ALTER TABLE notifications ADD COLUMN holders INTEGER NOT NULL DEFAULT 0;
+      UPDATE notifications SET holders =
+        (SELECT COUNT(*) FROM deliveries d WHERE d.seq = notifications.seq) +
+        (SELECT COUNT(*) FROM fanout f, json_each(f.recipients) r
+          WHERE f.seq = notifications.seq
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.user_id = r.value AND d.seq = f.seq));
+      DROP INDEX IF EXISTS deliveries_seq;
     `);
   }
 
@@ -293,6 +354,7 @@ export class SqliteInbox implements Inbox {
 
   private enqueue(item: QueuedAppend | QueuedWrite): void {
     this.queue.push(item);
+    this.lastWriteAt = performance.now();
     if (this.inFlight.length >= MAX_IN_FLIGHT || this.pumpScheduled) return;
     this.pumpScheduled = true;
     // setImmediate, not a timer: when the writer has room, the next batch is whatever
@@ -353,7 +415,14 @@ export class SqliteInbox implements Inbox {
     const now = performance.now();
     if (now < this.mergeRetryAt) return false;
     if (this.queue.length > 0) return this.pending.size >= this.merge.forceRows;
-    return this.mergeActive || this.pending.size >= this.merge.startRows || this.pending.ageMs(now) >= this.merge.startAfterMs;
+    const size = this.pending.size;
+    return (
+      this.mergeActive ||
+      size >= this.merge.forceRows ||
+      (size >= this.merge.startRows && size >= this.merge.rowsPerUser * this.pending.users) ||
+      this.pending.ageMs(now) >= this.merge.startAfterMs ||
+      (this.inFlight.length === 0 && now - this.lastWriteAt >= this.merge.idleMs)
+    );
   }
 
   private sendMerge(): void {
@@ -372,16 +441,24 @@ export class SqliteInbox implements Inbox {
     this.writer.ref();
   }
 
-  /** Rows pending and nothing else to do: come back when they are old enough to merge. */
+  /** Rows pending: come back when they are old enough, or the writer idle long enough, to merge. */
   private armMergeTimer(): void {
-    if (this.mergeTimer || this.closed || this.failure || this.pending.size === 0) return;
+    if (this.closed || this.failure || this.pending.size === 0) return;
     const now = performance.now();
-    const wait = Math.max(this.merge.startAfterMs - this.pending.ageMs(now), this.mergeRetryAt - now, 0);
-    if (!Number.isFinite(wait)) return;
+    const due = Math.max(
+      Math.min(now + this.merge.startAfterMs - this.pending.ageMs(now), this.lastWriteAt + this.merge.idleMs),
+      this.mergeRetryAt,
+      now,
+    );
+    // A timer already set for about then (or sooner) will do: writes keep moving the idle time on.
+    if (!Number.isFinite(due) || due >= this.mergeTimerAt - 1) return;
+    clearTimeout(this.mergeTimer);
+    this.mergeTimerAt = due;
     this.mergeTimer = setTimeout(() => {
       this.mergeTimer = undefined;
+      this.mergeTimerAt = Infinity;
       this.pump();
-    }, wait + 1);
+    }, due - now + 1);
     this.mergeTimer.unref();
   }
 
@@ -449,9 +526,18 @@ export class SqliteInbox implements Inbox {
     return { ...this.counts };
   }
 
-  /** Delivery rows stored in the fan-out log and not merged yet (for tests and diagnostics). */
-  pendingRows(): number {
+  /** Delivery rows stored in the fan-out log and not merged yet (`/readyz`, tests). */
+  backlog(): number {
     return this.pending.size;
+  }
+
+  /** What the checkpointer thread has done since open (for tests and diagnostics). */
+  checkpoints(): Promise<{ checkpoints: number; frames: number }> {
+    return new Promise((resolve, reject) => {
+      this.checkpointer.once('message', resolve);
+      this.checkpointer.once('exit', () => reject(new InboxUnavailableError('inbox checkpointer is not running')));
+      this.checkpointer.postMessage({ op: 'stats' });
+    });
   }
 
   /** Merges everything pending now, in steps queued behind what is already queued (for tests and diagnostics). */
@@ -582,6 +668,8 @@ export class SqliteInbox implements Inbox {
     // Behind everything already queued: that may be promised to callers, and is committed first.
     await this.writeEvenIfClosed<null>({ op: 'close' }).catch(() => undefined);
     await this.writerExited;
+    this.checkpointer.postMessage({ op: 'close' });
+    await this.checkpointerExited;
     this.db.close();
   }
 

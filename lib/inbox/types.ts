@@ -27,6 +27,11 @@ export interface Inbox {
   sweep(now?: number): Promise<SweepResult>;
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
+  /**
+   * Deliveries stored but not yet merged into their users' rows (SQLite's fan-out
+   * log); reads include them already. Absent where every row is written at once.
+   */
+  backlog?(): number;
   close(): Promise<void>;
 }
 
