@@ -129,6 +129,8 @@ export const DRAIN_TIMEOUT_MS = 15_000;
 /** Open-loop fan-out: rounds sent but not yet complete beyond this are skipped (the server fell behind). */
 export const MAX_OPEN_BACKLOG_ROUNDS = 50;
 export const BOOT_TIMEOUT_MS = 90_000;
+/** Longest wait for a server's deferred storage work (Herald's merge backlog) between runs. */
+export const SETTLE_TIMEOUT_MS = 120_000;
 export const IPC_TIMEOUT_MS = 10_000;
 /** Sockets a client process holds at most (each process has its own open-file limit). */
 export const SOCKETS_PER_CLIENT_PROCESS = 10_000;

@@ -121,6 +121,7 @@ export const windowFor = (p: Profile, n: number) => Math.max(p.window, Math.ceil
 /** Saturation: `window` rounds in flight; the next round goes out when one has reached every socket. */
 export async function fanoutSaturated(ctx: Ctx, n: number, durationMs: number): Promise<FanRun> {
   await resetClients(ctx.clients, n);
+  await ctx.target.settle();
   const meter = meterFor(ctx);
   const start = nowMs();
   const end = start + durationMs;
@@ -149,6 +150,8 @@ export async function fanoutSaturated(ctx: Ctx, n: number, durationMs: number): 
     for (let i = 0; i < windowFor(ctx.p, n); i++) ctx.target.round(sent++, n, nowMs());
   });
   const s = await stats(ctx.clients);
+  // The storage work these rounds left behind is part of their cost.
+  await ctx.target.settle();
   const cpu = cpuReport(meter, ctx);
   return {
     delivered: s.received,
@@ -164,6 +167,7 @@ export async function fanoutSaturated(ctx: Ctx, n: number, durationMs: number): 
 /** Open loop: rounds at a fixed rate (deliveries/s), each stamped with its scheduled time. */
 export async function fanoutOpen(ctx: Ctx, n: number, perSec: number, durationMs: number): Promise<FanRun> {
   await resetClients(ctx.clients, n);
+  await ctx.target.settle();
   const meter = meterFor(ctx);
   const intervalMs = (n / perSec) * 1000;
   let sent = 0;
@@ -333,6 +337,7 @@ export interface LoadRun {
 /** Herald: HTTP pushes from the load generator. References: the same stream generated inside the server. */
 export async function load(ctx: Ctx, spec: LoadSpec): Promise<LoadRun> {
   await resetClients(ctx.clients, 0);
+  await ctx.target.settle();
   const meter = meterFor(ctx);
   const start = nowMs();
   let notifications: number;
@@ -378,6 +383,7 @@ export async function load(ctx: Ctx, spec: LoadSpec): Promise<LoadRun> {
   // Let stragglers (duplicates, if any) show up before counting.
   await sleep(20);
   const s = await stats(ctx.clients);
+  await ctx.target.settle();
   const cpu = cpuReport(meter, ctx);
   return {
     notifications,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
-import { AUTH_SECRET, BOOT_TIMEOUT_MS, IPC_TIMEOUT_MS, PUSH_KEY, ROOT } from './config';
+import { AUTH_SECRET, BOOT_TIMEOUT_MS, IPC_TIMEOUT_MS, PUSH_KEY, ROOT, SETTLE_TIMEOUT_MS } from './config';
 import { HttpPool, pushHeaders } from './lib/http';
 import { pushBody, userId } from './lib/payload';
 import { freePort, rssKiB, sleep, spawnNode, TimeoutError, withTimeout, type Spawned } from './lib/proc';
@@ -23,6 +23,13 @@ export interface Target {
   round(r: number, n: number, t: number): void;
   mem(): Promise<{ rssKiB: number; heapUsed: number; gc: boolean }>;
   connections(): Promise<number>;
+  /**
+   * Waits until the server has no storage work left over from what it accepted
+   * (Herald: its inbox merges per-user rows after a push is stored; see
+   * docs/architecture.md). A measured run starts settled and settles before its
+   * CPU is read, so that work counts for the pushes that caused it.
+   */
+  settle(): Promise<void>;
   stop(): Promise<void>;
   /** stop(), then delete the server's data directory (Herald's inbox). */
   dispose(): Promise<void>;
@@ -155,6 +162,17 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
     async connections() {
       return (await proc.ipc.request<{ connections: number }>({ op: 'count' }, IPC_TIMEOUT_MS)).connections;
     },
+    async settle() {
+      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+      for (;;) {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+        const body = (await res.json()) as { checks?: { database?: { backlog?: number } } };
+        const backlog = body.checks?.database?.backlog ?? 0;
+        if (backlog === 0) return;
+        if (Date.now() > deadline) throw new TimeoutError(`${name}: inbox backlog still ${backlog} after ${SETTLE_TIMEOUT_MS / 1000} s`);
+        await sleep(20);
+      }
+    },
     async stop() {
       pool.close();
       await proc.stop(15_000);
@@ -206,6 +224,8 @@ export async function startReference(kind: 'bare' | 'raw'): Promise<Target> {
     async connections() {
       return (await proc.ipc.request<{ connections: number }>({ op: 'count' }, IPC_TIMEOUT_MS)).connections;
     },
+    // Nothing deferred: a reference has no storage.
+    async settle() {},
     async stop() {
       await proc.stop(5_000);
     },

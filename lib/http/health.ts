@@ -15,10 +15,11 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, ru
     send(res, 200, { status: 'ok', uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000) });
     return true;
   }
-  let inbox: { ok: boolean; kind: string; error?: string };
+  let inbox: { ok: boolean; kind: string; backlog?: number; error?: string };
   try {
     await runtime.inbox.ping();
-    inbox = { ok: true, kind: runtime.inbox.kind };
+    // backlog: deliveries stored in the fan-out log, not yet merged into per-user rows (SQLite).
+    inbox = { ok: true, kind: runtime.inbox.kind, ...(runtime.inbox.backlog ? { backlog: runtime.inbox.backlog() } : {}) };
   } catch (err) {
     inbox = { ok: false, kind: runtime.inbox.kind, error: (err as Error).message };
   }

@@ -320,7 +320,7 @@ describe('request ids and probes', () => {
       accepting: true,
       node: expect.any(String),
       checks: {
-        database: { ok: true, kind: 'sqlite' },
+        database: { ok: true, kind: 'sqlite', backlog: expect.any(Number) },
         realtime: { ok: true, connections: expect.any(Number), frames: { direct: expect.any(Number), coalesced: expect.any(Number) } },
       },
     });
