@@ -162,7 +162,11 @@ for (const row of /** @type {Iterable<{ seq: number; recipients: string }>} */ (
  */
 function mergeStep(maxRows) {
   if (!snapshot) {
-    if (pending.size === 0) return;
+    if (pending.size === 0) {
+      // Read marks merged every user of what is left in the log: its rows can go.
+      if (/** @type {{ s: number | null }} */ (stmt.minFanout.get()).s !== null) stmt.deleteFanout.run(pendingHead);
+      return;
+    }
     snapshot = { through: pendingHead, users: [...pending.keys()].sort(), pos: 0 };
   }
   const s = snapshot;

@@ -394,6 +394,24 @@ describe('SQLite inbox', () => {
       }
     });
 
+    it('finishes a sweep when read marks have merged every recipient of what is still in the log', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      try {
+        await inbox.append(input({ userIds: ['alice'] }));
+        await inbox.markAllRead('alice');
+        expect(inbox.backlog()).toBe(0);
+        expect(rowCounts()).toEqual({ deliveries: 1, fanout: 1 });
+        const swept = await Promise.race([
+          inbox.sweep(Date.UTC(2025, 0, 2)),
+          new Promise((resolve) => setTimeout(() => resolve('still sweeping after 3 s'), 3_000)),
+        ]);
+        expect(swept).toEqual({ deliveriesDeleted: 0, notificationsDeleted: 0, idempotencyDeleted: 0 });
+        expect(rowCounts()).toEqual({ deliveries: 1, fanout: 0 });
+      } finally {
+        await inbox.close();
+      }
+    });
+
     it('lets retention merge what is pending first, including a merge that a stop cut short', async () => {
       const inbox = openSqliteInbox(dir, { maxPerUser: 2, ttlDays: 30 }, undefined, MERGE_NEVER);
       try {

@@ -534,8 +534,16 @@ export class SqliteInbox implements Inbox {
   /** What the checkpointer thread has done since open (for tests and diagnostics). */
   checkpoints(): Promise<{ checkpoints: number; frames: number }> {
     return new Promise((resolve, reject) => {
-      this.checkpointer.once('message', resolve);
-      this.checkpointer.once('exit', () => reject(new InboxUnavailableError('inbox checkpointer is not running')));
+      const onMessage = (stats: { checkpoints: number; frames: number }) => {
+        this.checkpointer.off('exit', onExit);
+        resolve(stats);
+      };
+      const onExit = () => {
+        this.checkpointer.off('message', onMessage);
+        reject(new InboxUnavailableError('inbox checkpointer is not running'));
+      };
+      this.checkpointer.once('message', onMessage);
+      this.checkpointer.once('exit', onExit);
       this.checkpointer.postMessage({ op: 'stats' });
     });
   }
