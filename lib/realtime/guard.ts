@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { verifyUserToken } from '../auth';
 import { AuthError, RefusedError } from '../errors';
 import { TokenBucket } from '../limits';
@@ -24,8 +24,9 @@ export function cutOff(socket: HeraldSocket, code: ErrorCode, message: string): 
 }
 
 /**
- * engine.io's `allowRequest`: runs for the polling handshake and the WebSocket
- * upgrade alike, so a cross-site WebSocket is refused before it is opened.
+ * A handshake check (engine.io's `allowRequest` shape): runs for the polling
+ * handshake and the WebSocket upgrade alike, so a cross-site WebSocket is
+ * refused before it is opened.
  * Requests without an Origin (backends, native apps, tests) carry no ambient
  * browser credentials and are allowed; the token still decides who they are.
  */
@@ -71,6 +72,48 @@ class CountByAddress {
 
 type AllowRequest = (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => void;
 
+/** What a refused handshake is told: the same envelope as every other Herald error. */
+const HANDSHAKE_REFUSALS: Record<string, { status: number; reason: string; message: string }> = {
+  [ErrorCodes.originNotAllowed]: { status: 403, reason: 'Forbidden', message: 'this origin may not connect to Herald' },
+  [ErrorCodes.tooManyConnections]: {
+    status: 429,
+    reason: 'Too Many Requests',
+    message: 'too many connections from this address; close some and try again',
+  },
+};
+
+/**
+ * Engine.IO middleware that runs the handshake checks in place of `allowRequest`,
+ * so that a refusal gets Herald's `{ "error": { "code", "message" } }` and a status
+ * that says why (engine.io's own answer is `{"code":4,…}` for polling and a
+ * `400 text/html` for a WebSocket upgrade). It answers the refusal itself, on the
+ * polling response or on the upgrade's socket, then fails the middleware: engine.io
+ * then finds the answer sent and only closes. Requests of an existing session
+ * (`sid`) are not handshakes and pass, as they did `allowRequest`.
+ */
+export function refuseHandshakes(check: AllowRequest) {
+  return (req: IncomingMessage & { _query?: Record<string, string> }, res: unknown, next: (err?: Error) => void): void => {
+    if (req._query?.sid) return next();
+    check(req, (err, ok) => {
+      if (ok) return next();
+      const code = err ?? ErrorCodes.originNotAllowed;
+      const refusal = HANDSHAKE_REFUSALS[code] ?? { status: 403, reason: 'Forbidden', message: 'connection refused' };
+      const body = JSON.stringify({ error: { code, message: refusal.message } });
+      if (res instanceof ServerResponse) {
+        res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(body);
+      } else if (req.socket.writable) {
+        // A WebSocket upgrade: nothing answered yet, the socket is ours to answer on.
+        req.socket.end(
+          `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nConnection: close\r\n` +
+            `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      }
+      next(new Error(code));
+    });
+  };
+}
+
 /**
  * Engine.IO connections per client address, counted from the handshake. The
  * per-address cap in connectionCaps applies when a socket joins the namespace,
@@ -84,7 +127,7 @@ export class EngineAddressCap {
   private readonly open = new CountByAddress();
   constructor(private readonly cap: number) {}
 
-  /** engine.io's `allowRequest` (a handshake, either transport): `inner` first, then the count. */
+  /** A handshake check (either transport): `inner` first, then the count. */
   guard(inner: AllowRequest, log: Logger): AllowRequest {
     return (req, callback) =>
       inner(req, (err, ok) => {

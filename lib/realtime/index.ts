@@ -4,7 +4,7 @@ import { roomOf, type WireNotification } from '../protocol';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
 import { beginOutage, clearGate, installDeliveryGate } from './gate';
-import { connectionCaps, EngineAddressCap, expireTokens, limitEventRate, originGuard, registerRefresh } from './guard';
+import { connectionCaps, EngineAddressCap, expireTokens, limitEventRate, originGuard, refuseHandshakes, registerRefresh } from './guard';
 import { authenticate, lastSeqOf } from './handshake';
 import { registerLegacyHandlers } from './handlers/legacy';
 import { registerNotificationHandlers } from './handlers/notifications';
@@ -42,9 +42,10 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     // the wrong SOCKET_PATH, or a scanner) would hold its connection open
     // forever; engine.io ends any that nobody has answered within a second.
     destroyUpgrade: config.env !== 'development',
-    allowRequest: engineCap.guard(originGuard(config.allowedOrigins, log), log),
     ...(cluster ? { adapter: cluster.adapter } : {}),
   });
+  // The handshake checks, answered with Herald's error envelope (guard.ts).
+  io.engine.use(refuseHandshakes(engineCap.guard(originGuard(config.allowedOrigins, log), log)));
   io.engine.on('connection', (conn: Parameters<EngineAddressCap['track']>[0]) => engineCap.track(conn));
   const adapter = io.of('/').adapter;
   installDeliveryGate(adapter);

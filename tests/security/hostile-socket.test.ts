@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { get as httpGet } from 'node:http';
 import { io } from 'socket.io-client';
 import { signUserToken } from '../../lib/auth';
 import type { Ack, WireNotification } from '../../lib/protocol';
@@ -354,8 +355,16 @@ describe('connection caps', () => {
       opened.push(client);
       silent.push(client);
     }
-    // The handshake of one more is refused (engine.io answers a refused WebSocket upgrade with 400).
-    await expect(openRaw(guarded.url, { localAddress: address })).rejects.toThrow(/Unexpected server response: 400/);
+    // The handshake of one more is refused, with 429 and Herald's error envelope.
+    await expect(openRaw(guarded.url, { localAddress: address })).rejects.toThrow(/Unexpected server response: 429/);
+    expect(await upgrade(guarded, undefined, address)).toEqual({
+      status: 429,
+      body: { error: { code: 'too_many_connections', message: expect.any(String) } },
+    });
+    expect(await pollingHandshakeFrom(guarded, address)).toEqual({
+      status: 429,
+      body: { error: { code: 'too_many_connections', message: expect.any(String) } },
+    });
     // Another address is not affected.
     opened.push(await openRaw(guarded.url, { localAddress: freshAddress() }));
     // One closes, and the address may open one again (once the server has seen the close: 20 tries, 100 ms apart).
@@ -450,36 +459,61 @@ describe('tokens', () => {
   );
 });
 
+/** 'open', or the refusal's status and its body (JSON when it parses). */
+function upgrade(server: TestServer, origin?: string, localAddress = freshAddress()): Promise<'open' | { status: number | undefined; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(server.url), { localAddress, ...(origin ? { origin } : {}) });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let text = '';
+      const done = () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        resolve({ status: res.statusCode, body });
+      };
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', done);
+      res.on('error', done);
+    });
+    ws.once('error', (err) => {
+      if (!err.message.startsWith('Unexpected server response')) reject(err);
+    });
+  });
+}
+
+/** A polling handshake from a given local address (fetch cannot choose one): status and JSON body. */
+function pollingHandshakeFrom(server: TestServer, localAddress: string): Promise<{ status: number | undefined; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port: server.port, path: '/socket.io/?EIO=4&transport=polling', localAddress }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) as unknown }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error('polling handshake: no answer in 5 s')));
+  });
+}
+
+const originRefused = { error: { code: 'origin_not_allowed', message: expect.any(String) } };
+
 describe('origins', () => {
   const polling = (server: TestServer, origin?: string) =>
     request(server.url, '/socket.io/?EIO=4&transport=polling', { headers: origin ? { origin } : {} });
 
-  /** 'open', or the refusal's status and body. */
-  function upgrade(server: TestServer, origin?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(wsUrl(server.url), { localAddress: freshAddress(), ...(origin ? { origin } : {}) });
-      ws.once('open', () => {
-        ws.terminate();
-        resolve('open');
-      });
-      ws.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(`${res.statusCode} ${body}`));
-        res.on('error', () => resolve(`${res.statusCode} ${body}`));
-      });
-      ws.once('error', (err) => {
-        if (!err.message.startsWith('Unexpected server response')) reject(err);
-      });
-    });
-  }
 
   it.each(['https://evil.example', 'null', 'http://127.0.0.1.evil.example'])('refuses Origin %s on polling (403) and on the WebSocket upgrade', async (origin) => {
     const res = await polling(main, origin);
     expect(res.status).toBe(403);
-    expect(res.body).toEqual({ code: 4, message: 'origin_not_allowed' });
-    // engine.io refuses upgrades with 400 and the code as the body.
-    expect(await upgrade(main, origin)).toBe('400 origin_not_allowed');
+    expect(res.body).toEqual(originRefused);
+    expect(await upgrade(main, origin)).toEqual({ status: 403, body: originRefused });
   });
 
   it('admits the server’s own origin and clients that send no Origin, on both transports', async () => {
@@ -502,7 +536,7 @@ describe('origins', () => {
 
     for (const origin of ['http://app.example', 'https://app.example.evil.example', 'https://evil.example', `http://127.0.0.1:${guarded.port}`]) {
       expect({ origin, status: (await polling(guarded, origin)).status }).toEqual({ origin, status: 403 });
-      expect({ origin, upgrade: await upgrade(guarded, origin) }).toEqual({ origin, upgrade: '400 origin_not_allowed' });
+      expect({ origin, upgrade: await upgrade(guarded, origin) }).toEqual({ origin, upgrade: { status: 403, body: originRefused } });
     }
   });
 });
