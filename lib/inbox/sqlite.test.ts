@@ -267,6 +267,34 @@ describe('SQLite inbox', () => {
       }
     });
 
+    it('holds appends back while the backlog is over forceRows, so it stays bounded under overload', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, {
+        startRows: Infinity,
+        startAfterMs: Infinity,
+        idleMs: Infinity,
+        stepRows: 10,
+        forceRows: 100,
+      });
+      try {
+        const users = Array.from({ length: 5 }, (_, i) => `user-${i}`);
+        let peak = 0;
+        // Waves of 10 concurrent pushes to 5 users: 50 rows per batch, 5 per merge step.
+        for (let wave = 0; wave < 20; wave++) {
+          await Promise.all(
+            Array.from({ length: 10 }, () => inbox.append(input({ userIds: users })).then(() => (peak = Math.max(peak, inbox.backlog())))),
+          );
+        }
+        // One batch over the bound at most. Without the hold the peak here was 230, and it
+        // grows with the batch size: each batch may add more than one step merges.
+        expect(peak).toBeLessThanOrEqual(150);
+        expect(inbox.backlog()).toBeLessThanOrEqual(150);
+        await inbox.mergeAll();
+        expect(rowCounts()).toEqual({ deliveries: 1000, fanout: 0 });
+      } finally {
+        await inbox.close();
+      }
+    });
+
     it('merges what was pending after some time, with writes going on', async () => {
       const inbox = openSqliteInbox(dir, opts, undefined, { startRows: Infinity, startAfterMs: 150, idleMs: Infinity });
       try {

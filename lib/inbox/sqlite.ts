@@ -61,7 +61,7 @@ export interface MergeTuning {
   idleMs: number;
   /** Rows per merge request: an append queued meanwhile waits for one request, not the whole merge. */
   stepRows: number;
-  /** Past this many pending rows, merge steps go even while appends are queued. */
+  /** Past this many pending rows, merge steps go first and appends wait for them. */
   forceRows: number;
 }
 
@@ -376,6 +376,9 @@ export class SqliteInbox implements Inbox {
         this.sendMerge();
         continue;
       }
+      // Past forceRows, appends wait for each merge step: otherwise a batch adding
+      // more rows than a step merges would grow the backlog (and memory) without end.
+      if (this.mergeInFlight && this.pending.size >= this.merge.forceRows) break;
       const head = this.queue[0];
       if (!head) break;
       let req: WriterRequest;
