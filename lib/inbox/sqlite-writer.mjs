@@ -309,18 +309,18 @@ function summaryNow(userId) {
 }
 
 /**
+ * One read-state transaction: the user's pending deliveries merged first, then
+ * `update`; this thread forgets them as pending only once that has committed.
  * @param {string} userId
- * @param {string[]} ids
+ * @param {() => ReadState} update
  * @returns {ReadState}
  */
-function markRead(userId, ids) {
+function readStateChange(userId, update) {
   /** @type {() => void} */
   let forget = () => undefined;
   const state = db.transaction(() => {
     forget = mergeUser(userId);
-    const rows = /** @type {Array<{ id: string; seq: number }>} */ (stmt.unreadByIds.all(userId, JSON.stringify(ids)));
-    for (const row of rows) stmt.markSeqRead.run(userId, row.seq);
-    return { ...summaryNow(userId), readIds: rows.map((r) => r.id) };
+    return update();
   })();
   forget();
   return state;
@@ -328,18 +328,26 @@ function markRead(userId, ids) {
 
 /**
  * @param {string} userId
+ * @param {string[]} ids
+ * @returns {ReadState}
+ */
+function markRead(userId, ids) {
+  return readStateChange(userId, () => {
+    const rows = /** @type {Array<{ id: string; seq: number }>} */ (stmt.unreadByIds.all(userId, JSON.stringify(ids)));
+    for (const row of rows) stmt.markSeqRead.run(userId, row.seq);
+    return { ...summaryNow(userId), readIds: rows.map((r) => r.id) };
+  });
+}
+
+/**
+ * @param {string} userId
  * @returns {ReadState}
  */
 function markAllRead(userId) {
-  /** @type {() => void} */
-  let forget = () => undefined;
-  const state = db.transaction(() => {
-    forget = mergeUser(userId);
+  return readStateChange(userId, () => {
     stmt.markAllRead.run(userId);
     return { ...summaryNow(userId), readIds: [], all: true };
-  })();
-  forget();
-  return state;
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,19 @@ import type { AppendInput, InboxOptions } from './types';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'herald-inbox-'));
 
+/** What a promise settled to, or a failure naming the bound: nothing here may hang. */
+async function settledWithin<T>(ms: number, promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Merges at once, one user per step, even between queued appends: reads see every mixture of merged and pending. */
 const MERGE_EAGERLY: Partial<MergeTuning> = { startRows: 1, rowsPerUser: 0, startAfterMs: 0, idleMs: 0, stepRows: 1, forceRows: 1 };
 /** Never merges on its own: reads come from the fan-out log until a read mark or a sweep merges. */
@@ -429,11 +442,9 @@ describe('SQLite inbox', () => {
         await inbox.markAllRead('alice');
         expect(inbox.backlog()).toBe(0);
         expect(rowCounts()).toEqual({ deliveries: 1, fanout: 1 });
-        const swept = await Promise.race([
-          inbox.sweep(Date.UTC(2025, 0, 2)),
-          new Promise((resolve) => setTimeout(() => resolve('still sweeping after 3 s'), 3_000)),
-        ]);
-        expect(swept).toEqual({ deliveriesDeleted: 0, notificationsDeleted: 0, idempotencyDeleted: 0 });
+        expect(await settledWithin(3_000, inbox.sweep(Date.UTC(2025, 0, 2)))).toEqual({
+          value: { deliveriesDeleted: 0, notificationsDeleted: 0, idempotencyDeleted: 0 },
+        });
         expect(rowCounts()).toEqual({ deliveries: 1, fanout: 0 });
       } finally {
         await inbox.close();
@@ -471,18 +482,6 @@ describe('SQLite inbox', () => {
   });
 
   describe('writer thread', () => {
-    /** What a promise settled to, or a failure naming the bound: nothing here may hang. */
-    async function settledWithin<T>(ms: number, promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
-      });
-      try {
-        return await Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
     const errorOf = (outcome: { value: unknown } | { error: unknown }): unknown => ('error' in outcome ? outcome.error : undefined);
     /** The worker, reached past `private`: only these tests kill it. */
     const writerOf = (inbox: SqliteInbox) => inbox['writer'];

@@ -1,6 +1,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { verifyUserToken } from '../auth';
 import { AuthError, RefusedError } from '../errors';
+import { JSON_HEADERS } from '../http/respond';
 import { TokenBucket } from '../limits';
 import type { Logger } from '../log';
 import { ErrorCodes, RefreshSchema, roomOf, type ErrorCode } from '../protocol';
@@ -100,13 +101,14 @@ export function refuseHandshakes(check: AllowRequest) {
       const refusal = HANDSHAKE_REFUSALS[code] ?? { status: 403, reason: 'Forbidden', message: 'connection refused' };
       const body = JSON.stringify({ error: { code, message: refusal.message } });
       if (res instanceof ServerResponse) {
-        res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        res.writeHead(refusal.status, JSON_HEADERS);
         res.end(body);
       } else if (req.socket.writable) {
         // A WebSocket upgrade: nothing answered yet, the socket is ours to answer on.
+        const headers = Object.entries(JSON_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`);
         req.socket.end(
-          `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nConnection: close\r\n` +
-            `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nconnection: close\r\n${headers.join('')}` +
+            `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
         );
       }
       next(new Error(code));
