@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { signUserToken } from './auth';
 import type { Config } from './config';
-import { handleHealth } from './http/health';
+import { handleHealth, healthPath } from './http/health';
 import { servePush } from './http/node';
 import { answerIgnoredUpgrades } from './http/upgrade';
 import { applySecurityHeaders } from './http/security';
@@ -53,7 +53,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
     void (async () => {
       // Requests arrive only after listen(), by which time `runtime` is set.
-      if (await handleHealth(req, res, runtime)) return;
+      if (healthPath(req.url) !== undefined && (await handleHealth(req, res, runtime))) return;
       if (req.method === 'POST' && (req.url === PUSH_PATH || req.url?.startsWith(`${PUSH_PATH}?`))) {
         // The route's own handler (acceptPush, as in app/api/push/route.ts), minus Next's router
         // and the Web Request/Response around it: see docs/benchmarks.md.

@@ -5,6 +5,8 @@ import {
   MAX_RECIPIENTS_PER_PUSH,
   PushBodySchema,
   describeIssues,
+  parsePushBody,
+  quickPushBody,
   toPushRequest,
   utf8Length,
 } from './protocol';
@@ -15,8 +17,9 @@ function problemOf(body: unknown): string | undefined {
   return parsed.success ? undefined : describeIssues(parsed.error);
 }
 
+/** What the server does with a body: parsePushBody (the quick check, else the schema). */
 const ok = (body: unknown) => {
-  const parsed = PushBodySchema.safeParse(body);
+  const parsed = parsePushBody(body);
   if (!parsed.success) throw new Error(`expected a valid body, got: ${describeIssues(parsed.error)}`);
   return toPushRequest(parsed.data);
 };
@@ -169,5 +172,134 @@ describe('describeIssues', () => {
   it('reports at most five problems', () => {
     const problem = problemOf({ tokens: ['', '', '', '', '', '', ''] }) ?? '';
     expect(problem.split('; ')).toHaveLength(5);
+  });
+});
+
+/** A small seeded generator (mulberry32), so a failure names a body that can be rebuilt. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Bodies near every edge PushBodySchema has, as JSON text: JSON.parse of it is
+ * what the server validates. Infinity is written as 1e400 (which JSON.parse
+ * reads as Infinity) and own "__proto__" keys as JSON.parse makes them.
+ */
+function generatedBody(next: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+  const chance = (p: number) => next() < p;
+  const INF = '"@@inf@@"';
+  const userId = (): unknown =>
+    pick([
+      () => `u${Math.floor(next() * 50)}`,
+      () => pick(['Zoë', '用户', '😀', 'a b', 'x'.repeat(127), 'x'.repeat(128), 'x'.repeat(129), `${'x'.repeat(126)}😀`, `${'x'.repeat(127)}😀`]),
+      () => pick(['', 'a\u0000b', 'a\u001fb', 'a\u007fb', 'a\u0085b', 'a\u009fb', 'a\u00a0b', 'a\u2028b', 'a\u2029b', 'a\ud800b', '\udc00', 'a\tb']),
+      () => pick([1, null, true, ['a'], { a: 1 }]),
+    ])();
+  const recipients = (): unknown => {
+    if (chance(0.05)) return pick(['1', 1, null, {}]);
+    const n = chance(0.03) ? pick([1000, 1001]) : pick([0, 1, 1, 2, 3, 5]);
+    const clean = chance(0.6);
+    return Array.from({ length: n }, (_, i) => (clean ? `u${i % 40}` : userId()));
+  };
+  const scalar = (): unknown =>
+    pick([() => 'text', () => Math.floor(next() * 1000) - 500, () => next(), () => INF, () => true, () => null, () => '<b>x</b>', () => '😀\ud800'])();
+  const tree = (depth: number): unknown => {
+    if (depth <= 0 || chance(0.35)) return scalar();
+    if (chance(0.5)) return Array.from({ length: Math.floor(next() * 3) }, () => tree(depth - 1));
+    const o: Record<string, unknown> = {};
+    for (let i = Math.floor(next() * 3); i > 0; i--) o[pick(['a', 'b', 'text', 'link', 'constructor', '__proto__x', '0', '10'])] = tree(depth - 1);
+    if (chance(0.03)) Object.defineProperty(o, '__proto__', { value: tree(depth - 1), enumerable: true });
+    return o;
+  };
+  const nested = (levels: number): unknown => {
+    let v: unknown = scalar();
+    for (let i = 0; i < levels; i++) v = chance(0.5) ? [v] : { k: v };
+    return v;
+  };
+  const link = () =>
+    pick(['https://example.test/p/1', 'http://example.test/', 'javascript:alert(1)', '/relative', 'https://u:p@example.test/', 5, `https://example.test/${'a'.repeat(2100)}`]);
+  const data = (): unknown =>
+    pick([
+      () => tree(4),
+      () => nested(pick([30, 31, 32, 33])),
+      () => ({ text: 'liked your post', link: link() }),
+      () => 'a'.repeat(pick([16_380, 16_382, 16_383])),
+      () => 'é'.repeat(pick([8_190, 8_191, 8_192])),
+      () => '€'.repeat(pick([5_460, 5_461, 5_462])),
+      () => INF,
+    ])();
+
+  const body: Record<string, unknown> = {};
+  const which = next();
+  if (which < 0.8) body.tokens = recipients();
+  else if (which < 0.93) body.userIds = recipients();
+  else if (which < 0.97) {
+    body.tokens = recipients();
+    body.userIds = recipients();
+  }
+  if (chance(0.5)) body.entityType = pick(['like', 'comment.reply', 'a-b_c', '', 'x'.repeat(64), 'x'.repeat(65), 'new like', 'é', 5, null]);
+  if (chance(0.6)) body.data = data();
+  if (chance(0.3)) body.id = pick(['order-42.shipped:v1~x_y', '', 'x'.repeat(128), 'x'.repeat(129), 'a b', '../x', 'é', 7, null]);
+  if (chance(0.04)) body[pick(['message', 'constructor', 'toString'])] = 1;
+  if (chance(0.02)) Object.defineProperty(body, '__proto__', { value: {}, enumerable: true });
+  let text = JSON.stringify(chance(0.02) ? pick([[body], 'body', 1, null]) : body);
+  text = text.split(INF).join('1e400');
+  return text;
+}
+
+describe('quickPushBody against PushBodySchema', () => {
+  it('agrees with the schema on every generated body, and returns what the schema returns', () => {
+    const next = rng(20261127);
+    let valid = 0;
+    for (let i = 0; i < 4_000; i++) {
+      const text = generatedBody(next);
+      const quick = quickPushBody(JSON.parse(text));
+      const schema = PushBodySchema.safeParse(JSON.parse(text));
+      const context = `body #${i}: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
+      expect(quick !== undefined, context).toBe(schema.success);
+      if (quick && schema.success) {
+        valid++;
+        expect(toPushRequest(quick), context).toEqual(toPushRequest(schema.data));
+      }
+    }
+    // Both verdicts are well represented, so the agreement says something.
+    expect(valid).toBeGreaterThan(400);
+    expect(valid).toBeLessThan(3_600);
+  });
+
+  it('leaves to the schema what JSON.parse never makes, and never accepts what the schema refuses', () => {
+    const odd: unknown[] = [
+      { tokens: ['1'], data: Infinity },
+      { tokens: ['1'], data: [1, , 2] }, // eslint-disable-line no-sparse-arrays
+      { tokens: ['1'], data: new Date(0) },
+      { tokens: ['1'], data: { at: new Map() } },
+      { tokens: ['1'], data: undefined },
+      { tokens: ['1'], data: () => 1 },
+      { tokens: ['1'], [Symbol('s')]: 1 },
+      Object.assign(Object.create({ inherited: true }) as object, { tokens: ['1'] }),
+      Object.assign(Object.create(null) as object, { tokens: ['1'] }),
+      { tokens: ['1'], data: Object.assign(Object.create(null) as object, { a: 1 }) },
+    ];
+    for (const body of odd) {
+      const quick = quickPushBody(body);
+      if (quick !== undefined) expect(PushBodySchema.safeParse(body).success).toBe(true);
+    }
+    expect(quickPushBody({ tokens: ['1'], data: Infinity })).toBeUndefined();
+    expect(PushBodySchema.safeParse({ tokens: ['1'], data: Infinity }).success).toBe(false);
+  });
+
+  it('is what parsePushBody uses first, with the schema writing every refusal', () => {
+    expect(parsePushBody({ tokens: ['1'], data: { text: 'hi' } })).toEqual({ success: true, data: { tokens: ['1'], data: { text: 'hi' } } });
+    const refused = parsePushBody({ tokens: [''] });
+    expect(refused.success).toBe(false);
+    if (!refused.success) expect(describeIssues(refused.error)).toBe('tokens[0]: must not be empty');
   });
 });

@@ -9,8 +9,8 @@ import type { HeraldRuntime } from '../runtime';
  * Served before Next so a probe never waits on page rendering.
  */
 export async function handleHealth(req: IncomingMessage, res: ServerResponse, runtime: HeraldRuntime): Promise<boolean> {
-  const path = (req.url ?? '').split('?')[0];
-  if (path !== '/healthz' && path !== '/readyz') return false;
+  const path = healthPath(req.url);
+  if (path === undefined) return false;
   if (path === '/healthz') {
     send(res, 200, { status: 'ok', uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000) });
     return true;
@@ -39,6 +39,18 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, ru
     },
   });
   return true;
+}
+
+/**
+ * '/healthz' or '/readyz' when the URL names one (a query string is ignored),
+ * else undefined. Synchronous and allocation-free for every other URL: it runs
+ * before each request, pushes included.
+ */
+export function healthPath(url: string | undefined): '/healthz' | '/readyz' | undefined {
+  if (url === undefined || !(url.startsWith('/healthz') || url.startsWith('/readyz'))) return undefined;
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return path === '/healthz' || path === '/readyz' ? path : undefined;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

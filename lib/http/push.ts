@@ -5,7 +5,7 @@ import {
   ErrorCodes,
   MAX_PUSH_BODY_BYTES,
   NotificationIdSchema,
-  PushBodySchema,
+  parsePushBody,
   toPushRequest,
 } from '../protocol';
 import type { HeraldRuntime } from '../runtime';
@@ -91,7 +91,7 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
   if (idempotencyKey !== undefined && !NotificationIdSchema.safeParse(idempotencyKey).success) {
     throw new HttpError(400, ErrorCodes.validationFailed, 'Idempotency-Key: 1..128 characters of letters, digits and . _ : ~ -');
   }
-  const parsed = PushBodySchema.safeParse(parseJson(raw));
+  const parsed = parsePushBody(parseJson(raw));
   if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(parsed.error));
   const result = await runtime.push.push(toPushRequest(parsed.data), { idempotencyKey });
   return { status: 202, body: result.body, headers: result.replayed ? { 'idempotent-replayed': 'true' } : {} };
