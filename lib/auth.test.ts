@@ -59,6 +59,19 @@ describe('user tokens', () => {
     expect(await refusal(token)).toBe('unauthorized');
   });
 
+  it('verifies each token against the secret it is given, whichever secret was used before (the key is cached per secret)', async () => {
+    const mine = await signUserToken(SECRET, 'a', 60);
+    const theirs = await signUserToken(OTHER_SECRET, 'b', 60);
+    expect((await verifyUserToken(SECRET, mine)).userId).toBe('a');
+    expect(await refusal(theirs, SECRET)).toBe('unauthorized');
+    expect((await verifyUserToken(OTHER_SECRET, theirs)).userId).toBe('b');
+    expect(await refusal(mine, OTHER_SECRET)).toBe('unauthorized');
+    expect((await verifyUserToken(SECRET, mine)).userId).toBe('a');
+    // Verifications with two secrets at once each get their own key.
+    const both = await Promise.all([verifyUserToken(SECRET, mine), refusal(mine, OTHER_SECRET), verifyUserToken(OTHER_SECRET, theirs)]);
+    expect(both).toEqual([expect.objectContaining({ userId: 'a' }), 'unauthorized', expect.objectContaining({ userId: 'b' })]);
+  });
+
   it('refuses an expired token signed with another key as unauthorized, not expired', async () => {
     const token = await signUserToken(OTHER_SECRET, '1', 60, nowSeconds() - 3600);
     expect(await refusal(token)).toBe('unauthorized');

@@ -18,6 +18,25 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 
 const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 
+/**
+ * The verification key, imported into WebCrypto once per secret: given the raw
+ * bytes, jose imports them again on every call, which was half the cost of a
+ * verify (about 90 µs against 45 µs of CPU per token, measured here), paid by
+ * every socket that connects.
+ */
+let verifyKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+function verifyKeyOf(secret: string): Promise<CryptoKey> {
+  if (verifyKey?.secret !== secret) {
+    const key = crypto.webcrypto.subtle.importKey('raw', keyOf(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    verifyKey = { secret, key };
+    // A failed import is not kept: the next verify tries again.
+    key.catch(() => {
+      if (verifyKey?.key === key) verifyKey = undefined;
+    });
+  }
+  return verifyKey.key;
+}
+
 /** Signs a user token. Exported for backends written in TypeScript and for tests. */
 export async function signUserToken(
   secret: string,
@@ -47,7 +66,7 @@ export async function verifyUserToken(secret: string, token: unknown): Promise<V
     throw new AuthError(ErrorCodes.unauthorized, 'a user token is required');
   }
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), {
+    const { payload } = await jwtVerify(token, await verifyKeyOf(secret), {
       algorithms: [ALGORITHM],
       requiredClaims: ['sub', 'exp'],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
