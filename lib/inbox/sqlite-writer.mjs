@@ -58,7 +58,7 @@ import Database from 'better-sqlite3';
  *   | { op: 'markAllRead'; userId: string }
  *   | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
  *   | { op: 'sweepNext'; sweepId: number; keepFrom: number | null }
- *   | { op: 'merge'; maxRows: number }
+ *   | { op: 'merge'; maxRows: number; maxMs: number }
  *   | { op: 'close' }} WriterRequest
  */
 /** @typedef {{ done: false } | { done: true; result: SweepResult }} SweepStep */
@@ -155,12 +155,15 @@ for (const row of /** @type {Iterable<{ seq: number; recipients: string }>} */ (
 /**
  * Merges the next users of the merge under way (starting one over everything
  * pending when none is), about `maxRows` rows, whole users only, in one
- * transaction. Rows are inserted sorted by user, so each user's page is written
- * once. Not fsynced (synchronous=NORMAL): the log row it comes from already is,
- * and the next FULL commit syncs the WAL up to here.
+ * transaction, and stops early (after at least one user) once it has taken
+ * `maxMs`: appends queued meanwhile wait for the step, so its length, not its
+ * row count, is what they feel. Rows are inserted sorted by user, so each
+ * user's page is written once. Not fsynced (synchronous=NORMAL): the log row it
+ * comes from already is, and the next FULL commit syncs the WAL up to here.
  * @param {number} maxRows
+ * @param {number} maxMs
  */
-function mergeStep(maxRows) {
+function mergeStep(maxRows, maxMs) {
   if (!snapshot) {
     if (pending.size === 0) {
       // Read marks merged every user of what is left in the log: its rows can go.
@@ -175,10 +178,11 @@ function mergeStep(maxRows) {
   const merged = [];
   let pos = from;
   db.pragma('synchronous = NORMAL');
+  const deadline = performance.now() + maxMs;
   try {
     db.transaction(() => {
       let rows = 0;
-      while (pos < s.users.length && rows < maxRows) {
+      while (pos < s.users.length && rows < maxRows && (rows === 0 || performance.now() < deadline)) {
         const userId = /** @type {string} */ (s.users[pos++]);
         const seqs = pending.get(userId);
         if (!seqs) continue;
@@ -383,7 +387,7 @@ function* sweep(now) {
   for (;;) {
     const oldest = /** @type {{ s: number | null }} */ (stmt.minFanout.get()).s;
     if (!snapshot && (oldest === null || oldest > target)) break;
-    mergeStep(SWEEP_CHUNK);
+    mergeStep(SWEEP_CHUNK, SWEEP_SLICE_MS);
     yield;
   }
 
@@ -529,7 +533,7 @@ function run(req) {
     case 'sweepNext':
       return stepSweep(req.sweepId, sweeps.get(req.sweepId), req.keepFrom);
     case 'merge':
-      mergeStep(req.maxRows);
+      mergeStep(req.maxRows, req.maxMs);
       return null;
     case 'close':
       db.close();

@@ -280,6 +280,35 @@ describe('SQLite inbox', () => {
       }
     });
 
+    it('ends a merge step once it has taken stepMs, after at least one whole user', async () => {
+      const users = Array.from({ length: 10 }, (_, i) => `user-${i}`);
+      const stepsFor = async (stepMs: number): Promise<number> => {
+        const inbox = openSqliteInbox(path.join(dir, `steps-${stepMs}`), opts, undefined, {
+          startRows: Infinity,
+          startAfterMs: Infinity,
+          idleMs: Infinity,
+          stepRows: 1_000,
+          stepMs,
+        });
+        try {
+          for (let i = 0; i < 3; i++) await inbox.append(input({ userIds: users }));
+          await inbox.mergeAll();
+          expect(inbox.backlog()).toBe(0);
+          expect(await inbox.summary('user-9')).toMatchObject({ unread: 3 });
+          return inbox.stats().mergeSteps;
+        } finally {
+          await inbox.close();
+        }
+      };
+      // No time at all: each step still merges one user (3 rows), so the merge goes on. (Steps the
+      // inbox sends itself while a merge is active may add one that finds nothing left.)
+      const steps = await stepsFor(0);
+      expect(steps).toBeGreaterThanOrEqual(users.length);
+      expect(steps).toBeLessThanOrEqual(users.length + 1);
+      // Time enough: one step takes all 30 rows (stepRows allows 1,000).
+      expect(await stepsFor(60_000)).toBe(1);
+    });
+
     it('holds appends back while the backlog is over forceRows, so it stays bounded under overload', async () => {
       const inbox = openSqliteInbox(dir, opts, undefined, {
         startRows: Infinity,
@@ -493,14 +522,14 @@ describe('SQLite inbox', () => {
         const seqs = results.map((r) => storedOf(r).seq);
         for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1] ?? Infinity);
         // All 300 arrived in one turn of the loop, with the writer idle: one transaction.
-        expect(inbox.stats()).toEqual({ batches: 1, appends: 300 });
+        expect(inbox.stats()).toMatchObject({ batches: 1, appends: 300 });
 
         // 1100 at once: the first 512 go, the rest wait for that commit and follow, 512 at most each.
         const more = await Promise.all(Array.from({ length: 1100 }, (_, i) => inbox.append(input({ id: `d-${i}`, userIds: ['bob'] }))));
         const moreSeqs = more.map((r) => storedOf(r).seq);
         expect(moreSeqs[0]).toBeGreaterThan(seqs[299] ?? Infinity);
         for (let i = 1; i < moreSeqs.length; i++) expect(moreSeqs[i]).toBeGreaterThan(moreSeqs[i - 1] ?? Infinity);
-        expect(inbox.stats()).toEqual({ batches: 4, appends: 1400 });
+        expect(inbox.stats()).toMatchObject({ batches: 4, appends: 1400 });
       } finally {
         await inbox.close();
       }

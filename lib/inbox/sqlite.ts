@@ -61,6 +61,8 @@ export interface MergeTuning {
   idleMs: number;
   /** Rows per merge request: an append queued meanwhile waits for one request, not the whole merge. */
   stepRows: number;
+  /** ...and at most this long (ms) per request: a step ends early, after its current user, once past it. */
+  stepMs: number;
   /** Past this many pending rows, merge steps go first and appends wait for them. */
   forceRows: number;
 }
@@ -79,6 +81,7 @@ export const DEFAULT_MERGE: MergeTuning = {
   startAfterMs: 10_000,
   idleMs: 250,
   stepRows: 1_000,
+  stepMs: 4,
   forceRows: 200_000,
 };
 /** How often the checkpointer thread copies the WAL into the database (sqlite-checkpointer.mjs). */
@@ -107,7 +110,7 @@ type WriterRequest =
   | { op: 'markAllRead'; userId: string }
   | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
   | { op: 'sweepNext'; sweepId: number; keepFrom: number | null }
-  | { op: 'merge'; maxRows: number }
+  | { op: 'merge'; maxRows: number; maxMs: number }
   | { op: 'close' };
 
 /** An append's answer: only what the main thread does not already have. */
@@ -186,7 +189,7 @@ export class SqliteInbox implements Inbox {
   private closed = false;
   private closing: Promise<void> | undefined;
   private nextSweepId = 1;
-  private readonly counts = { batches: 0, appends: 0 };
+  private readonly counts = { batches: 0, appends: 0, mergeSteps: 0 };
   private readonly stmt;
   /** Stored in the fan-out log, not yet merged into `deliveries`. */
   private readonly pending = new PendingDeliveries();
@@ -429,12 +432,14 @@ export class SqliteInbox implements Inbox {
   }
 
   private sendMerge(): void {
-    const req: WriterRequest = { op: 'merge', maxRows: this.merge.stepRows };
+    const req: WriterRequest = { op: 'merge', maxRows: this.merge.stepRows, maxMs: this.merge.stepMs };
     this.writer.postMessage(req);
     this.mergeInFlight = true;
     this.inFlight.push({
       merge: true,
-      resolve: () => undefined,
+      resolve: () => {
+        this.counts.mergeSteps++;
+      },
       // The rows stay pending, and reads still include them; try again later.
       reject: () => {
         this.mergeRetryAt = performance.now() + MERGE_RETRY_MS;
@@ -524,8 +529,8 @@ export class SqliteInbox implements Inbox {
     this.writer.terminate().catch(() => undefined);
   }
 
-  /** Committed append transactions and the appends in them, since open (for tests and diagnostics). */
-  stats(): { batches: number; appends: number } {
+  /** Committed append transactions, the appends in them, and merge steps, since open (for tests and diagnostics). */
+  stats(): { batches: number; appends: number; mergeSteps: number } {
     return { ...this.counts };
   }
 
@@ -556,7 +561,8 @@ export class SqliteInbox implements Inbox {
     let idle = 0;
     while (this.pending.size > 0 || this.mergeActive) {
       const before = this.pending.size;
-      await this.write<null>({ op: 'merge', maxRows: this.merge.stepRows });
+      await this.write<null>({ op: 'merge', maxRows: this.merge.stepRows, maxMs: this.merge.stepMs });
+      this.counts.mergeSteps++;
       // A step that merges nothing only finishes a merge; two in a row mean the
       // writer does not hold what this thread does, which must not loop forever.
       idle = this.pending.size === before && !this.mergeActive ? idle + 1 : 0;
