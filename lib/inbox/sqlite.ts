@@ -69,15 +69,17 @@ export interface MergeTuning {
 
 /**
  * A merge writes about one page per user, whatever the user's row count, so it
- * waits until users have several rows each: 8 pushes' worth for a fan-out to
- * everyone, several seconds of single-recipient pushes. Merging 2,000 rows per
+ * waits until users have several rows each: 16 pushes' worth for a fan-out to
+ * everyone, a few seconds of single-recipient pushes. Merging 2,000 rows per
  * step, on this machine, took 10–13 ms of the writer (up to 60 ms with a WAL
- * checkpoint in it), and the pushes queued behind a step waited for it; steps
- * of 1,000 rows of 8-row users write an eighth of the pages.
+ * checkpoint in it), and the pushes queued behind a step waited for it; so steps
+ * stop at 1,000 rows or 4 ms. At 16 rows per user rather than 8, fan-out to
+ * 5,000 users cost about 3 % less CPU per delivery in three alternating pairs
+ * (docs/benchmarks.md, change 14); 32 gave no clear gain.
  */
 export const DEFAULT_MERGE: MergeTuning = {
   startRows: 10_000,
-  rowsPerUser: 8,
+  rowsPerUser: 16,
   startAfterMs: 10_000,
   idleMs: 250,
   stepRows: 1_000,
