@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { wireStats } from '../realtime/wire';
 import type { HeraldRuntime } from '../runtime';
+import { JSON_HEADERS } from './respond';
 
 /**
  * /healthz says the process is up; /readyz says this node should get traffic:
@@ -53,7 +54,9 @@ export function healthPath(url: string | undefined): '/healthz' | '/readyz' | un
   return path === '/healthz' || path === '/readyz' ? path : undefined;
 }
 
+/** The same JSON headers as every other answer of Herald's (nosniff included), with a declared length. */
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
 }

@@ -311,6 +311,19 @@ describe('request ids and probes', () => {
     expect(res.body).toEqual({ status: 'ok', uptimeSeconds: expect.any(Number) });
   });
 
+  it('answers both health paths with the JSON headers of every other answer, a query string ignored', async () => {
+    for (const path of ['/healthz', '/readyz', '/healthz?probe=1', '/readyz?x']) {
+      const res = await request(suite.server.url, path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('cache-control'), path).toBe('no-store');
+      expect(Number(res.headers.get('content-length')), path).toBe(Buffer.byteLength(JSON.stringify(res.body)));
+    }
+    // Only those two paths: a longer one is not a health check.
+    const other = await request(suite.server.url, '/healthzz');
+    expect(other.status).toBe(404);
+  });
+
   it('answers /readyz with JSON saying the database and realtime are ready', async () => {
     const res = await request(suite.server.url, '/readyz');
     expect(res.status).toBe(200);
