@@ -279,6 +279,7 @@ describe('quickPushBody against PushBodySchema', () => {
     const odd: unknown[] = [
       { tokens: ['1'], data: Infinity },
       { tokens: ['1'], data: [1, , 2] }, // eslint-disable-line no-sparse-arrays
+      { tokens: ['1', , '2'] }, // eslint-disable-line no-sparse-arrays
       { tokens: ['1'], data: new Date(0) },
       { tokens: ['1'], data: { at: new Map() } },
       { tokens: ['1'], data: undefined },

@@ -172,8 +172,12 @@ function codePoints(s: string): number {
   }
   return n;
 }
-const isRecipientList = (v: unknown): v is string[] =>
-  Array.isArray(v) && v.length >= 1 && v.length <= MAX_RECIPIENTS_PER_PUSH && v.every(isUserIdValue);
+/** A recipient array as the schema accepts it; indexed, not `every`, which would skip a hole the schema refuses. */
+function isRecipientList(v: unknown): v is string[] {
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_RECIPIENTS_PER_PUSH) return false;
+  for (let i = 0; i < v.length; i++) if (!isUserIdValue(v[i])) return false;
+  return true;
+}
 
 /**
  * The body as PushBodySchema would return it, when the body is one it accepts
