@@ -1,5 +1,4 @@
 import * as crypto from 'node:crypto';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { AuthError } from './errors';
 import { ErrorCodes, UserIdSchema } from './protocol';
@@ -92,14 +91,14 @@ export function bearerOf(header: string | null | undefined): string | undefined 
 
 /** Constant-time comparison: both sides are hashed first so their lengths never leak. */
 export function keysEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(sha256(given), digestOfExpected(expected));
+  return crypto.timingSafeEqual(sha256(given), digestOfExpected(expected));
 }
 
 // crypto.hash (Node 20.12+) is a third cheaper than a Hash object for one short key: it runs on every push.
 const sha256: (s: string) => Buffer =
   typeof crypto.hash === 'function'
     ? (s) => crypto.hash('sha256', s, 'buffer')
-    : (s) => createHash('sha256').update(s).digest();
+    : (s) => crypto.createHash('sha256').update(s).digest();
 
 /** The configured key's digest, computed once rather than on every push (the key does not change while running). */
 let expectedDigest: { key: string; digest: Buffer } | undefined;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { wireStats } from '../realtime/wire';
 import type { HeraldRuntime } from '../runtime';
-import { JSON_HEADERS } from './respond';
+import { sendJson } from './respond';
 
 /**
  * /healthz says the process is up; /readyz says this node should get traffic:
@@ -13,7 +13,7 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, ru
   const path = healthPath(req.url);
   if (path === undefined) return false;
   if (path === '/healthz') {
-    send(res, 200, { status: 'ok', uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000) });
+    sendJson(res, 200, { status: 'ok', uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000) });
     return true;
   }
   let inbox: { ok: boolean; kind: string; backlog?: number; error?: string };
@@ -27,7 +27,7 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, ru
   const cluster = runtime.realtime.cluster;
   const redis = cluster ? { ok: cluster.healthy(), ...(cluster.healthy() ? {} : { error: 'redis is unreachable' }) } : undefined;
   const ready = runtime.accepting && inbox.ok && (redis?.ok ?? true);
-  send(res, ready ? 200 : 503, {
+  sendJson(res, ready ? 200 : 503, {
     status: ready ? 'ready' : 'unready',
     accepting: runtime.accepting,
     node: runtime.config.nodeId,
@@ -54,9 +54,3 @@ export function healthPath(url: string | undefined): '/healthz' | '/readyz' | un
   return path === '/healthz' || path === '/readyz' ? path : undefined;
 }
 
-/** The same JSON headers as every other answer of Herald's (nosniff included), with a declared length. */
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)) });
-  res.end(text);
-}

@@ -4,7 +4,7 @@ import { ErrorCodes } from '../protocol';
 import type { HeraldRuntime } from '../runtime';
 import { DRAIN_FACTOR, tooLarge } from './body';
 import { acceptPush, type PushRequestSource } from './push';
-import { errorAnswer, JSON_HEADERS, logAnswered, requestIdFrom, startingAnswer, type Answer } from './respond';
+import { errorAnswer, logAnswered, requestIdFrom, sendJson, startingAnswer, type Answer } from './respond';
 
 /**
  * POST /api/push served straight from node:http: the same handler as the route
@@ -32,15 +32,7 @@ export async function servePush(req: IncomingMessage, res: ServerResponse, runti
 
 function send(res: ServerResponse, answer: Answer, requestId: string): void {
   if (res.headersSent || res.destroyed) return;
-  const body = JSON.stringify(answer.body);
-  // A declared length, not chunked framing: writeHead fixes the head before end() could measure the body.
-  res.writeHead(answer.status, {
-    ...JSON_HEADERS,
-    ...answer.headers,
-    'x-request-id': requestId,
-    'content-length': String(Buffer.byteLength(body)),
-  });
-  res.end(body);
+  sendJson(res, answer.status, answer.body, { ...answer.headers, 'x-request-id': requestId });
 }
 
 /**

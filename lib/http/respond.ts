@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { HttpError, IdempotencyConflictError, InboxUnavailableError } from '../errors';
 import { findRuntime, type HeraldRuntime } from '../runtime';
 import { ErrorCodes } from '../protocol';
@@ -20,6 +21,16 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = {
 /** JSON response with no-store caching. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+/**
+ * The node:http form of `json`: the same headers, plus a declared length (writeHead
+ * fixes the head before end() could measure the body, so no chunked framing).
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,7 +1,7 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { verifyUserToken } from '../auth';
 import { AuthError, RefusedError } from '../errors';
-import { JSON_HEADERS } from '../http/respond';
+import { JSON_HEADERS, sendJson } from '../http/respond';
 import { TokenBucket } from '../limits';
 import type { Logger } from '../log';
 import { ErrorCodes, RefreshSchema, roomOf, type ErrorCode } from '../protocol';
@@ -99,12 +99,12 @@ export function refuseHandshakes(check: AllowRequest) {
       if (ok) return next();
       const code = err ?? ErrorCodes.originNotAllowed;
       const refusal = HANDSHAKE_REFUSALS[code] ?? { status: 403, reason: 'Forbidden', message: 'connection refused' };
-      const body = JSON.stringify({ error: { code, message: refusal.message } });
+      const envelope = { error: { code, message: refusal.message } };
       if (res instanceof ServerResponse) {
-        res.writeHead(refusal.status, JSON_HEADERS);
-        res.end(body);
+        sendJson(res, refusal.status, envelope);
       } else if (req.socket.writable) {
         // A WebSocket upgrade: nothing answered yet, the socket is ours to answer on.
+        const body = JSON.stringify(envelope);
         const headers = Object.entries(JSON_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`);
         req.socket.end(
           `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nconnection: close\r\n${headers.join('')}` +
