@@ -137,6 +137,14 @@ describe('the benchmark harness, smoke run', () => {
     expect(cluster?.variants?.sqlite?.metrics.r100DeliveriesPerSec?.median).toBeGreaterThan(0);
   });
 
+  it('records how much CPU the hypervisor took, for the run and per scenario', () => {
+    expect(results.machine.stealShare).toBeGreaterThanOrEqual(0);
+    expect(results.machine.stealShare).toBeLessThanOrEqual(1);
+    const stolen = results.scenarios.targeted?.servers.herald?.metrics.stolenCores;
+    expect(stolen?.runs.length).toBeGreaterThan(0);
+    for (const v of stolen?.runs ?? []) expect(v).toBeGreaterThanOrEqual(0);
+  });
+
   it('marks each goal met, not met or not measured', () => {
     expect(results.goals.length).toBeGreaterThanOrEqual(10);
     for (const g of results.goals) expect([true, false, null]).toContain(g.met);

@@ -48,6 +48,7 @@ export function renderMarkdown(r: BenchResults): string {
     `Run ${r.startedAt} (\`${r.mode}\` mode, ${Math.round(r.durationS)} s) on ${m.cores} cores (${m.cpuModel}), ` +
       `Node ${m.node}, ${m.os}, ${m.memGiB} GiB RAM, open-file limit ${m.fdLimit}. ` +
       `Load average when the run started: ${m.loadAvgAtStart.map((x) => x.toFixed(2)).join(' / ')}.` +
+      (m.stealShare !== undefined ? ` CPU time taken by the hypervisor during the run (steal): ${(m.stealShare * 100).toFixed(1)} %.` : '') +
       (r.herald ? ` Herald at commit ${r.herald.commit}${r.herald.dirty ? ' with uncommitted changes' : ''} (sources ${r.herald.hash}).` : ''),
     '',
   );

@@ -9,7 +9,7 @@ import { addSqliteReference, clusterState, emptyCluster, runCluster } from './cl
 import { CONNECTION_TABS, FD_HEADROOM, PROFILES, ROOT, type Profile } from './config';
 import { goals } from './goals';
 import { log } from './lib/log';
-import { aliveInGroups, fdLimit, killAllChildren, sleep, startedGroups, type Spawned } from './lib/proc';
+import { aliveInGroups, fdLimit, killAllChildren, machineCores, machineCpu, sleep, startedGroups, type Spawned } from './lib/proc';
 import {
   emptyServerResult,
   SERVER_KINDS,
@@ -401,6 +401,15 @@ async function main(): Promise<void> {
       `Herald's source changed during this run (${sourceAtStart.hash} → ${sourceAtEnd.hash}): servers started after the change ran other code, so figures may mix versions.`,
     );
   }
+  const wholeRun = machineCores(machineCpuAtStart, machineCpu(), cpuList.length);
+  const stealShare = wholeRun.steal / cpuList.length;
+  if (stealShare >= STEAL_WARNING_SHARE) {
+    warnings.push(
+      `the hypervisor took ${(stealShare * 100).toFixed(1)} % of this machine's CPU time during the run (steal time in /proc/stat: ` +
+        `the host ran other guests while this one wanted to run; per scenario in the rows "CPU taken by the hypervisor"). ` +
+        'Throughput and latency figures are lower and noisier than on cores of its own.',
+    );
+  }
   const results: BenchResults = {
     version: 1,
     mode: p.mode,
@@ -414,6 +423,7 @@ async function main(): Promise<void> {
       memGiB: Math.round(totalmem() / 2 ** 30),
       fdLimit: fdLimit('self'),
       loadAvgAtStart: loadAvgAtStart,
+      stealShare,
     },
     config: { ...p, dataParent: heraldState.dataParent },
     herald: { ...sourceAtStart, hashAtEnd: sourceAtEnd.hash },
@@ -441,7 +451,10 @@ async function main(): Promise<void> {
   }
 }
 
+/** Steal above this share of the machine's CPU over the run is called out in the results. */
+const STEAL_WARNING_SHARE = 0.02;
 const loadAvgAtStart = loadavg();
+const machineCpuAtStart = machineCpu();
 
 // Children first (a killed node's session releases its locks), then any schema still there.
 process.on('exit', () => {

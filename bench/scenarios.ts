@@ -94,6 +94,8 @@ export function cpuReport(meter: CpuMeter, ctx: Ctx) {
     clientCores: clients / wallUs,
     loadgenCores: loadgen / wallUs,
     otherCores: Math.max(0, r.machineCores - ours - extra),
+    /** Cores' worth of time the hypervisor gave to something else while this machine wanted to run (steal). */
+    stolenCores: r.stolenCores,
     wallMs: r.wallMs,
     /** µs of CPU per metered process, by pid. */
     pidUs: r.cpuUs,
@@ -215,7 +217,9 @@ export const FANOUT_ROWS: RowSpec[] = [
   { key: 'p50Ms', label: 'half rate: latency p50', better: 'lower' },
   { key: 'p99Ms', label: 'half rate: latency p99', better: 'lower' },
   { key: 'maxMs', label: 'half rate: latency max', better: 'lower' },
+  { key: 'halfRateStolenCores', label: 'half rate: CPU taken by the hypervisor (steal)', better: 'none' },
   { key: 'otherCores', label: 'other load on the machine', better: 'none' },
+  { key: 'stolenCores', label: 'CPU taken by the hypervisor (steal)', better: 'none' },
 ];
 
 /** Unmeasured load first: Herald's route handler and V8's optimized code need a moment. */
@@ -244,6 +248,7 @@ export async function runFanout(ctx: Ctx, n: number, result: ServerResult): Prom
       c.add('serverMainWait', r.cpu.serverMainWait * 100, '%');
       c.add('clientCores', r.cpu.clientCores, 'cores');
       c.add('otherCores', r.cpu.otherCores, 'cores');
+      c.add('stolenCores', r.cpu.stolenCores, 'cores');
       sat.push(r.perSec);
       log(
         `${ctx.target.kind} fan-out ${n} saturation ${i + 1}/${ctx.p.runs}: ${fmt(r.perSec)} deliveries/s, ` +
@@ -265,6 +270,7 @@ export async function runFanout(ctx: Ctx, n: number, result: ServerResult): Prom
         c.add('p50Ms', r.latency.p50Ms, 'ms');
         c.add('p99Ms', r.latency.p99Ms, 'ms');
         c.add('maxMs', r.latency.maxMs, 'ms');
+        c.add('halfRateStolenCores', r.cpu.stolenCores, 'cores');
         log(
           `${ctx.target.kind} fan-out ${n} at ${fmt(half)}/s ${i + 1}/${ctx.p.runs}: p50 ${fmt(r.latency.p50Ms, 2)} ms, p99 ${fmt(r.latency.p99Ms, 2)} ms, max ${fmt(r.latency.maxMs, 1)} ms`,
         );
@@ -410,10 +416,12 @@ export const TARGETED_ROWS: RowSpec[] = [
   { key: 'halfRatePerSec', label: 'half rate: notifications/s offered', better: 'none' },
   { key: 'p50Ms', label: 'half rate: push-to-receive p50', better: 'lower' },
   { key: 'p99Ms', label: 'half rate: push-to-receive p99', better: 'lower' },
+  { key: 'halfRateStolenCores', label: 'half rate: CPU taken by the hypervisor (steal)', better: 'none' },
   { key: 'idleP50Ms', label: 'idle single push: p50', better: 'lower' },
   { key: 'idleP99Ms', label: 'idle single push: p99', better: 'lower' },
   { key: 'httpFloorPerSec', label: "plain-http floor in Herald's process (GET /healthz)", better: 'none' },
   { key: 'otherCores', label: 'other load on the machine', better: 'none' },
+  { key: 'stolenCores', label: 'CPU taken by the hypervisor (steal)', better: 'none' },
 ];
 
 export async function runTargeted(ctx: Ctx, users: number, result: ServerResult): Promise<void> {
@@ -441,6 +449,7 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
       c.add('serverMainWait', r.cpu.serverMainWait * 100, '%');
       if (ctx.loadgen) c.add('loadgenCores', r.cpu.loadgenCores, 'cores');
       c.add('otherCores', r.cpu.otherCores, 'cores');
+      c.add('stolenCores', r.cpu.stolenCores, 'cores');
       sat.push(r.notificationsPerSec);
       log(
         `${ctx.target.kind} targeted saturation ${i + 1}/${p.runs}: ${fmt(r.notificationsPerSec)} notifications/s, ${fmt(r.deliveredPerSec)} deliveries/s ` +
@@ -459,6 +468,7 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
         c.add('halfRatePerSec', half, '/s');
         c.add('p50Ms', r.latency.p50Ms, 'ms');
         c.add('p99Ms', r.latency.p99Ms, 'ms');
+        c.add('halfRateStolenCores', r.cpu.stolenCores, 'cores');
         log(`${ctx.target.kind} targeted at ${fmt(half)}/s ${i + 1}/${p.runs}: p50 ${fmt(r.latency.p50Ms, 2)} ms, p99 ${fmt(r.latency.p99Ms, 2)} ms`);
       } catch (err) {
         result.errors.push(`half-rate run ${i + 1}: ${(err as Error).message}`);
@@ -509,6 +519,7 @@ export const R100_ROWS: RowSpec[] = [
   { key: 'serverMainWait', label: 'server main thread runnable, waiting for a CPU', better: 'lower' },
   { key: 'clientCores', label: 'client process CPU', better: 'none' },
   { key: 'otherCores', label: 'other load on the machine', better: 'none' },
+  { key: 'stolenCores', label: 'CPU taken by the hypervisor (steal)', better: 'none' },
 ];
 
 export async function runR100(ctx: Ctx, users: number, result: ServerResult): Promise<void> {
@@ -532,6 +543,7 @@ export async function runR100(ctx: Ctx, users: number, result: ServerResult): Pr
       c.add('serverMainWait', r.cpu.serverMainWait * 100, '%');
       c.add('clientCores', r.cpu.clientCores, 'cores');
       c.add('otherCores', r.cpu.otherCores, 'cores');
+      c.add('stolenCores', r.cpu.stolenCores, 'cores');
       log(`${ctx.target.kind} ${k}-recipient pushes ${i + 1}/${ctx.p.runs}: ${fmt(r.deliveredPerSec)} deliveries/s, ${fmt(r.notificationsPerSec)} pushes/s`);
     } catch (err) {
       result.errors.push(`run ${i + 1}: ${(err as Error).message}`);

@@ -251,19 +251,34 @@ export function fdLimit(pid: number | 'self'): number {
   }
 }
 
-/** Whole-machine CPU counters: busy and total jiffies (for "how busy was the box"). */
-export function machineCpu(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+/**
+ * Whole-machine CPU counters (jiffies from /proc/stat): busy (user, nice, system,
+ * irq, softirq), steal (time the hypervisor ran something else while this
+ * machine's vCPUs wanted to run) and total. guest and guest_nice are already
+ * inside user and nice, so they are not added again.
+ */
+export interface MachineCpu {
+  busy: number;
+  steal: number;
+  total: number;
 }
 
-/** Cores' worth of machine CPU used between two machineCpu() samples. */
-export function machineBusyCores(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
+export function parseProcStat(text: string): MachineCpu {
+  const line = text.split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
+  return { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
+export function machineCpu(): MachineCpu {
+  return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+}
+
+/** Cores' worth of machine CPU used (busy) and taken by the hypervisor (steal) between two machineCpu() samples. */
+export function machineCores(a: MachineCpu, b: MachineCpu, cores = cpus().length): { busy: number; steal: number } {
   const total = b.total - a.total;
-  return total > 0 ? ((b.busy - a.busy) / total) * cpus().length : NaN;
+  if (!(total > 0)) return { busy: NaN, steal: NaN };
+  return { busy: ((b.busy - a.busy) / total) * cores, steal: ((b.steal - a.steal) / total) * cores };
 }
 
 /**
@@ -302,6 +317,7 @@ export class CpuMeter {
     mainWait: Map<number, number>;
     wallMs: number;
     machineCores: number;
+    stolenCores: number;
   } {
     const wallMs = performance.now() - this.t0;
     const cpu = new Map<number, number>();
@@ -314,7 +330,8 @@ export class CpuMeter {
       run.set(pid, (b.runNs - (a?.runNs ?? NaN)) / 1e6 / wallMs);
       wait.set(pid, (b.waitNs - (a?.waitNs ?? NaN)) / 1e6 / wallMs);
     }
-    return { cpuUs: cpu, mainRun: run, mainWait: wait, wallMs, machineCores: machineBusyCores(this.m0, machineCpu()) };
+    const machine = machineCores(this.m0, machineCpu());
+    return { cpuUs: cpu, mainRun: run, mainWait: wait, wallMs, machineCores: machine.busy, stolenCores: machine.steal };
   }
 }
 

@@ -86,6 +86,8 @@ export interface BenchResults {
     memGiB: number;
     fdLimit: number;
     loadAvgAtStart: number[];
+    /** Share of the machine's CPU time the hypervisor took during the run (absent before it was measured). */
+    stealShare?: number;
   };
   config: Record<string, unknown>;
   /** Herald's code for this run (absent in results from before this field existed). */
