@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
+import { startCommand } from '../scripts/start-command';
 import { AUTH_SECRET, BOOT_TIMEOUT_MS, IPC_TIMEOUT_MS, PUSH_KEY, ROOT, SETTLE_TIMEOUT_MS } from './config';
 import { HttpPool, pushHeaders } from './lib/http';
 import { pushBody, userId } from './lib/payload';
@@ -90,9 +91,12 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
   const dataDir = mkdtempSync(path.join(heraldState.dataParent, 'herald-bench-'));
   heraldState.dataDirs.add(dataDir);
   const profile = (opts.profile ?? true) && heraldState.profileDir;
-  const proc = spawnNode(name, 'server.ts', {
+  // Herald runs with the node options of `npm start`; the harness adds --expose-gc (the probe's heap
+  // figures after a full GC) and, with --profile, --cpu-prof.
+  const start = startCommand();
+  const proc = spawnNode(name, start.script, {
     cwd: ROOT,
-    nodeArgs: ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${heraldState.profileDir}`] : [])],
+    nodeArgs: [...start.flags, '--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${heraldState.profileDir}`] : [])],
     imports: ['./bench/probe.ts'],
     env: {
       NODE_ENV: 'production',

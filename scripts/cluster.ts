@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { signUserToken } from '../lib/auth';
 import { ConfigError, loadClusterLauncherConfig } from '../lib/config';
+import { startArgs } from './start-command';
 
 /**
  * npm run cluster: two Herald nodes on ports 3000 and 3001, sharing the local
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   }
   const nodes: ChildProcess[] = PORTS.map((port, i) => {
     const name = `node-${String.fromCharCode(97 + i)}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    const child = spawn(process.execPath, startArgs(), {
       env: {
         ...inherited,
         NODE_ENV: 'production',

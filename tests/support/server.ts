@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signUserToken } from '../../lib/auth';
+import { startArgs } from '../../scripts/start-command';
 
 /**
- * Starts the real server (server.ts, as `npm start` runs it) in a child process
+ * Starts the real server (server.ts, with the node options of `npm start`) in a child process
  * on a free port, with its own data directory, and reads the bound port from
  * its "listening" log line.
  */
@@ -59,7 +60,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     ...opts.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+  const child = spawn(process.execPath, startArgs(), {
     cwd: ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
