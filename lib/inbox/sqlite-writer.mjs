@@ -133,6 +133,40 @@ let snapshot = null;
 /** @type {MergeReport | null} */
 let report = null;
 
+/** Rows one multi-row merge statement inserts at most. */
+const MERGE_CHUNK = 32;
+/** @type {Map<number, import('better-sqlite3').Statement>} multi-row merge statements by row count, prepared on first use */
+const mergeRowsStatements = new Map();
+
+/**
+ * One user's first `k` pending seqs into `deliveries`, up to MERGE_CHUNK rows
+ * per statement: one statement per row cost about 35 % more per row than
+ * `INSERT … SELECT` from a VALUES list of the seqs, at 4 to 32 rows per user
+ * (docs/benchmarks.md, change 17). A single row takes the one-row statement.
+ * @param {string} userId
+ * @param {number[]} seqs ascending
+ * @param {number} k
+ */
+function insertDeliveries(userId, seqs, k) {
+  let i = 0;
+  while (k - i >= 2) {
+    const n = Math.min(MERGE_CHUNK, k - i);
+    let rows = mergeRowsStatements.get(n);
+    if (!rows) {
+      // The seqs' placeholders come first in the text, the user's last.
+      const values = Array.from({ length: n }, () => '(?)').join(', ');
+      rows = db.prepare(`WITH v(seq) AS (VALUES ${values}) INSERT OR IGNORE INTO deliveries (user_id, seq, read) SELECT ?, seq, 0 FROM v`);
+      mergeRowsStatements.set(n, rows);
+    }
+    /** @type {Array<number | string>} */
+    const args = seqs.slice(i, i + n);
+    args.push(userId);
+    rows.run(...args);
+    i += n;
+  }
+  if (i < k) stmt.mergeDelivery.run(userId, seqs[i]);
+}
+
 /**
  * @param {string} userId
  * @param {number} seq
@@ -187,8 +221,9 @@ function mergeStep(maxRows, maxMs) {
         const seqs = pending.get(userId);
         if (!seqs) continue;
         let k = 0;
-        while (k < seqs.length && /** @type {number} */ (seqs[k]) <= s.through) stmt.mergeDelivery.run(userId, seqs[k++]);
+        while (k < seqs.length && /** @type {number} */ (seqs[k]) <= s.through) k++;
         if (k === 0) continue;
+        insertDeliveries(userId, seqs, k);
         merged.push([userId, k]);
         rows += k;
       }
@@ -218,7 +253,7 @@ function mergeStep(maxRows, maxMs) {
 function mergeUser(userId) {
   const seqs = pending.get(userId);
   if (!seqs) return () => undefined;
-  for (const seq of seqs) stmt.mergeDelivery.run(userId, seq);
+  insertDeliveries(userId, seqs, seqs.length);
   return () => {
     pending.delete(userId);
     touched.add(userId);

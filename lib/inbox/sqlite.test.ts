@@ -262,6 +262,32 @@ describe('SQLite inbox', () => {
       }
     });
 
+    it('merges any number of rows per user into exactly those delivery rows (multi-row inserts of up to 32)', async () => {
+      const inbox = openSqliteInbox(dir, opts, undefined, MERGE_NEVER);
+      try {
+        // user-n gets n pushes: on both sides of each multi-row statement's size.
+        const counts = [1, 2, 3, 31, 32, 33, 64, 65, 70];
+        const expected: Array<{ user_id: string; seq: number }> = [];
+        for (let i = 0; i < 70; i++) {
+          const userIds = counts.filter((n) => n > i).map((n) => `user-${n}`);
+          const stored = storedOf(await inbox.append(input({ userIds })));
+          for (const u of userIds) expected.push({ user_id: u, seq: stored.seq });
+        }
+        const users = counts.map((n) => `user-${n}`);
+        const before = await views(inbox, users);
+        // One user merged by a read mark (its own transaction), the rest by a merge.
+        await inbox.markRead('user-65', []);
+        await inbox.mergeAll();
+        const rows = raw((db) => db.prepare('SELECT user_id, seq FROM deliveries ORDER BY user_id, seq').all());
+        const byUserSeq = (a: { user_id: string; seq: number }, b: { user_id: string; seq: number }) =>
+          a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : a.seq - b.seq;
+        expect(rows).toEqual([...expected].sort(byUserSeq));
+        expect(await views(inbox, users)).toEqual(before);
+      } finally {
+        await inbox.close();
+      }
+    });
+
     it('merges on its own once users have enough rows each, in steps, with appends going on', async () => {
       const inbox = openSqliteInbox(dir, opts, undefined, { startRows: 10, rowsPerUser: 3, startAfterMs: Infinity, idleMs: Infinity, stepRows: 7 });
       try {
