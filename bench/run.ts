@@ -332,7 +332,8 @@ async function main(): Promise<void> {
     );
   }
   warnings.push(
-    'this machine has 2 cores shared by the server, the simulated users, the load generator and whatever else runs on it (other agents\' test suites during this run): absolute numbers are noisy; compare columns of the same run.',
+    `this machine has ${cpuList.length} cores shared by the server, the simulated users, the load generator and whatever else runs on it ` +
+      '(the rows "other load on the machine" and "CPU taken by the hypervisor" say how much that was): absolute numbers are noisy; compare columns of the same run.',
   );
 
   for (const kind of args.servers) {
