@@ -506,6 +506,24 @@ describe('SQLite inbox', () => {
       }
     });
 
+    it('applies the cap in a sweep asked for while a merge is in the worker', async () => {
+      const inbox = openSqliteInbox(dir, { maxPerUser: 1, ttlDays: 30 }, undefined, MERGE_NEVER);
+      try {
+        await inbox.append(input({ userIds: ['alice', 'bob'] }));
+        const newest = storedOf(await inbox.append(input()));
+        // The merge is sent first; the sweep is asked for before its answer is in. A sweep
+        // told what was pending before that answer would spare Alice's older row.
+        const merging = inbox.mergeAll();
+        const swept = await inbox.sweep(Date.UTC(2025, 0, 2));
+        await merging;
+        expect(swept.deliveriesDeleted).toBe(1);
+        expect((await inbox.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual([newest.id]);
+        expect((await inbox.list('bob', { limit: 10 })).items).toHaveLength(1);
+      } finally {
+        await inbox.close();
+      }
+    });
+
     it('lets retention merge what is pending first, including a merge that a stop cut short', async () => {
       const inbox = openSqliteInbox(dir, { maxPerUser: 2, ttlDays: 30 }, undefined, MERGE_NEVER);
       try {

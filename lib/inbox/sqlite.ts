@@ -141,7 +141,8 @@ interface QueuedAppend {
 
 interface QueuedWrite {
   kind: 'write';
-  req: WriterRequest;
+  /** The request, or (a sweep step) how to make it when it is sent. */
+  req: WriterRequest | (() => WriterRequest);
   resolve: (value: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -344,13 +345,18 @@ export class SqliteInbox implements Inbox {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'append', input, resolve, reject }));
   }
 
-  /** Any write but an append: queued in line with the appends, alone in its request. */
-  private write<T>(req: WriterRequest): Promise<T> {
+  /**
+   * Any write but an append: queued in line with the appends, alone in its
+   * request. A function is called when the request is sent, with no other
+   * request in the worker (so every answer the worker sent before it has been
+   * taken in here).
+   */
+  private write<T>(req: WriterRequest | (() => WriterRequest)): Promise<T> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('inbox is closed'));
     return this.writeEvenIfClosed(req);
   }
 
-  private writeEvenIfClosed<T>(req: WriterRequest): Promise<T> {
+  private writeEvenIfClosed<T>(req: WriterRequest | (() => WriterRequest)): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.enqueue({ kind: 'write', req, resolve: (value) => resolve(value as T), reject });
@@ -389,8 +395,11 @@ export class SqliteInbox implements Inbox {
       let req: WriterRequest;
       let inFlight: InFlight;
       if (head.kind === 'write') {
+        // A request made at send time (a sweep step) goes alone: it describes this
+        // thread's state, and answers still on their way would change it.
+        if (typeof head.req === 'function' && this.inFlight.length > 0) break;
         this.queue.shift();
-        req = head.req;
+        req = typeof head.req === 'function' ? head.req() : head.req;
         inFlight = head;
       } else {
         let n = 1;
@@ -662,9 +671,13 @@ export class SqliteInbox implements Inbox {
    */
   async sweep(now: number = Date.now()): Promise<SweepResult> {
     const sweepId = this.nextSweepId++;
-    // Each step is told what this thread still holds as pending: retention leaves it alone.
-    let step = await this.write<SweepStep>({ op: 'sweep', sweepId, now, keepFrom: this.pending.lowest() });
-    while (!step.done) step = await this.write<SweepStep>({ op: 'sweepNext', sweepId, keepFrom: this.pending.lowest() });
+    // Each step is told what this thread still holds as pending, and retention leaves
+    // that alone. Read when the step is sent with nothing else in the worker: read
+    // earlier, a merge answered in between would leave it stale, and the step would
+    // spare rows it could delete (and forget their users until they next receive).
+    const keepFrom = () => this.pending.lowest();
+    let step = await this.write<SweepStep>(() => ({ op: 'sweep', sweepId, now, keepFrom: keepFrom() }));
+    while (!step.done) step = await this.write<SweepStep>(() => ({ op: 'sweepNext', sweepId, keepFrom: keepFrom() }));
     return step.result;
   }
 
