@@ -276,7 +276,9 @@ describe('SQLite inbox', () => {
         const users = counts.map((n) => `user-${n}`);
         const before = await views(inbox, users);
         // One user merged by a read mark (its own transaction), the rest by a merge.
+        expect(inbox.backlog()).toBe(expected.length);
         await inbox.markRead('user-65', []);
+        expect(inbox.backlog()).toBe(expected.length - 65);
         await inbox.mergeAll();
         const rows = raw((db) => db.prepare('SELECT user_id, seq FROM deliveries ORDER BY user_id, seq').all());
         const byUserSeq = (a: { user_id: string; seq: number }, b: { user_id: string; seq: number }) =>
