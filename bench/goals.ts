@@ -149,13 +149,13 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
   return out;
 }
 
-/** A first guess at what bounds a throughput figure, from who was using the CPU and who waited for one. */
 /** Steal (cores' worth) from which "what bounds it" names the hypervisor. */
 const STOLEN_CORES_WORTH_NAMING = 0.1;
 
 const stolenText = (stolen: number, cores: number) =>
   `the hypervisor took ${stolen.toFixed(2)} of the ${cores} cores (steal time: other guests ran instead)`;
 
+/** A first guess at what bounds a throughput figure, from who was using the CPU and who waited for one. */
 function boundOf(
   helper: 'load generator' | 'simulated-user process',
   m: {
