@@ -140,9 +140,15 @@ describe('the benchmark harness, smoke run', () => {
   it('records how much CPU the hypervisor took, for the run and per scenario', () => {
     expect(results.machine.stealShare).toBeGreaterThanOrEqual(0);
     expect(results.machine.stealShare).toBeLessThanOrEqual(1);
-    const stolen = results.scenarios.targeted?.servers.herald?.metrics.stolenCores;
-    expect(stolen?.runs.length).toBeGreaterThan(0);
-    for (const v of stolen?.runs ?? []) expect(v).toBeGreaterThanOrEqual(0);
+    const variants = results.scenarios.cluster?.variants;
+    for (const stolen of [
+      results.scenarios.targeted?.servers.herald?.metrics.stolenCores,
+      variants?.cluster?.metrics.r100StolenCores,
+      variants?.one?.metrics.tStolenCores,
+    ]) {
+      expect(stolen?.runs.length).toBeGreaterThan(0);
+      for (const v of stolen?.runs ?? []) expect(v).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it('marks each goal met, not met or not measured', () => {

@@ -51,10 +51,12 @@ export const CLUSTER_ROWS: RowSpec[] = [
   { key: 'r100PushNodeWait', label: '100-recipient pushes: push node main thread runnable, waiting for a CPU', better: 'none' },
   { key: 'r100ClientCores', label: '100-recipient pushes: simulated-user process CPU', better: 'none' },
   { key: 'r100OtherCores', label: '100-recipient pushes: other load on the machine', better: 'none' },
+  { key: 'r100StolenCores', label: '100-recipient pushes: CPU taken by the hypervisor (steal)', better: 'none' },
   { key: 'tAcceptedPerSec', label: '1–3 recipients: notifications/s accepted (HTTP 202, stored)', better: 'higher' },
   { key: 'tDeliveredPerSec', label: '1–3 recipients: deliveries/s at saturation', better: 'higher' },
   { key: 'tUsPerNotification', label: '1–3 recipients: server CPU per notification (every Herald node + redis-server)', better: 'lower' },
   { key: 'tOtherCores', label: '1–3 recipients: other load on the machine', better: 'none' },
+  { key: 'tStolenCores', label: '1–3 recipients: CPU taken by the hypervisor (steal)', better: 'none' },
   { key: 'halfRatePerSec', label: '1–3 recipients: notifications/s offered for latency (the same for both setups)', better: 'none' },
   { key: 'p50Ms', label: '1–3 recipients: push-to-receive p50 at that rate', better: 'lower' },
   { key: 'p99Ms', label: '1–3 recipients: push-to-receive p99 at that rate', better: 'lower' },
@@ -240,6 +242,7 @@ export async function runCluster(p: Profile, scenario: ScenarioResult, isOver: (
           s.c.add('r100PushNodeWait', r.cpu.serverMainWait * 100, '%');
           s.c.add('r100ClientCores', r.cpu.clientCores, 'cores');
           s.c.add('r100OtherCores', r.cpu.otherCores, 'cores');
+          s.c.add('r100StolenCores', r.cpu.stolenCores, 'cores');
           log(
             `cluster/${s.key} ${k}-recipient pushes ${i + 1}/${p.runs}: ${fmt(r.deliveredPerSec)} deliveries/s, ${fmt(r.notificationsPerSec)} pushes/s, ` +
               `${fmt(serverUs(s, r) / r.delivered, 2)} µs server CPU per delivery`,
@@ -264,6 +267,7 @@ export async function runCluster(p: Profile, scenario: ScenarioResult, isOver: (
           s.c.add('tDeliveredPerSec', r.deliveredPerSec, '/s');
           s.c.add('tUsPerNotification', serverUs(s, r) / r.notifications, 'µs');
           s.c.add('tOtherCores', r.cpu.otherCores, 'cores');
+          s.c.add('tStolenCores', r.cpu.stolenCores, 'cores');
           s.saturation.push(r.notificationsPerSec);
           log(`cluster/${s.key} targeted saturation ${i + 1}/${p.runs}: ${fmt(r.notificationsPerSec)} notifications/s, ${fmt(r.deliveredPerSec)} deliveries/s`);
         } catch (err) {
@@ -339,10 +343,12 @@ export function addSqliteReference(scenarios: Record<string, ScenarioResult>): v
   copy('r100PushNodeWait', r100, 'serverMainWait');
   copy('r100ClientCores', r100, 'clientCores');
   copy('r100OtherCores', r100, 'otherCores');
+  copy('r100StolenCores', r100, 'stolenCores');
   copy('tAcceptedPerSec', t, 'acceptedPerSec');
   copy('tDeliveredPerSec', t, 'deliveredPerSec');
   copy('tUsPerNotification', t, 'serverUsPerNotification');
   copy('tOtherCores', t, 'otherCores');
+  copy('tStolenCores', t, 'stolenCores');
   copy('halfRatePerSec', t, 'halfRatePerSec');
   copy('p50Ms', t, 'p50Ms');
   copy('p99Ms', t, 'p99Ms');
