@@ -442,9 +442,13 @@ export class SqliteInbox implements Inbox {
     );
   }
 
+  /** One merge step as this inbox's tuning bounds it (rows and time). */
+  private mergeRequest(): WriterRequest {
+    return { op: 'merge', maxRows: this.merge.stepRows, maxMs: this.merge.stepMs };
+  }
+
   private sendMerge(): void {
-    const req: WriterRequest = { op: 'merge', maxRows: this.merge.stepRows, maxMs: this.merge.stepMs };
-    this.writer.postMessage(req);
+    this.writer.postMessage(this.mergeRequest());
     this.mergeInFlight = true;
     this.inFlight.push({
       merge: true,
@@ -572,7 +576,7 @@ export class SqliteInbox implements Inbox {
     let idle = 0;
     while (this.pending.size > 0 || this.mergeActive) {
       const before = this.pending.size;
-      await this.write<null>({ op: 'merge', maxRows: this.merge.stepRows, maxMs: this.merge.stepMs });
+      await this.write<null>(this.mergeRequest());
       this.counts.mergeSteps++;
       // A step that merges nothing only finishes a merge; two in a row mean the
       // writer does not hold what this thread does, which must not loop forever.
