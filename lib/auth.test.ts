@@ -10,13 +10,14 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 /** The AuthError code a verification fails with; throws if it succeeds. */
-async function refusal(token: unknown, secret = SECRET): Promise<string> {
-  const err = await verifyUserToken(secret, token).then(
-    (ok) => {
-      throw new Error(`expected the token to be refused, but it verified as ${JSON.stringify(ok)}`);
-    },
-    (e: unknown) => e,
-  );
+function refusal(token: unknown, secret = SECRET): string {
+  let err: unknown;
+  try {
+    const ok = verifyUserToken(secret, token);
+    err = new Error(`expected the token to be refused, but it verified as ${JSON.stringify(ok)}`);
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(AuthError);
   return (err as AuthError).code;
 }
@@ -25,7 +26,7 @@ describe('user tokens', () => {
   it('round-trips: a signed token verifies to its user and expiry', async () => {
     const now = nowSeconds();
     const token = await signUserToken(SECRET, 'user-7', 3600, now);
-    expect(await verifyUserToken(SECRET, token)).toEqual({ userId: 'user-7', exp: now + 3600 });
+    expect(verifyUserToken(SECRET, token)).toEqual({ userId: 'user-7', exp: now + 3600 });
   });
 
   it('signs HS256 with sub, iat and exp', async () => {
@@ -41,7 +42,7 @@ describe('user tokens', () => {
       .setSubject('42')
       .setExpirationTime(nowSeconds() + 60)
       .sign(key(SECRET));
-    expect((await verifyUserToken(SECRET, token)).userId).toBe('42');
+    expect((verifyUserToken(SECRET, token)).userId).toBe('42');
   });
 
   it('refuses to sign for an invalid user id', async () => {
@@ -51,42 +52,39 @@ describe('user tokens', () => {
 
   it('reports an expired token as token_expired', async () => {
     const token = await signUserToken(SECRET, '1', 60, nowSeconds() - 3600);
-    expect(await refusal(token)).toBe('token_expired');
+    expect(refusal(token)).toBe('token_expired');
   });
 
   it('refuses a token signed with another key', async () => {
     const token = await signUserToken(OTHER_SECRET, '1', 60);
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it('verifies each token against the secret it is given, whichever secret was used before (the key is cached per secret)', async () => {
     const mine = await signUserToken(SECRET, 'a', 60);
     const theirs = await signUserToken(OTHER_SECRET, 'b', 60);
-    expect((await verifyUserToken(SECRET, mine)).userId).toBe('a');
-    expect(await refusal(theirs, SECRET)).toBe('unauthorized');
-    expect((await verifyUserToken(OTHER_SECRET, theirs)).userId).toBe('b');
-    expect(await refusal(mine, OTHER_SECRET)).toBe('unauthorized');
-    expect((await verifyUserToken(SECRET, mine)).userId).toBe('a');
-    // Verifications with two secrets at once each get their own key.
-    const both = await Promise.all([verifyUserToken(SECRET, mine), refusal(mine, OTHER_SECRET), verifyUserToken(OTHER_SECRET, theirs)]);
-    expect(both).toEqual([expect.objectContaining({ userId: 'a' }), 'unauthorized', expect.objectContaining({ userId: 'b' })]);
+    expect((verifyUserToken(SECRET, mine)).userId).toBe('a');
+    expect(refusal(theirs, SECRET)).toBe('unauthorized');
+    expect((verifyUserToken(OTHER_SECRET, theirs)).userId).toBe('b');
+    expect(refusal(mine, OTHER_SECRET)).toBe('unauthorized');
+    expect((verifyUserToken(SECRET, mine)).userId).toBe('a');
   });
 
   it('refuses an expired token signed with another key as unauthorized, not expired', async () => {
     const token = await signUserToken(OTHER_SECRET, '1', 60, nowSeconds() - 3600);
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it('refuses an unsigned alg:none token', async () => {
     const payload = { sub: '1', exp: nowSeconds() + 3600 };
-    expect(await refusal(`${b64url({ alg: 'none' })}.${b64url(payload)}.`)).toBe('unauthorized');
-    expect(await refusal(`${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload)}`)).toBe('unauthorized');
+    expect(refusal(`${b64url({ alg: 'none' })}.${b64url(payload)}.`)).toBe('unauthorized');
+    expect(refusal(`${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload)}`)).toBe('unauthorized');
   });
 
   it('refuses a token whose payload was changed after signing', async () => {
     const [header, , signature] = (await signUserToken(SECRET, '1', 60)).split('.');
     const forged = `${header}.${b64url({ sub: 'admin', exp: nowSeconds() + 60 })}.${signature}`;
-    expect(await refusal(forged)).toBe('unauthorized');
+    expect(refusal(forged)).toBe('unauthorized');
   });
 
   it.each(['HS384', 'HS512'])('refuses %s even when signed with the right secret', async (alg) => {
@@ -95,17 +93,17 @@ describe('user tokens', () => {
       .setSubject('1')
       .setExpirationTime(nowSeconds() + 60)
       .sign(key(SECRET));
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it('refuses a token without sub', async () => {
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(nowSeconds() + 60).sign(key(SECRET));
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it('refuses a token without exp', async () => {
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').sign(key(SECRET));
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it('refuses a token whose exp is not a number', async () => {
@@ -113,7 +111,7 @@ describe('user tokens', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('1')
       .sign(key(SECRET));
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it.each([
@@ -127,7 +125,7 @@ describe('user tokens', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime(nowSeconds() + 60)
       .sign(key(SECRET));
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it('refuses a token that is not valid yet', async () => {
@@ -137,7 +135,7 @@ describe('user tokens', () => {
       .setNotBefore(nowSeconds() + 3600)
       .setExpirationTime(nowSeconds() + 7200)
       .sign(key(SECRET));
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 
   it.each([
@@ -149,7 +147,7 @@ describe('user tokens', () => {
     ['garbage', 'not-a-jwt'],
     ['three garbage parts', 'a.b.c'],
   ])('refuses %s as unauthorized', async (_what, token) => {
-    expect(await refusal(token)).toBe('unauthorized');
+    expect(refusal(token)).toBe('unauthorized');
   });
 });
 

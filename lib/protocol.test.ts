@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../tests/support/rng';
 import {
   DEFAULT_ENTITY_TYPE,
   MAX_DATA_BYTES,
@@ -175,18 +176,6 @@ describe('describeIssues', () => {
   });
 });
 
-/** A small seeded generator (mulberry32), so a failure names a body that can be rebuilt. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Bodies near every edge PushBodySchema has, as JSON text: JSON.parse of it is
  * what the server validates. Infinity is written as 1e400 (which JSON.parse
@@ -257,7 +246,7 @@ function generatedBody(next: () => number): string {
 
 describe('quickPushBody against PushBodySchema', () => {
   it('agrees with the schema on every generated body, and returns what the schema returns', () => {
-    const next = rng(20261127);
+    const next = seededRandom(20261127);
     let valid = 0;
     for (let i = 0; i < 4_000; i++) {
       const text = generatedBody(next);

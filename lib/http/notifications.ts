@@ -31,7 +31,7 @@ export async function handleListForBackend(request: Request, { runtime }: Ctx): 
 export async function handleListForUser(request: Request, { runtime }: Ctx): Promise<Response> {
   let userId: string;
   try {
-    userId = (await verifyUserToken(runtime.config.authSecret, bearerOf(request.headers.get('authorization')))).userId;
+    userId = verifyUserToken(runtime.config.authSecret, bearerOf(request.headers.get('authorization'))).userId;
   } catch (err) {
     const code = err instanceof AuthError ? err.code : ErrorCodes.unauthorized;
     throw new HttpError(401, code, err instanceof Error ? err.message : 'unauthorized', { 'www-authenticate': 'Bearer' });

@@ -201,7 +201,7 @@ export function registerRefresh(socket: HeraldSocket, deps: RealtimeDeps): void 
     acked(RefreshSchema, deps.log, async ({ token }) => {
       let user;
       try {
-        user = await verifyUserToken(deps.config.authSecret, token);
+        user = verifyUserToken(deps.config.authSecret, token);
       } catch (err) {
         throw new RefusedError(err instanceof AuthError ? err.code : ErrorCodes.unauthorized);
       }

@@ -9,14 +9,14 @@ import type { HeraldSocket, RealtimeDeps } from './types';
  * stable code (`unauthorized`, `token_expired`).
  */
 export function authenticate({ config, log }: RealtimeDeps) {
-  return async (socket: HeraldSocket, next: (err?: Error) => void): Promise<void> => {
+  return (socket: HeraldSocket, next: (err?: Error) => void): void => {
     const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth);
     if (!auth.success) {
       next(new Error(ErrorCodes.unauthorized));
       return;
     }
     try {
-      const user = await verifyUserToken(config.authSecret, auth.data.token);
+      const user = verifyUserToken(config.authSecret, auth.data.token);
       socket.data.userId = user.userId;
       socket.data.exp = user.exp;
       next();

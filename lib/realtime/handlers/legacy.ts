@@ -26,7 +26,7 @@ export function registerLegacyHandlers(socket: HeraldSocket, deps: RealtimeDeps)
     let exp = socket.data.exp;
     if ('token' in req) {
       try {
-        const user = await verifyUserToken(config.authSecret, req.token);
+        const user = verifyUserToken(config.authSecret, req.token);
         userId = user.userId;
         exp = user.exp;
       } catch (err) {
