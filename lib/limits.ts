@@ -3,6 +3,9 @@
  * requests per key and socket events per connection. Time comes from a
  * monotonic clock so a wall-clock jump neither floods nor starves anyone.
  */
+/** The default clock: one function for every bucket (a bucket per socket would otherwise make its own). */
+const monotonicNow = (): number => performance.now();
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -10,7 +13,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = burst;
     this.last = now();

@@ -171,9 +171,13 @@ export function connectionCaps(io: HeraldServer, { config }: RealtimeDeps) {
       return;
     }
     perAddress.add(address);
-    socket.once('disconnect', () => perAddress.remove(address));
+    socket.on('disconnect', release);
     next();
   };
+  // One listener for every socket (`this`), rather than a closure per socket.
+  function release(this: HeraldSocket): void {
+    perAddress.remove(addressOf(this));
+  }
 }
 
 /**
@@ -191,25 +195,26 @@ export function limitEventRate(socket: HeraldSocket, { config }: RealtimeDeps): 
     cutOff(socket, ErrorCodes.rateLimited, `more than ${rate} messages per second`);
   };
   socket.conn.on('packet', onPacket);
-  socket.once('disconnect', () => socket.conn.off('packet', onPacket));
+  // 'disconnect' comes once per socket: `on` spares the wrapper `once` makes.
+  socket.on('disconnect', () => socket.conn.off('packet', onPacket));
 }
 
-/** `auth:refresh { token }`: a fresh token for the same user extends the session. */
-export function registerRefresh(socket: HeraldSocket, deps: RealtimeDeps): void {
-  socket.on(
-    'auth:refresh',
-    acked(RefreshSchema, deps.log, async ({ token }) => {
-      let user;
-      try {
-        user = verifyUserToken(deps.config.authSecret, token);
-      } catch (err) {
-        throw new RefusedError(err instanceof AuthError ? err.code : ErrorCodes.unauthorized);
-      }
-      if (user.userId !== socket.data.userId) throw new RefusedError(ErrorCodes.unauthorized, 'the token is for another user');
-      socket.data.exp = user.exp;
-      return { exp: user.exp };
-    }),
-  );
+/** `auth:refresh { token }`: a fresh token for the same user extends the session. Made once per server. */
+export function refreshHandler(deps: RealtimeDeps): (socket: HeraldSocket) => void {
+  const refresh = acked(RefreshSchema, deps.log, async (socket, { token }) => {
+    let user;
+    try {
+      user = verifyUserToken(deps.config.authSecret, token);
+    } catch (err) {
+      throw new RefusedError(err instanceof AuthError ? err.code : ErrorCodes.unauthorized);
+    }
+    if (user.userId !== socket.data.userId) throw new RefusedError(ErrorCodes.unauthorized, 'the token is for another user');
+    socket.data.exp = user.exp;
+    return { exp: user.exp };
+  });
+  return (socket) => {
+    socket.on('auth:refresh', refresh);
+  };
 }
 
 /** Disconnects sockets whose token has expired (checked every EXPIRY_SWEEP_MS). */

@@ -4,12 +4,12 @@ import { roomOf, type WireNotification } from '../protocol';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
 import { beginOutage, clearGate, installDeliveryGate } from './gate';
-import { connectionCaps, EngineAddressCap, expireTokens, limitEventRate, originGuard, refuseHandshakes, registerRefresh } from './guard';
+import { connectionCaps, EngineAddressCap, expireTokens, limitEventRate, originGuard, refreshHandler, refuseHandshakes } from './guard';
 import { authenticate, lastSeqOf } from './handshake';
-import { registerLegacyHandlers } from './handlers/legacy';
-import { registerNotificationHandlers } from './handlers/notifications';
+import { legacyHandlers } from './handlers/legacy';
+import { notificationHandlers } from './handlers/notifications';
 import { LocalPresence, roomsOf, type Presence } from './presence';
-import type { HeraldServer, RealtimeDeps } from './types';
+import type { HeraldServer, HeraldSocket, RealtimeDeps } from './types';
 
 export type { HeraldServer } from './types';
 
@@ -73,17 +73,24 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     });
   }
 
+  // Event listeners are made once here and shared by every socket, which each
+  // reaches as `this`: per-socket closures were a large part of a socket's heap.
+  const addRefresh = refreshHandler(deps);
+  const addNotificationHandlers = notificationHandlers(io, deps);
+  const addLegacyHandlers = legacyHandlers(deps);
+  function onDisconnect(this: HeraldSocket, reason: string): void {
+    clearGate(this);
+    log.debug('socket disconnected', { userId: this.data.userId, sid: this.id, reason });
+  }
+
   io.on('connection', (socket) => {
     const { userId } = socket.data;
     log.debug('socket connected', { userId, sid: socket.id, transport: socket.conn.transport.name });
     limitEventRate(socket, deps);
-    registerRefresh(socket, deps);
-    registerNotificationHandlers(io, socket, deps);
-    registerLegacyHandlers(socket, deps);
-    socket.on('disconnect', (reason) => {
-      clearGate(socket);
-      log.debug('socket disconnected', { userId: socket.data.userId, sid: socket.id, reason });
-    });
+    addRefresh(socket);
+    addNotificationHandlers(socket);
+    addLegacyHandlers(socket);
+    socket.on('disconnect', onDisconnect);
     // A socket that connects during an outage is caught up from the inbox, but
     // will miss other nodes' pushes until the link returns: count it in.
     if (cluster && !cluster.healthy()) beginOutage(socket);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { InboxUnavailableError, RefusedError } from '../../errors';
 import { describeIssues, ErrorCodes, type Ack } from '../../protocol';
 import type { Logger } from '../../log';
+import type { HeraldSocket } from '../types';
 
 /**
  * Splits an event's arguments into payload and ack. socket.io passes the ack
@@ -21,13 +22,17 @@ export function payloadAndAck(args: unknown[]): { payload: unknown; ack: ((res: 
  * handler, and always answers the ack (when the client gave one) with
  * `{ ok: true, ... }` or `{ ok: false, error }`. Nothing a client sends can throw
  * out of here.
+ *
+ * The listener it returns is made once per server and added to every socket:
+ * the socket is `this` (an EventEmitter calls its listeners with itself as
+ * `this`), so a connection costs no closures of its own.
  */
 export function acked<S extends z.ZodType, R extends object>(
   schema: S,
   log: Logger,
-  handler: (payload: z.infer<S>) => Promise<R>,
+  handler: (socket: HeraldSocket, payload: z.infer<S>) => Promise<R>,
 ) {
-  return async (...args: unknown[]): Promise<void> => {
+  return async function (this: HeraldSocket, ...args: unknown[]): Promise<void> {
     const { payload, ack } = payloadAndAck(args);
     const reply = ack ? (ack as (res: Ack<R>) => void) : () => undefined;
     const parsed = schema.safeParse(payload);
@@ -36,7 +41,7 @@ export function acked<S extends z.ZodType, R extends object>(
       return;
     }
     try {
-      reply({ ok: true, ...(await handler(parsed.data)) });
+      reply({ ok: true, ...(await handler(this, parsed.data)) });
     } catch (err) {
       if (err instanceof RefusedError) {
         reply({ ok: false, error: err.code, message: err.message });

@@ -11,9 +11,9 @@ import type { HeraldSocket, RealtimeDeps } from '../types';
  * `{ tokenId }` / `{ userId }` forms (the old design's "trust me") are accepted
  * only in dev auth mode.
  */
-export function registerLegacyHandlers(socket: HeraldSocket, deps: RealtimeDeps): void {
+export function legacyHandlers(deps: RealtimeDeps): (socket: HeraldSocket) => void {
   const { config, log } = deps;
-  socket.on('user_login', async (...args: unknown[]) => {
+  async function userLogin(socket: HeraldSocket, args: unknown[]): Promise<void> {
     const { payload, ack } = payloadAndAck(args);
     const reply = ack ? (ack as (res: Ack<{ userId: string }>) => void) : () => undefined;
     const parsed = UserLoginSchema.safeParse(payload);
@@ -51,5 +51,12 @@ export function registerLegacyHandlers(socket: HeraldSocket, deps: RealtimeDeps)
       socket.data.exp = exp;
       reply({ ok: true, userId });
     }
-  });
+  }
+  // One listener for every socket: the socket is `this` (see acked in ack.ts).
+  function onUserLogin(this: HeraldSocket, ...args: unknown[]): Promise<void> {
+    return userLogin(this, args);
+  }
+  return (socket) => {
+    socket.on('user_login', onUserLogin);
+  };
 }

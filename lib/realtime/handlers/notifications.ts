@@ -3,33 +3,34 @@ import { DEFAULT_PAGE_LIMIT, ListRequestSchema, ReadRequestSchema, roomOf, type 
 import type { HeraldServer, HeraldSocket, RealtimeDeps } from '../types';
 import { acked } from './ack';
 
-/** History paging and read state, for the user the socket is bound to. */
-export function registerNotificationHandlers(io: HeraldServer, socket: HeraldSocket, deps: RealtimeDeps): void {
-  const { inbox, log } = deps;
+/** read-all takes no payload (acked finds the ack wherever it is). */
+const NoPayloadSchema = z.undefined();
+
+/**
+ * History paging and read state, for the user the socket is bound to. The
+ * listeners are made once per server; the function returned adds them to a socket.
+ */
+export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeDeps): (socket: HeraldSocket) => void {
   // Every tab of the user learns the new read state, on every node.
-  const broadcastState = (state: ReadState): ReadState => {
-    io.to(roomOf(socket.data.userId)).emit('notifications:state', state);
+  const broadcastState = (userId: string, state: ReadState): ReadState => {
+    io.to(roomOf(userId)).emit('notifications:state', state);
     return state;
   };
-
-  socket.on(
-    'notifications:list',
-    acked(ListRequestSchema, log, (req) =>
-      inbox.list(socket.data.userId, { before: req.before, limit: req.limit ?? DEFAULT_PAGE_LIMIT }),
-    ),
+  const list = acked(ListRequestSchema, log, (socket, req) =>
+    inbox.list(socket.data.userId, { before: req.before, limit: req.limit ?? DEFAULT_PAGE_LIMIT }),
   );
-
-  socket.on(
-    'notifications:read',
-    acked(ReadRequestSchema, log, async (req) => {
-      const state = await inbox.markRead(socket.data.userId, [...new Set(req.ids)]);
-      return state.readIds.length > 0 ? broadcastState(state) : state;
-    }),
-  );
-
-  // read-all takes no payload (acked finds the ack wherever it is).
-  socket.on(
-    'notifications:read-all',
-    acked(z.undefined(), log, async () => broadcastState(await inbox.markAllRead(socket.data.userId))),
-  );
+  const read = acked(ReadRequestSchema, log, async (socket, req) => {
+    const { userId } = socket.data;
+    const state = await inbox.markRead(userId, [...new Set(req.ids)]);
+    return state.readIds.length > 0 ? broadcastState(userId, state) : state;
+  });
+  const readAll = acked(NoPayloadSchema, log, async (socket) => {
+    const { userId } = socket.data;
+    return broadcastState(userId, await inbox.markAllRead(userId));
+  });
+  return (socket) => {
+    socket.on('notifications:list', list);
+    socket.on('notifications:read', read);
+    socket.on('notifications:read-all', readAll);
+  };
 }
