@@ -97,6 +97,11 @@ describe('the benchmark harness, smoke run', () => {
     expect(fanout?.servers.herald?.metrics.serverUsPerDelivery?.median).toBeGreaterThan(0);
     expect(fanout?.servers.herald?.metrics.p99Ms?.median).toBeGreaterThan(0);
     expect(results.scenarios.targeted?.servers.herald?.metrics.idleP99Ms?.median).toBeGreaterThan(0);
+    // The storage floor beside Herald's data, and the goals that name it.
+    const commitP99 = results.scenarios.targeted?.servers.herald?.metrics.commitP99Ms;
+    expect(commitP99?.runs.length).toBeGreaterThan(0);
+    expect(commitP99?.median).toBeGreaterThan(0);
+    expect(results.goals.find((g) => g.goal === 'idle single push p99')?.bound).toMatch(/lone one-row commit .* p99 \d/);
     expect(results.scenarios.targeted?.servers.herald?.notes.join(' ')).toMatch(/stored: (\d[\d,]*) notifications in the inbox after shutdown for \1 pushes/);
   });
 

@@ -53,12 +53,18 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
     return `same run without HTTP or storage: bare socket.io ${fmt(b ?? NaN, 2)} ms, raw ws ${fmt(w ?? NaN, 2)} ms (at their own half rates)${steal}`;
   };
   const tp99 = h('targeted', 'p99Ms');
+  // Every accepted push waits for its commit's fsync: what a lone commit costs on this disk.
+  const commitP50 = h('targeted', 'commitP50Ms')?.median ?? NaN;
+  const commitP99 = h('targeted', 'commitP99Ms')?.median ?? NaN;
+  const floor = Number.isFinite(commitP99)
+    ? `; a lone one-row commit with synchronous = FULL beside Herald's data takes p50 ${fmt(commitP50, 2)} ms, p99 ${fmt(commitP99, 2)} ms (storage floor)`
+    : '';
   out.push({
     goal: 'push-to-receive p99 at half that rate',
     target: '≤ 20 ms',
     measured: spread(tp99, 2, ' ms'),
     met: judge(tp99, (v) => v <= 20),
-    bound: refs('targeted', 'p99Ms'),
+    bound: `${refs('targeted', 'p99Ms')}${floor}`,
   });
   const idle = h('targeted', 'idleP99Ms');
   out.push({
@@ -66,7 +72,7 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
     target: '≤ 5 ms',
     measured: spread(idle, 2, ' ms'),
     met: judge(idle, (v) => v <= 5),
-    bound: `${refs('targeted', 'idleP99Ms').replace(' (at their own half rates)', '')}; p50 ${fmt(h('targeted', 'idleP50Ms')?.median ?? NaN, 2)} ms`,
+    bound: `${refs('targeted', 'idleP99Ms').replace(' (at their own half rates)', '')}; p50 ${fmt(h('targeted', 'idleP50Ms')?.median ?? NaN, 2)} ms${floor}`,
   });
   const r100 = h('recipients-100', 'deliveriesPerSec');
   out.push({

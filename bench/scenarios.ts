@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
 import {
   AUTH_SECRET,
@@ -12,6 +13,7 @@ import {
   SOCKETS_PER_CLIENT_PROCESS,
   type Profile,
 } from './config';
+import { commitFloor } from './lib/disk';
 import { Histogram, summarize, type HistogramJson } from './lib/hist';
 import { HttpPool, pushHeaders } from './lib/http';
 import type { IpcMessage } from './lib/ipc';
@@ -419,6 +421,8 @@ export const TARGETED_ROWS: RowSpec[] = [
   { key: 'halfRateStolenCores', label: 'half rate: CPU taken by the hypervisor (steal)', better: 'none' },
   { key: 'idleP50Ms', label: 'idle single push: p50', better: 'lower' },
   { key: 'idleP99Ms', label: 'idle single push: p99', better: 'lower' },
+  { key: 'commitP50Ms', label: "storage floor beside Herald's data: one-row commit (WAL, synchronous = FULL), p50", better: 'none' },
+  { key: 'commitP99Ms', label: 'storage floor: one-row commit, p99', better: 'none' },
   { key: 'httpFloorPerSec', label: "plain-http floor in Herald's process (GET /healthz)", better: 'none' },
   { key: 'otherCores', label: 'other load on the machine', better: 'none' },
   { key: 'stolenCores', label: 'CPU taken by the hypervisor (steal)', better: 'none' },
@@ -492,6 +496,20 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
       log(`${ctx.target.kind} idle single pushes ${i + 1}/${p.runs}: p50 ${fmt(r.latency.p50Ms, 2)} ms, p99 ${fmt(r.latency.p99Ms, 2)} ms`);
     } catch (err) {
       result.errors.push(`idle run ${i + 1}: ${(err as Error).message}`);
+    }
+  }
+  const { dataDir } = ctx.target;
+  if (ctx.target.kind === 'herald' && dataDir) {
+    // What the disk under Herald's inbox gives a lone commit: the floor an idle push sits on.
+    for (let i = 0; i < p.runs; i++) {
+      try {
+        const f = await commitFloor(path.dirname(dataDir), p.idlePushes, p.idleGapMs);
+        c.add('commitP50Ms', f.p50Ms, 'ms');
+        c.add('commitP99Ms', f.p99Ms, 'ms');
+        log(`storage floor ${i + 1}/${p.runs}: one-row commit p50 ${fmt(f.p50Ms, 2)} ms, p99 ${fmt(f.p99Ms, 2)} ms, max ${fmt(f.maxMs, 2)} ms`);
+      } catch (err) {
+        result.errors.push(`storage floor: ${(err as Error).message}`);
+      }
     }
   }
   if (ctx.target.kind === 'herald' && ctx.loadgen) {
