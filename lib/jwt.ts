@@ -88,14 +88,14 @@ export function verifyHs256(token: string, key: KeyObject, now: number, toleranc
   const header = headerBytes && jsonObjectOf(headerBytes);
   if (!header || header.alg !== 'HS256' || !critAllowed(header)) return { ok: false, reason: 'malformed' };
 
-  // Check the signature before reading the claims, as jose does.
+  // Both parts decoded, so the signed text is ASCII; the claims are read only once the signature holds, as in jose.
   const signature = decodePart(signaturePart);
-  if (!signature || !BASE64URL.test(payloadPart)) return { ok: false, reason: 'malformed' };
+  const payloadBytes = decodePart(payloadPart);
+  if (!signature || !payloadBytes) return { ok: false, reason: 'malformed' };
   const expected = createHmac('sha256', key).update(token.slice(0, second), 'latin1').digest();
   if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return { ok: false, reason: 'signature' };
 
-  const payloadBytes = decodePart(payloadPart);
-  const claims = payloadBytes && jsonObjectOf(payloadBytes);
+  const claims = jsonObjectOf(payloadBytes);
   if (!claims) return { ok: false, reason: 'malformed' };
   const { exp, nbf, iat } = claims;
   if (!Object.hasOwn(claims, 'sub') || !Object.hasOwn(claims, 'exp')) return { ok: false, reason: 'claims' };
