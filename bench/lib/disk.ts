@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { Histogram, summarize, type LatencySummary } from './hist';
 
 /**
  * The storage floor an idle push sits on: one-row SQLite commits in WAL mode
@@ -11,17 +12,8 @@ import Database from 'better-sqlite3';
  * the plain-http floor is beside throughput.
  */
 
-export interface CommitFloor {
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
-/** Value at quantile q of sorted values (nearest rank). */
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-}
+/** Latency of the commits, summarized like every other latency in the harness. */
+export type CommitFloor = Pick<LatencySummary, 'p50Ms' | 'p99Ms' | 'maxMs'>;
 
 export async function commitFloor(parentDir: string, commits: number, gapMs: number): Promise<CommitFloor> {
   const dir = mkdtempSync(path.join(parentDir, 'commit-floor-'));
@@ -33,15 +25,15 @@ export async function commitFloor(parentDir: string, commits: number, gapMs: num
       db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
       const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
       const payload = 'x'.repeat(150);
-      const ms: number[] = [];
+      const hist = new Histogram();
       for (let i = 0; i < commits; i++) {
         const start = performance.now();
         insert.run(payload);
-        ms.push(performance.now() - start);
+        hist.record((performance.now() - start) * 1000);
         if (gapMs > 0) await sleep(gapMs);
       }
-      ms.sort((a, b) => a - b);
-      return { p50Ms: quantile(ms, 0.5), p99Ms: quantile(ms, 0.99), maxMs: ms.at(-1) ?? NaN };
+      const { p50Ms, p99Ms, maxMs } = summarize(hist);
+      return { p50Ms, p99Ms, maxMs };
     } finally {
       db.close();
     }
