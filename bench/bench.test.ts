@@ -102,6 +102,11 @@ describe('the benchmark harness, smoke run', () => {
     expect(commitP99?.runs.length).toBeGreaterThan(0);
     expect(commitP99?.median).toBeGreaterThan(0);
     expect(results.goals.find((g) => g.goal === 'idle single push p99')?.bound).toMatch(/lone one-row commit .* p99 \d/);
+    // Major GCs counted in Herald's process for each half-rate run, and named beside that run's p99.
+    const gcs = results.scenarios.targeted?.servers.herald?.metrics.halfRateMajorGcs;
+    expect(gcs?.runs.length).toBe(results.scenarios.targeted?.servers.herald?.metrics.p99Ms?.runs.length);
+    for (const n of gcs?.runs ?? []) expect(Number.isInteger(n) && n >= 0).toBe(true);
+    expect(results.goals.find((g) => g.goal === 'push-to-receive p99 at half that rate')?.bound).toMatch(/during the run: [\d.]+ ms \(\d+\)/);
     expect(results.scenarios.targeted?.servers.herald?.notes.join(' ')).toMatch(/stored: (\d[\d,]*) notifications in the inbox after shutdown for \1 pushes/);
   });
 

@@ -14,6 +14,7 @@ import {
   type Profile,
 } from './config';
 import { commitFloor } from './lib/disk';
+import { gcBetween, type GcCounts } from './lib/gc';
 import { Histogram, summarize, type HistogramJson } from './lib/hist';
 import { HttpPool, pushHeaders } from './lib/http';
 import type { IpcMessage } from './lib/ipc';
@@ -337,6 +338,8 @@ export interface LoadRun {
   deliveredPerSec: number;
   latency: ReturnType<typeof summarize>;
   cpu: ReturnType<typeof cpuReport>;
+  /** The server's garbage collections during the run. */
+  gc: GcCounts;
   statuses: Record<string, number>;
   dropped: number;
   timedOut: boolean;
@@ -346,6 +349,7 @@ export interface LoadRun {
 export async function load(ctx: Ctx, spec: LoadSpec): Promise<LoadRun> {
   await resetClients(ctx.clients, 0);
   await ctx.target.settle();
+  const gcBefore = await ctx.target.gc();
   const meter = meterFor(ctx);
   const start = nowMs();
   let notifications: number;
@@ -393,6 +397,7 @@ export async function load(ctx: Ctx, spec: LoadSpec): Promise<LoadRun> {
   const s = await stats(ctx.clients);
   await ctx.target.settle();
   const cpu = cpuReport(meter, ctx);
+  const gc = gcBetween(gcBefore, await ctx.target.gc());
   return {
     notifications,
     notificationsPerSec: notifications / (sendMs / 1000),
@@ -401,6 +406,7 @@ export async function load(ctx: Ctx, spec: LoadSpec): Promise<LoadRun> {
     deliveredPerSec: s.received / ((s.lastAt - start) / 1000),
     latency: summarize(Histogram.from(s.hist)),
     cpu,
+    gc,
     statuses,
     dropped,
     timedOut: w.timedOut,
@@ -418,6 +424,7 @@ export const TARGETED_ROWS: RowSpec[] = [
   { key: 'halfRatePerSec', label: 'half rate: notifications/s offered', better: 'none' },
   { key: 'p50Ms', label: 'half rate: push-to-receive p50', better: 'lower' },
   { key: 'p99Ms', label: 'half rate: push-to-receive p99', better: 'lower' },
+  { key: 'halfRateMajorGcs', label: 'half rate: major GCs in the server during the run', better: 'none' },
   { key: 'halfRateStolenCores', label: 'half rate: CPU taken by the hypervisor (steal)', better: 'none' },
   { key: 'idleP50Ms', label: 'idle single push: p50', better: 'lower' },
   { key: 'idleP99Ms', label: 'idle single push: p99', better: 'lower' },
@@ -473,7 +480,11 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
         c.add('p50Ms', r.latency.p50Ms, 'ms');
         c.add('p99Ms', r.latency.p99Ms, 'ms');
         c.add('halfRateStolenCores', r.cpu.stolenCores, 'cores');
-        log(`${ctx.target.kind} targeted at ${fmt(half)}/s ${i + 1}/${p.runs}: p50 ${fmt(r.latency.p50Ms, 2)} ms, p99 ${fmt(r.latency.p99Ms, 2)} ms`);
+        c.add('halfRateMajorGcs', r.gc.major, 'count');
+        log(
+          `${ctx.target.kind} targeted at ${fmt(half)}/s ${i + 1}/${p.runs}: p50 ${fmt(r.latency.p50Ms, 2)} ms, p99 ${fmt(r.latency.p99Ms, 2)} ms, ` +
+            `${r.gc.major} major GC${r.gc.major === 1 ? '' : 's'} in the server`,
+        );
       } catch (err) {
         result.errors.push(`half-rate run ${i + 1}: ${(err as Error).message}`);
       }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
 import { startCommand } from '../scripts/start-command';
+import type { GcCounts } from './lib/gc';
 import { AUTH_SECRET, BOOT_TIMEOUT_MS, IPC_TIMEOUT_MS, PUSH_KEY, ROOT, SETTLE_TIMEOUT_MS } from './config';
 import { HttpPool, pushHeaders } from './lib/http';
 import { pushBody, userId } from './lib/payload';
@@ -24,6 +25,8 @@ export interface Target {
   round(r: number, n: number, t: number): void;
   mem(): Promise<{ rssKiB: number; heapUsed: number; gc: boolean }>;
   connections(): Promise<number>;
+  /** The server process's garbage collections so far (bench/lib/gc.ts). */
+  gc(): Promise<GcCounts>;
   /**
    * Waits until the server has no storage work left over from what it accepted
    * (Herald: its inbox merges per-user rows after a push is stored; see
@@ -166,6 +169,7 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
     async connections() {
       return (await proc.ipc.request<{ connections: number }>({ op: 'count' }, IPC_TIMEOUT_MS)).connections;
     },
+    gc: () => proc.ipc.request<GcCounts>({ op: 'gc' }, IPC_TIMEOUT_MS),
     async settle() {
       const deadline = Date.now() + SETTLE_TIMEOUT_MS;
       for (;;) {
@@ -228,6 +232,7 @@ export async function startReference(kind: 'bare' | 'raw'): Promise<Target> {
     async connections() {
       return (await proc.ipc.request<{ connections: number }>({ op: 'count' }, IPC_TIMEOUT_MS)).connections;
     },
+    gc: () => proc.ipc.request<GcCounts>({ op: 'gc' }, IPC_TIMEOUT_MS),
     // Nothing deferred: a reference has no storage.
     async settle() {},
     async stop() {

@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { watchGc } from '../lib/gc';
 import { emitEvent, serveIpc, type IpcMessage } from '../lib/ipc';
 import { pickDistinct, referenceNotification } from '../lib/payload';
 import { nowMs } from '../lib/proc';
@@ -13,7 +14,8 @@ import { nowMs } from '../lib/proc';
  * - `burst`: a stream of messages to 1..k random users, generated in-process at a
  *   given rate or as fast as possible, each stamped when emitted;
  * - `mem`:   memoryUsage() after a full GC (the process runs with --expose-gc);
- * - `count`: live connections.
+ * - `count`: live connections;
+ * - `gc`:    garbage collections so far (bench/lib/gc.ts).
  */
 
 export interface Broadcaster {
@@ -30,6 +32,7 @@ const BURST_BATCH = 64;
 export function serveReference(name: string, http: HttpServer, b: Broadcaster): void {
   let seq = 0;
   const gc = (globalThis as { gc?: () => void }).gc;
+  const gcCounts = watchGc();
 
   serveIpc(name, {
     emit(msg: IpcMessage) {
@@ -77,6 +80,9 @@ export function serveReference(name: string, http: HttpServer, b: Broadcaster): 
     },
     count() {
       return { connections: b.connections() };
+    },
+    gc() {
+      return gcCounts();
     },
   });
 
