@@ -124,9 +124,19 @@ export class RedisPresence extends LocalPresence {
 
   override async online(userIds: string[]): Promise<number> {
     if (!this.redis.isReady) return this.onlineHere(userIds);
-    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), ONLINE_QUERY_TIMEOUT_MS).unref());
-    const answer = await Promise.race([this.clusterOnline(userIds).catch(() => null), timeout]);
-    return answer ?? this.onlineHere(userIds);
+    // Cleared once answered: every push asks, and a timer left to run out would keep
+    // its closure and promise alive for the full timeout after each one.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ONLINE_QUERY_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      const answer = await Promise.race([this.clusterOnline(userIds).catch(() => null), timeout]);
+      return answer ?? this.onlineHere(userIds);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   override healthy(): boolean {
