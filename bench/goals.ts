@@ -20,6 +20,7 @@ export function majorGcsPerRun(p99: Metric | undefined, gcs: Metric | undefined)
   const each = p99.runs.map((v, i) => `${fmt(v, 1)} ms (${gcs.runs[i] ?? 0})`).join(', ');
   return `; Herald's p99 in each run, with the major GCs its process made during the run: ${each}`;
 }
+
 export function goals(r: BenchResults, p: Profile): Goal[] {
   const sc = r.scenarios;
   const h = (key: string, m: string) => sc[key]?.servers.herald?.metrics[m];

@@ -5,8 +5,9 @@ import { serveIpc } from './lib/ipc';
  * Loaded into Herald's process by the harness (`node --expose-gc --import tsx
  * --import ./bench/probe.ts server.ts`), and nowhere else. It answers the
  * orchestrator over IPC with what /proc cannot tell: V8 heap after a full GC,
- * Herald's live connection count, and the garbage collections so far. It changes nothing in Herald and exits the
- * process if the orchestrator disappears.
+ * Herald's live connection count, and the garbage collections so far. It
+ * changes nothing in Herald and exits the process if the orchestrator
+ * disappears.
  */
 
 interface RuntimeLike {
