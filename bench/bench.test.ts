@@ -102,6 +102,8 @@ describe('the benchmark harness, smoke run', () => {
     expect(commitP99?.runs.length).toBeGreaterThan(0);
     expect(commitP99?.median).toBeGreaterThan(0);
     expect(results.goals.find((g) => g.goal === 'idle single push p99')?.bound).toMatch(/lone one-row commit .* p99 \d/);
+    // The server's peak RSS over the targeted scenario (VmHWM, started over when the scenario starts).
+    expect(results.scenarios.targeted?.servers.herald?.metrics.peakRssMiB?.median).toBeGreaterThan(0);
     // Major GCs counted in Herald's process for each half-rate run, and named beside that run's p99.
     const gcs = results.scenarios.targeted?.servers.herald?.metrics.halfRateMajorGcs;
     expect(gcs?.runs.length).toBe(results.scenarios.targeted?.servers.herald?.metrics.p99Ms?.runs.length);

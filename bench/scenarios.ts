@@ -20,7 +20,7 @@ import { HttpPool, pushHeaders } from './lib/http';
 import type { IpcMessage } from './lib/ipc';
 import { fmt, log } from './lib/log';
 import { pushBody } from './lib/payload';
-import { CpuMeter, fdCount, fdLimit, nowMs, sleep, withTimeout, type Spawned } from './lib/proc';
+import { CpuMeter, fdCount, fdLimit, nowMs, peakRssKiB, resetPeakRss, sleep, withTimeout, type Spawned } from './lib/proc';
 import { median, RunCollector, type RowSpec, type ServerKind, type ServerResult, type SweepPoint } from './lib/results';
 import { heraldState, startHelper, startTarget, type Target } from './targets';
 
@@ -428,6 +428,7 @@ export const TARGETED_ROWS: RowSpec[] = [
   { key: 'halfRateStolenCores', label: 'half rate: CPU taken by the hypervisor (steal)', better: 'none' },
   { key: 'idleP50Ms', label: 'idle single push: p50', better: 'lower' },
   { key: 'idleP99Ms', label: 'idle single push: p99', better: 'lower' },
+  { key: 'peakRssMiB', label: 'server peak RSS during the scenario (all its runs)', better: 'lower' },
   { key: 'commitP50Ms', label: "storage floor beside Herald's data: one-row commit (WAL, synchronous = FULL), p50", better: 'none' },
   { key: 'commitP99Ms', label: 'storage floor: one-row commit, p99', better: 'none' },
   { key: 'httpFloorPerSec', label: "plain-http floor in Herald's process (GET /healthz)", better: 'none' },
@@ -447,6 +448,8 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
     if (r.timedOut) result.errors.push(`${what}: ${r.expected - r.delivered} deliveries missing after ${DRAIN_TIMEOUT_MS / 1000} s`);
     if (r.dropped > 0) result.notes.push(`${what}: the load generator fell behind and skipped ${r.dropped} pushes`);
   };
+  // The server's peak RSS from here to the last idle push (change 22 in docs/benchmarks.md trades memory for rarer major GCs).
+  const peakFromHere = resetPeakRss(ctx.target.proc.pid);
   await warmUp(ctx, 'targeted', () => load(ctx, { ...base, mode: 'closed', durationMs: p.warmupMs }));
   for (let i = 0; i < p.runs; i++) {
     try {
@@ -509,6 +512,8 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
       result.errors.push(`idle run ${i + 1}: ${(err as Error).message}`);
     }
   }
+  const peak = peakRssKiB(ctx.target.proc.pid);
+  if (peakFromHere && Number.isFinite(peak)) c.add('peakRssMiB', peak / 1024, 'MiB');
   const { dataDir } = ctx.target;
   if (ctx.target.kind === 'herald' && dataDir) {
     // What the disk under Herald's inbox gives a lone commit: the floor an idle push sits on.

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { machineCores, parseProcStat } from './proc';
+import { machineCores, parseProcStat, peakRssKiB, resetPeakRss, rssKiB } from './proc';
 
 // The first line of /proc/stat: cpu user nice system idle iowait irq softirq steal guest guest_nice.
 const stat = (...v: number[]) => `cpu  ${v.join(' ')}\ncpu0 1 2 3 4 5 6 7 8 9 10\nintr 1\n`;
@@ -30,5 +31,37 @@ describe('machine CPU from /proc/stat', () => {
     const c = machineCores(a, a, 2);
     expect(c.busy).toBeNaN();
     expect(c.steal).toBeNaN();
+  });
+});
+
+describe('peak RSS of a process', () => {
+  it('reads the peak, and starts it over from the current RSS when reset', async () => {
+    // A child that touches 200 MiB, frees it, then waits: its peak stays high, its RSS falls.
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '-e',
+        "let b = Buffer.alloc(200 * 1024 * 1024, 1); b = null; gc(); process.stdout.write('ready\\n'); setTimeout(() => {}, 30000);",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`child exited (${code})`)));
+      });
+      const pid = child.pid as number;
+      expect(peakRssKiB(pid)).toBeGreaterThan(200 * 1024);
+      expect(rssKiB(pid)).toBeLessThan(150 * 1024);
+      expect(resetPeakRss(pid)).toBe(true);
+      expect(peakRssKiB(pid)).toBeLessThan(150 * 1024);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('says so when it cannot reset', () => {
+    expect(resetPeakRss(2 ** 22 + 12345)).toBe(false);
   });
 });

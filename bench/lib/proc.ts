@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { IpcClient } from './ipc';
@@ -232,6 +232,20 @@ function statusField(pid: number, field: string): number {
 
 export const rssKiB = (pid: number): number => statusField(pid, 'VmRSS');
 export const peakRssKiB = (pid: number): number => statusField(pid, 'VmHWM');
+
+/**
+ * Starts a process's peak RSS (VmHWM) over from its current RSS, so that a later
+ * peakRssKiB reads the peak of what happened in between. Linux's `clear_refs`
+ * with 5; false where that cannot be written (another user's process, no /proc).
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function fdCount(pid: number): number {
   try {
