@@ -1,6 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import type { Logger } from '../log';
+import { orAfter } from '../timeout';
 import { RedisPresence, type LocalRooms, type PresenceRedis } from './presence';
 
 /**
@@ -107,19 +108,11 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
     onRecovery: (fn) => recoveryListeners.push(fn),
     async claimOnce(key, ttlMs) {
       if (!healthy()) return undefined;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), CLAIM_TIMEOUT_MS);
-      });
-      try {
-        const claim = pub.set(`${KEY_PREFIX}:once:${key}`, '1', { NX: true, PX: ttlMs }).then(
-          (reply) => reply === 'OK',
-          () => undefined,
-        );
-        return await Promise.race([claim, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      const claim = pub.set(`${KEY_PREFIX}:once:${key}`, '1', { NX: true, PX: ttlMs }).then(
+        (reply) => reply === 'OK',
+        () => undefined,
+      );
+      return orAfter(claim, CLAIM_TIMEOUT_MS, undefined);
     },
     async close() {
       clearTimeout(resyncTimer);

@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { orAfter } from '../timeout';
 
 /**
  * Who is online, for the `online` count in /api/push answers. Each node knows
@@ -124,19 +125,8 @@ export class RedisPresence extends LocalPresence {
 
   override async online(userIds: string[]): Promise<number> {
     if (!this.redis.isReady) return this.onlineHere(userIds);
-    // Cleared once answered: every push asks, and a timer left to run out would keep
-    // its closure and promise alive for the full timeout after each one.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), ONLINE_QUERY_TIMEOUT_MS);
-      timer.unref();
-    });
-    try {
-      const answer = await Promise.race([this.clusterOnline(userIds).catch(() => null), timeout]);
-      return answer ?? this.onlineHere(userIds);
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await orAfter(this.clusterOnline(userIds).catch(() => null), ONLINE_QUERY_TIMEOUT_MS, null);
+    return answer ?? this.onlineHere(userIds);
   }
 
   override healthy(): boolean {
