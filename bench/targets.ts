@@ -88,6 +88,23 @@ export interface HeraldOptions {
   profile?: boolean;
 }
 
+/**
+ * What every server under test answers over IPC the same way: Herald through
+ * bench/probe.ts, the references through bench/servers/common.ts.
+ */
+function probeQueries(proc: Spawned): Pick<Target, 'mem' | 'connections' | 'gc'> {
+  return {
+    async mem() {
+      const m = await proc.ipc.request<{ mem: NodeJS.MemoryUsage; gc: boolean }>({ op: 'mem' }, 30_000);
+      return { rssKiB: rssKiB(proc.pid), heapUsed: m.mem.heapUsed, gc: m.gc };
+    },
+    async connections() {
+      return (await proc.ipc.request<{ connections: number }>({ op: 'count' }, IPC_TIMEOUT_MS)).connections;
+    },
+    gc: () => proc.ipc.request<GcCounts>({ op: 'gc' }, IPC_TIMEOUT_MS),
+  };
+}
+
 export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
   const name = opts.name ?? 'herald';
   const port = await freePort();
@@ -162,14 +179,7 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
         );
       }
     },
-    async mem() {
-      const m = await proc.ipc.request<{ mem: NodeJS.MemoryUsage; gc: boolean }>({ op: 'mem' }, 30_000);
-      return { rssKiB: rssKiB(proc.pid), heapUsed: m.mem.heapUsed, gc: m.gc };
-    },
-    async connections() {
-      return (await proc.ipc.request<{ connections: number }>({ op: 'count' }, IPC_TIMEOUT_MS)).connections;
-    },
-    gc: () => proc.ipc.request<GcCounts>({ op: 'gc' }, IPC_TIMEOUT_MS),
+    ...probeQueries(proc),
     async settle() {
       const deadline = Date.now() + SETTLE_TIMEOUT_MS;
       for (;;) {
@@ -225,14 +235,7 @@ export async function startReference(kind: 'bare' | 'raw'): Promise<Target> {
     round(r, _n, t) {
       proc.ipc.send({ op: 'emit', r, t });
     },
-    async mem() {
-      const m = await proc.ipc.request<{ mem: NodeJS.MemoryUsage; gc: boolean }>({ op: 'mem' }, 30_000);
-      return { rssKiB: rssKiB(proc.pid), heapUsed: m.mem.heapUsed, gc: m.gc };
-    },
-    async connections() {
-      return (await proc.ipc.request<{ connections: number }>({ op: 'count' }, IPC_TIMEOUT_MS)).connections;
-    },
-    gc: () => proc.ipc.request<GcCounts>({ op: 'gc' }, IPC_TIMEOUT_MS),
+    ...probeQueries(proc),
     // Nothing deferred: a reference has no storage.
     async settle() {},
     async stop() {
