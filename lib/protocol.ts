@@ -340,6 +340,8 @@ export interface SyncDone {
   unread: number;
   /** The highest seq the server holds for this user (0 when none). */
   headSeq: number;
+  /** The server's clock when it sent this (ms since the epoch): clients correct relative times with it. */
+  serverTime: number;
 }
 
 export const RefreshSchema = z.strictObject({ token: z.string().min(1).max(4096) });

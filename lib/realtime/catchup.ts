@@ -40,7 +40,7 @@ export async function bindAndCatchUp(
     const summary = await inbox.summary(userId);
     // The socket may have gone, or re-bound to another user, while we awaited.
     if (!socket.connected || socket.data.userId !== userId) return;
-    socket.emit('notifications:synced', { replayed, unread: summary.unread, headSeq: summary.headSeq });
+    socket.emit('notifications:synced', { replayed, unread: summary.unread, headSeq: summary.headSeq, serverTime: Date.now() });
     // A first visit (and a reset) loads the inbox page for what is at or below the head it
     // was told: live copies of those would arrive twice, so the gate drops them too.
     const standsAt = caughtUpTo ?? summary.headSeq;

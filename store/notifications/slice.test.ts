@@ -128,7 +128,7 @@ describe('notifications slice', () => {
       const store = makeStore();
       store.dispatch(resumeFrom(10));
       for (let seq = 11; seq <= 15; seq++) store.dispatch(newSocketMsg(replayed(seq)));
-      store.dispatch(synced({ replayed: 5, unread: 5, headSeq: 15, firstVisit: false }));
+      store.dispatch(synced({ replayed: 5, unread: 5, headSeq: 15, serverTime: 0, firstVisit: false }));
       const toasts = selectToasts(store.getState());
       expect(toasts).toHaveLength(1);
       expect(toasts[0]).toMatchObject({ kind: 'summary', count: 5, reason: 'away' });
@@ -136,7 +136,7 @@ describe('notifications slice', () => {
 
     it('raises an "unread" summary on a first visit with unread notifications', () => {
       const store = makeStore();
-      store.dispatch(synced({ replayed: 0, unread: 7, headSeq: 30, firstVisit: true }));
+      store.dispatch(synced({ replayed: 0, unread: 7, headSeq: 30, serverTime: 0, firstVisit: true }));
       const toasts = selectToasts(store.getState());
       expect(toasts).toHaveLength(1);
       expect(toasts[0]).toMatchObject({ kind: 'summary', count: 7, reason: 'unread' });
@@ -144,15 +144,15 @@ describe('notifications slice', () => {
 
     it('raises no toast when nothing was missed', () => {
       const store = makeStore();
-      store.dispatch(synced({ replayed: 0, unread: 0, headSeq: 30, firstVisit: true }));
-      store.dispatch(synced({ replayed: 0, unread: 4, headSeq: 30, firstVisit: false }));
+      store.dispatch(synced({ replayed: 0, unread: 0, headSeq: 30, serverTime: 0, firstVisit: true }));
+      store.dispatch(synced({ replayed: 0, unread: 4, headSeq: 30, serverTime: 0, firstVisit: false }));
       expect(selectToasts(store.getState())).toEqual([]);
     });
 
     it('gives each summary toast its own id', () => {
       const store = makeStore();
-      store.dispatch(synced({ replayed: 1, unread: 1, headSeq: 1, firstVisit: false }));
-      store.dispatch(synced({ replayed: 2, unread: 3, headSeq: 3, firstVisit: false }));
+      store.dispatch(synced({ replayed: 1, unread: 1, headSeq: 1, serverTime: 0, firstVisit: false }));
+      store.dispatch(synced({ replayed: 2, unread: 3, headSeq: 3, serverTime: 0, firstVisit: false }));
       const toasts = selectToasts(store.getState());
       expect(toasts).toHaveLength(2);
       expect(toasts[0]?.id).not.toBe(toasts[1]?.id);
@@ -160,7 +160,7 @@ describe('notifications slice', () => {
 
     it('sets the unread base', () => {
       const store = makeStore();
-      store.dispatch(synced({ replayed: 0, unread: 12, headSeq: 40, firstVisit: true }));
+      store.dispatch(synced({ replayed: 0, unread: 12, headSeq: 40, serverTime: 0, firstVisit: true }));
       expect(selectUnreadCount(store.getState())).toBe(12);
     });
   });
@@ -168,7 +168,7 @@ describe('notifications slice', () => {
   describe('selectUnreadCount', () => {
     it('adds unread items above the base head seq to the base count', () => {
       const store = makeStore();
-      store.dispatch(synced({ replayed: 0, unread: 3, headSeq: 10, firstVisit: false }));
+      store.dispatch(synced({ replayed: 0, unread: 3, headSeq: 10, serverTime: 0, firstVisit: false }));
       store.dispatch(newSocketMsg(note(9))); // covered by the base already
       store.dispatch(newSocketMsg(note(11)));
       store.dispatch(newSocketMsg(note(12)));
@@ -178,7 +178,7 @@ describe('notifications slice', () => {
 
     it('does not count a redelivered notification twice', () => {
       const store = makeStore();
-      store.dispatch(synced({ replayed: 0, unread: 0, headSeq: 0, firstVisit: false }));
+      store.dispatch(synced({ replayed: 0, unread: 0, headSeq: 0, serverTime: 0, firstVisit: false }));
       store.dispatch(newSocketMsg(note(1)));
       store.dispatch(newSocketMsg(note(1)));
       expect(selectUnreadCount(store.getState())).toBe(1);
@@ -190,7 +190,7 @@ describe('notifications slice', () => {
       store.dispatch(newSocketMsg(replayed(5)));
       store.dispatch(newSocketMsg(replayed(6)));
       expect(selectUnreadCount(store.getState())).toBe(2);
-      store.dispatch(synced({ replayed: 2, unread: 2, headSeq: 6, firstVisit: false }));
+      store.dispatch(synced({ replayed: 2, unread: 2, headSeq: 6, serverTime: 0, firstVisit: false }));
       expect(selectUnreadCount(store.getState())).toBe(2);
       store.dispatch(newSocketMsg(note(7)));
       expect(selectUnreadCount(store.getState())).toBe(3);
@@ -207,7 +207,7 @@ describe('notifications slice', () => {
     it('marks the named ids read and takes the new base', () => {
       const store = makeStore();
       for (const seq of [1, 2, 3]) store.dispatch(newSocketMsg(note(seq)));
-      store.dispatch(synced({ replayed: 0, unread: 3, headSeq: 3, firstVisit: false }));
+      store.dispatch(synced({ replayed: 0, unread: 3, headSeq: 3, serverTime: 0, firstVisit: false }));
       store.dispatch(readStateChanged({ unread: 1, headSeq: 3, readIds: ['n1', 'n3', 'not-loaded'] }));
       const read = Object.fromEntries(selectAllNotifications(store.getState()).map((n) => [n.id, n.read]));
       expect(read).toEqual({ n1: true, n2: false, n3: true });
@@ -293,7 +293,7 @@ describe('notifications slice', () => {
       const store = makeStore();
       store.dispatch(resumeFrom(3));
       store.dispatch(newSocketMsg(note(4)));
-      store.dispatch(synced({ replayed: 1, unread: 1, headSeq: 4, firstVisit: false }));
+      store.dispatch(synced({ replayed: 1, unread: 1, headSeq: 4, serverTime: 0, firstVisit: false }));
       store.dispatch(signedOut());
       const fresh = makeStore().getState();
       expect(store.getState().notifications).toEqual(fresh.notifications);
