@@ -51,7 +51,7 @@ describe('toasts slice', () => {
 
   it('dismisses a summary toast', () => {
     const store = makeStore();
-    store.dispatch(synced({ replayed: 3, unread: 3, headSeq: 3, firstVisit: false }));
+    store.dispatch(synced({ replayed: 3, unread: 3, headSeq: 3, serverTime: 0, firstVisit: false }));
     const [summary] = selectToasts(store.getState());
     expect(summary?.kind).toBe('summary');
     store.dispatch(toastDismissed(summary?.id ?? ''));
