@@ -134,6 +134,9 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
       // lift the per-address connection cap and the per-key push rate limit (capacity is
       // measured here, not abuse protection). Ignored by a Herald without these settings.
       MAX_CONNECTIONS_PER_IP: '1000000',
+      // The load generators open thousands of sockets from a few addresses: no handshake rate limits.
+      HANDSHAKE_RATE_PER_IP: '0',
+      HANDSHAKE_RATE_PER_USER: '0',
       PUSH_RATE_LIMIT: '0',
       ...opts.env,
     },
@@ -183,7 +186,10 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
     async settle() {
       const deadline = Date.now() + SETTLE_TIMEOUT_MS;
       for (;;) {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, {
+          headers: { authorization: `Bearer ${PUSH_KEY}` },
+          signal: AbortSignal.timeout(2_000),
+        });
         const body = (await res.json()) as { checks?: { database?: { backlog?: number } } };
         const backlog = body.checks?.database?.backlog ?? 0;
         if (backlog === 0) return;

@@ -5,10 +5,13 @@ import { signUserToken } from './auth';
 import type { Config } from './config';
 import { handleHealth, healthPath } from './http/health';
 import { servePush } from './http/node';
+import { sendJson } from './http/respond';
+import { HttpError } from './errors';
+import { ErrorCodes } from './protocol';
 import { answerIgnoredUpgrades } from './http/upgrade';
 import { applySecurityHeaders } from './http/security';
-import { REPLAY_MEMORY_MS } from './http/signature';
-import { ExpiringSet, TokenBucket } from './limits';
+import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
+import { ReplayMemory, TokenBucket } from './limits';
 import { openInbox } from './inbox';
 import type { Logger } from './log';
 import { createPushService } from './push';
@@ -21,7 +24,9 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const TIMEOUT_CHECK_MS = 2_000;
 const PUSH_PATH = '/api/push';
-/** Replay memory for signed pushes; past this many in the window the oldest are forgotten. */
+/** Routes that exist only in dev auth mode (the demo's token minting). */
+const DEV_ROUTES = '/api/dev';
+/** Replay memory for signed pushes; while this many are live, further signed pushes get 429. */
 const MAX_REMEMBERED_SIGNATURES = 200_000;
 
 export interface Herald {
@@ -46,6 +51,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   await app.prepare();
   const handle = app.getRequestHandler();
   const inbox = await openInbox(config);
+  const devRoutes = config.devAuth && !config.production;
 
   const server = createServer(
     // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check often enough
@@ -58,6 +64,11 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
         // The route's own handler (acceptPush, as in app/api/push/route.ts), minus Next's router
         // and the Web Request/Response around it: see docs/benchmarks.md.
         await servePush(req, res, runtime);
+        return;
+      }
+      if (!devRoutes && (req.url === DEV_ROUTES || req.url?.startsWith(`${DEV_ROUTES}/`) || req.url?.startsWith(`${DEV_ROUTES}?`))) {
+        // Outside dev auth the dev routes do not exist, whatever the method.
+        sendJson(res, 404, new HttpError(404, ErrorCodes.notFound, 'not found').toBody());
         return;
       }
       applySecurityHeaders(req, res, { dev: config.env === 'development' });
@@ -82,7 +93,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds),
     pushLimiter:
       config.limits.pushPerSecond > 0 ? new TokenBucket(config.limits.pushPerSecond, config.limits.pushPerSecond * 2) : undefined,
-    seenSignatures: new ExpiringSet(REPLAY_MEMORY_MS, MAX_REMEMBERED_SIGNATURES),
+    seenSignatures: new ReplayMemory(SIGNATURE_WINDOW_SECONDS, MAX_REMEMBERED_SIGNATURES),
     startedAt: Date.now(),
     accepting: true,
   };

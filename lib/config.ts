@@ -70,6 +70,10 @@ const envSchema = z.object({
   MAX_CONNECTIONS_PER_USER: intFrom(1, 100_000).default(20),
   /** Sockets one client address may hold on this node. */
   MAX_CONNECTIONS_PER_IP: intFrom(1, 1_000_000).default(500),
+  /** Handshakes (and user_login re-binds) per user per second on this node, bursts of 4× (0 = no limit). */
+  HANDSHAKE_RATE_PER_USER: intFrom(0, 1_000_000).default(5),
+  /** Handshakes per client address per second on this node, bursts of 10× (0 = no limit). */
+  HANDSHAKE_RATE_PER_IP: intFrom(0, 1_000_000).default(20),
   /** Comma-separated origins browsers may connect from (e.g. https://app.example.com); default: this server's own. */
   ALLOWED_ORIGINS: z
     .string()
@@ -102,7 +106,14 @@ export interface Config {
   dataDir: string;
   inbox: { maxPerUser: number; ttlDays: number; sweepIntervalMs: number };
   log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
-  limits: { pushPerSecond: number; socketEventsPerSecond: number; connectionsPerUser: number; connectionsPerIp: number };
+  limits: {
+    pushPerSecond: number;
+    socketEventsPerSecond: number;
+    connectionsPerUser: number;
+    connectionsPerIp: number;
+    handshakesPerUser: number;
+    handshakesPerIp: number;
+  };
   /** Origins browsers may connect from; undefined: only the server's own (same host). */
   allowedOrigins: string[] | undefined;
   database: { url: string; schema: string } | undefined;
@@ -154,6 +165,8 @@ export function loadConfig(
       socketEventsPerSecond: env.SOCKET_EVENTS_PER_SECOND,
       connectionsPerUser: env.MAX_CONNECTIONS_PER_USER,
       connectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
+      handshakesPerUser: env.HANDSHAKE_RATE_PER_USER,
+      handshakesPerIp: env.HANDSHAKE_RATE_PER_IP,
     },
     allowedOrigins: env.ALLOWED_ORIGINS,
     database: env.DATABASE_URL ? { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA } : undefined,

@@ -1,5 +1,5 @@
 import type { Config } from './config';
-import type { ExpiringSet, TokenBucket } from './limits';
+import type { ReplayMemory, TokenBucket } from './limits';
 import type { Inbox } from './inbox/types';
 import type { Logger } from './log';
 import type { PushService } from './push';
@@ -20,8 +20,8 @@ export interface HeraldRuntime {
   signToken(userId: string): Promise<string>;
   /** Push requests per second for the API key (undefined: no limit). */
   pushLimiter: TokenBucket | undefined;
-  /** Signatures of signed pushes seen in the last window (replay refusal, per node). */
-  seenSignatures: ExpiringSet;
+  /** Signatures of signed pushes whose timestamps are still valid (replay refusal, per node). */
+  seenSignatures: ReplayMemory;
   startedAt: number;
   /** False once shutdown began: readiness turns off so balancers drain this node. */
   accepting: boolean;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkPushKey } from '../auth';
 import { wireStats } from '../realtime/wire';
 import type { HeraldRuntime } from '../runtime';
 import { sendJson } from './respond';
@@ -8,6 +9,10 @@ import { sendJson } from './respond';
  * Next prepared, socket.io attached, the database (and Redis, when clustered)
  * answering, not shutting down.
  * Served before Next so a probe never waits on page rendering.
+ *
+ * Anyone gets the status (200 or 503, `{ status }`): a load balancer needs no
+ * more. The checks (node id, dependencies, counts) are for operators, who send
+ * the push key as for the push API.
  */
 export async function handleHealth(req: IncomingMessage, res: ServerResponse, runtime: HeraldRuntime): Promise<boolean> {
   const path = healthPath(req.url);
@@ -27,6 +32,10 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, ru
   const cluster = runtime.realtime.cluster;
   const redis = cluster ? { ok: cluster.healthy(), ...(cluster.healthy() ? {} : { error: 'redis is unreachable' }) } : undefined;
   const ready = runtime.accepting && inbox.ok && (redis?.ok ?? true);
+  if (!checkPushKey(req.headers.authorization, runtime.config.pushApiKey)) {
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unready' });
+    return true;
+  }
   sendJson(res, ready ? 200 : 503, {
     status: ready ? 'ready' : 'unready',
     accepting: runtime.accepting,

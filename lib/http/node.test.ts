@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawHttp } from '../../tests/support/rawHttp';
-import { ExpiringSet } from '../limits';
+import { ReplayMemory } from '../limits';
 import { MAX_PUSH_BODY_BYTES, type PushRequest } from '../protocol';
 import type { HeraldRuntime } from '../runtime';
 import { DRAIN_FACTOR } from './body';
@@ -30,7 +30,7 @@ beforeEach(async () => {
   runtime = {
     config: { pushApiKey: KEY, limits: { pushPerSecond: 0 } },
     pushLimiter: undefined,
-    seenSignatures: new ExpiringSet(600_000, 1000),
+    seenSignatures: new ReplayMemory(300, 1000),
     log: { info: () => undefined, error: () => undefined, warn: () => undefined, debug: () => undefined },
     push: {
       async push(req: PushRequest) {

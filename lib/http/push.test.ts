@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../errors';
-import { ExpiringSet, TokenBucket } from '../limits';
+import { ReplayMemory, TokenBucket } from '../limits';
 import type { PushRequest } from '../protocol';
 import type { HeraldRuntime } from '../runtime';
 import { handlePush } from './push';
@@ -35,7 +35,7 @@ function runtimeWith(opts: { rate: number; clock?: () => number; cluster?: Retur
     config: { pushApiKey: KEY, limits: { pushPerSecond: opts.rate } },
     realtime: { cluster: opts.cluster },
     pushLimiter: new TokenBucket(opts.rate, opts.rate * 2, opts.clock),
-    seenSignatures: new ExpiringSet(600_000, 1000),
+    seenSignatures: new ReplayMemory(300, 1000),
     push: {
       async push(req: PushRequest) {
         pushed.push(req);

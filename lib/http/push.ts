@@ -11,7 +11,7 @@ import {
 import type { HeraldRuntime } from '../runtime';
 import { checkJsonBodyHeaders, decodeUtf8, parseJson, readCapped } from './body';
 import { json, type Answer } from './respond';
-import { checkSignatureHeaders, REPLAY_MEMORY_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signature';
+import { checkSignatureHeaders, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, verifySignature } from './signature';
 
 /** The push-API key check shared by every backend-facing route. */
 export function requirePushKey(request: Request, runtime: HeraldRuntime): void {
@@ -59,8 +59,9 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
   const timestamp = request.header(TIMESTAMP_HEADER);
   const signature = request.header(SIGNATURE_HEADER);
   const signed = key !== undefined && (timestamp !== null || signature !== null);
+  let signedAt = 0;
   if (signed) {
-    checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
+    signedAt = checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
   } else {
     requirePushKeyValue(request.header('authorization'), runtime);
     takeRateToken(runtime);
@@ -71,20 +72,7 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
   if (signed && key !== undefined && timestamp !== null && signature !== null) {
     verifySignature(key, timestamp, signature, raw);
     takeRateToken(runtime);
-    // The same signed bytes twice inside the window is a replay, not a retry: a
-    // retry that wants "at most once" sends an Idempotency-Key or id instead.
-    // This node's memory first; then, clustered, the whole cluster's (Redis), so the
-    // same bytes sent to another node are a replay too. While Redis cannot answer,
-    // each node decides alone (docs/SECURITY.md).
-    const seen = signature.toLowerCase();
-    if (
-      !runtime.seenSignatures.add(seen) ||
-      (await runtime.realtime.cluster?.claimOnce(`sig:${seen}`, REPLAY_MEMORY_MS)) === false
-    ) {
-      throw new HttpError(401, ErrorCodes.signatureReplayed, 'this signed request was already received', {
-        'www-authenticate': 'HeraldSignature',
-      });
-    }
+    await claimSignature(runtime, signature.toLowerCase(), signedAt);
   }
 
   const idempotencyKey = request.header('idempotency-key') ?? undefined;
@@ -95,6 +83,29 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
   if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(parsed.error));
   const result = await runtime.push.push(toPushRequest(parsed.data), { idempotencyKey });
   return { status: 202, body: result.body, headers: result.replayed ? { 'idempotent-replayed': 'true' } : {} };
+}
+
+const replayed = () =>
+  new HttpError(401, ErrorCodes.signatureReplayed, 'this signed request was already received', { 'www-authenticate': 'HeraldSignature' });
+
+/**
+ * The same signed bytes twice inside the window is a replay, not a retry: a
+ * retry that wants "at most once" sends an Idempotency-Key or id instead. This
+ * node's memory first, which never forgets a signature while its timestamp is
+ * valid (when full it refuses new ones with 429); then, clustered, the whole
+ * cluster's (Redis), so the same bytes sent to another node are a replay too.
+ * While Redis cannot answer, each node decides alone (docs/SECURITY.md).
+ */
+async function claimSignature(runtime: HeraldRuntime, signature: string, signedAt: number): Promise<void> {
+  const local = runtime.seenSignatures.claim(signature, signedAt);
+  if (local.status === 'replay') throw replayed();
+  if (local.status === 'full') {
+    throw new HttpError(429, ErrorCodes.rateLimited, 'too many signed requests inside the replay window; retry later or send the key', {
+      'retry-after': String(local.retryAfterSeconds),
+    });
+  }
+  const ttlMs = (signedAt + SIGNATURE_WINDOW_SECONDS + 1) * 1000 - Date.now();
+  if ((await runtime.realtime.cluster?.claimOnce(`sig:${signature}`, Math.max(1_000, ttlMs))) === false) throw replayed();
 }
 
 /** One push from the key's budget; 429 with Retry-After when it is spent. */

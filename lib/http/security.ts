@@ -3,10 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * Security headers for everything Next serves, and a strict
- * Content-Security-Policy with a per-request nonce for pages. Next reads the
- * nonce from the request's CSP header and puts it on its own scripts, so no
- * script runs unless this server rendered it, and notification content (always
- * rendered as text) could not run one even if it were injected.
+ * Content-Security-Policy with a per-request nonce on every answer but static
+ * assets. Next reads the nonce from the request's CSP header and puts it on its
+ * own scripts, so no script runs unless this server rendered it, and
+ * notification content (always rendered as text) could not run one even if it
+ * were injected. API routes get the policy too: Next renders its HTML 404 page
+ * for an unknown path under /api/ as for any other.
  */
 export function applySecurityHeaders(req: IncomingMessage, res: ServerResponse, opts: { dev: boolean }): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -15,7 +17,7 @@ export function applySecurityHeaders(req: IncomingMessage, res: ServerResponse, 
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
   const path = (req.url ?? '/').split('?')[0] ?? '/';
-  if (path.startsWith('/_next/static/') || path.startsWith('/api/')) return;
+  if (path.startsWith('/_next/static/')) return;
   const nonce = randomBytes(16).toString('base64');
   const policy = [
     "default-src 'self'",

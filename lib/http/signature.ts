@@ -8,8 +8,6 @@ import { ErrorCodes, type ErrorCode } from '../protocol';
  * hex HMAC-SHA256 of `timestamp + "." + raw body` keyed with PUSH_API_KEY.
  */
 export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
-/** How long an accepted signature is remembered to refuse its replay: the whole ± window a timestamp is valid in. */
-export const REPLAY_MEMORY_MS = SIGNATURE_WINDOW_SECONDS * 2 * 1000;
 export const TIMESTAMP_HEADER = 'x-herald-timestamp';
 export const SIGNATURE_HEADER = 'x-herald-signature';
 

@@ -1,13 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { roomOf } from '../protocol';
-import { clearGate, holdDeliveries, isHolding, noteCaughtUp, noteReplayed, releaseDeliveries, takeOutage } from './gate';
+import { drained } from './backlog';
+import { clearGate, holdDeliveries, isCurrent, isHolding, noteCaughtUp, noteReplayed, releaseDeliveries, takeOutage } from './gate';
+import type { WireNotification } from '../protocol';
 import type { HeraldSocket, RealtimeDeps } from './types';
+
+/** A catch-up writes this many notifications at a time, then waits for the client to read them. */
+const CATCHUP_PAGE = 50;
+/** The next page is written once at most this much of the last one is still unread. */
+const CATCHUP_QUEUE_BYTES = 64 * 1024;
+/** A client that reads nothing of a page for this long is cut off; it reconnects and catches up from where it got to. */
+const CATCHUP_DRAIN_TIMEOUT_MS = 15_000;
 
 /**
  * Binds a socket to its user and brings it up to date: joins the user room with
- * live delivery held, replays everything after `lastSeq` in order, then opens
- * the gate. Without `lastSeq` (a first visit) nothing is replayed: the client
- * loads the first inbox page instead.
+ * live delivery held, replays everything after `lastSeq` in order, a page at a
+ * time, then opens the gate. Without `lastSeq` (a first visit) nothing is
+ * replayed: the client loads the first inbox page instead.
+ *
+ * The room is joined before the first `await`. After each one the catch-up goes
+ * on only while its binding is current: a `user_login` that re-bound the socket
+ * meanwhile cleared the gate, and its own catch-up owns the socket now.
  */
 export async function bindAndCatchUp(
   socket: HeraldSocket,
@@ -15,8 +28,9 @@ export async function bindAndCatchUp(
   lastSeq: number | undefined,
   { inbox, config, log }: RealtimeDeps,
 ): Promise<void> {
-  holdDeliveries(socket);
+  const binding = holdDeliveries(socket);
   await socket.join(roomOf(userId));
+  const current = () => socket.connected && isCurrent(socket, binding);
   let replayedUpTo = 0;
   let replayed = 0;
   /** Where the socket stands after catch-up (see noteCaughtUp); undefined: a first visit, the head. */
@@ -24,22 +38,19 @@ export async function bindAndCatchUp(
   try {
     if (lastSeq !== undefined) {
       const since = await inbox.since(userId, lastSeq, config.inbox.maxPerUser);
+      if (!current()) return;
       if (since.reset) {
         socket.emit('sync_reset', { headSeq: since.headSeq });
         caughtUpTo = since.headSeq;
       } else {
-        for (const n of since.items) {
-          socket.emit('receive_message', { ...n, replay: true });
-          noteReplayed(socket, n.seq);
-        }
+        if (!(await replayInPages(socket, since.items, current))) return;
         replayed = since.items.length;
         replayedUpTo = since.items.at(-1)?.seq ?? lastSeq;
         caughtUpTo = replayedUpTo;
       }
     }
     const summary = await inbox.summary(userId);
-    // The socket may have gone, or re-bound to another user, while we awaited.
-    if (!socket.connected || socket.data.userId !== userId) return;
+    if (!current()) return;
     socket.emit('notifications:synced', { replayed, unread: summary.unread, headSeq: summary.headSeq, serverTime: Date.now() });
     // A first visit (and a reset) loads the inbox page for what is at or below the head it
     // was told: live copies of those would arrive twice, so the gate drops them too.
@@ -48,10 +59,32 @@ export async function bindAndCatchUp(
     releaseDeliveries(socket, Math.max(replayedUpTo, standsAt));
   } catch (err) {
     log.error('catch-up failed', { userId, err });
+    if (!current()) return;
     releaseDeliveries(socket, replayedUpTo);
     // The client reconnects (and catches up) after a server-side disconnect.
     socket.disconnect(true);
   }
+}
+
+/**
+ * Writes a replay a page at a time, waiting for the client to read each page
+ * before the next, so one catch-up never queues more than about a page in this
+ * process. False when the binding ended meanwhile (nothing more is written) or
+ * the client stopped reading (it is cut off, and catches up when it returns).
+ */
+async function replayInPages(socket: HeraldSocket, items: WireNotification[], current: () => boolean): Promise<boolean> {
+  for (let start = 0; start < items.length; start += CATCHUP_PAGE) {
+    if (start > 0 && !(await drained(socket, CATCHUP_QUEUE_BYTES, CATCHUP_DRAIN_TIMEOUT_MS))) {
+      if (socket.connected) socket.disconnect(true);
+      return false;
+    }
+    if (!current()) return false;
+    for (const n of items.slice(start, start + CATCHUP_PAGE)) {
+      socket.emit('receive_message', { ...n, replay: true });
+      noteReplayed(socket, n.seq);
+    }
+  }
+  return true;
 }
 
 /** How long a resync waits for a running catch-up: 50 × 100 ms. */
@@ -73,10 +106,11 @@ export async function resyncAfterOutage(socket: HeraldSocket, { inbox, config, l
   const outage = takeOutage(socket);
   if (!outage || !socket.connected) return;
   const { userId } = socket.data;
-  holdDeliveries(socket);
+  const binding = holdDeliveries(socket);
   let replayedUpTo = 0;
   try {
     const since = await inbox.since(userId, outage.from, config.inbox.maxPerUser);
+    if (!socket.connected || !isCurrent(socket, binding)) return;
     if (since.reset) {
       socket.emit('sync_reset', { headSeq: since.headSeq });
     } else {
@@ -95,8 +129,11 @@ export async function resyncAfterOutage(socket: HeraldSocket, { inbox, config, l
   }
 }
 
-/** Undoes a binding (legacy re-login as another user). */
-export async function unbind(socket: HeraldSocket, userId: string): Promise<void> {
+/**
+ * Undoes a binding (legacy re-login as another user), synchronously: the gate is
+ * cleared, so a catch-up still running for it stops at its next step.
+ */
+export function unbind(socket: HeraldSocket, userId: string): void {
   clearGate(socket);
-  await socket.leave(roomOf(userId));
+  void socket.leave(roomOf(userId));
 }

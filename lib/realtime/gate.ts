@@ -54,9 +54,23 @@ function delivered(state: GateState, seq: number): void {
   state.outage?.delivered.add(seq);
 }
 
-/** Starts holding live notifications for a socket (before it joins its room, or before a resync). */
-export function holdDeliveries(socket: GatedSocket): void {
-  stateOf(socket).held = [];
+/** What holdDeliveries returns: the binding it began, to tell later whether it is still the socket's. */
+export type Binding = object;
+
+/**
+ * Starts holding live notifications for a socket (before it joins its room, or
+ * before a resync). Returns the binding, which stays current until the gate is
+ * cleared (a re-bind to another user, or a disconnect).
+ */
+export function holdDeliveries(socket: GatedSocket): Binding {
+  const state = stateOf(socket);
+  state.held = [];
+  return state;
+}
+
+/** True while `binding` is still the socket's: no re-bind or disconnect cleared its gate since. */
+export function isCurrent(socket: GatedSocket, binding: Binding): boolean {
+  return gates.get(socket) === binding;
 }
 
 /** True while a catch-up or resync holds this socket's live deliveries. */

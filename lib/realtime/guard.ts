@@ -3,8 +3,9 @@ import { verifyUserToken } from '../auth';
 import { AuthError, RefusedError } from '../errors';
 import { JSON_HEADERS, sendJson } from '../http/respond';
 import { TokenBucket } from '../limits';
+import { Counts } from './admission';
 import type { Logger } from '../log';
-import { ErrorCodes, RefreshSchema, roomOf, type ErrorCode } from '../protocol';
+import { ErrorCodes, RefreshSchema, type ErrorCode } from '../protocol';
 import { acked } from './handlers/ack';
 import type { HeraldServer, HeraldSocket, RealtimeDeps } from './types';
 
@@ -52,25 +53,6 @@ export function originGuard(allowed: string[] | undefined, log: Logger) {
   };
 }
 
-/** Live connections per client address; an address leaves the map when its count reaches zero. */
-class CountByAddress {
-  private readonly counts = new Map<string, number>();
-  get(address: string): number {
-    return this.counts.get(address) ?? 0;
-  }
-  /** One more; returns the new count. */
-  add(address: string): number {
-    const n = this.get(address) + 1;
-    this.counts.set(address, n);
-    return n;
-  }
-  remove(address: string): void {
-    const n = this.get(address) - 1;
-    if (n > 0) this.counts.set(address, n);
-    else this.counts.delete(address);
-  }
-}
-
 type AllowRequest = (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => void;
 
 /** What a refused handshake is told: the same envelope as every other Herald error. */
@@ -81,23 +63,31 @@ const HANDSHAKE_REFUSALS: Record<string, { status: number; reason: string; messa
     reason: 'Too Many Requests',
     message: 'too many connections from this address; close some and try again',
   },
+  [ErrorCodes.validationFailed]: {
+    status: 400,
+    reason: 'Bad Request',
+    message: 'JSONP polling is not served; use XHR polling or WebSocket',
+  },
 };
 
 /**
- * Engine.IO middleware that runs the handshake checks in place of `allowRequest`,
- * so that a refusal gets Herald's `{ "error": { "code", "message" } }` and a status
- * that says why (engine.io's own answer is `{"code":4,…}` for polling and a
- * `400 text/html` for a WebSocket upgrade). It answers the refusal itself, on the
- * polling response or on the upgrade's socket, then fails the middleware: engine.io
- * then finds the answer sent and only closes. Requests of an existing session
- * (`sid`) are not handshakes and pass, as they did `allowRequest`.
+ * Engine.IO middleware that runs the connection checks in place of
+ * `allowRequest`, so that a refusal gets Herald's `{ "error": { "code", "message" } }`
+ * and a status that says why (engine.io's own answer is `{"code":4,…}` for
+ * polling and a `400 text/html` for a WebSocket upgrade). It answers the
+ * refusal itself, on the polling response or on the upgrade's socket, then
+ * fails the middleware: engine.io then finds the answer sent and only closes.
+ *
+ * Every request gets `nosniff` (engine.io's answers and errors are written with
+ * `writeHead`, which keeps headers set here) and is refused when it asks for
+ * JSONP polling (`j=`). `origin` runs on every request, a session's polls and
+ * its WebSocket upgrade included; `handshake` (the per-address cap) only on
+ * requests that open a session.
  */
-export function refuseHandshakes(check: AllowRequest) {
+export function refuseHandshakes(origin: AllowRequest, handshake: AllowRequest) {
   return (req: IncomingMessage & { _query?: Record<string, string> }, res: unknown, next: (err?: Error) => void): void => {
-    if (req._query?.sid) return next();
-    check(req, (err, ok) => {
-      if (ok) return next();
-      const code = err ?? ErrorCodes.originNotAllowed;
+    if (res instanceof ServerResponse || hasSetHeader(res)) res.setHeader('X-Content-Type-Options', 'nosniff');
+    const refuse = (code: string): void => {
       const refusal = HANDSHAKE_REFUSALS[code] ?? { status: 403, reason: 'Forbidden', message: 'connection refused' };
       const envelope = { error: { code, message: refusal.message } };
       if (res instanceof ServerResponse) {
@@ -112,34 +102,42 @@ export function refuseHandshakes(check: AllowRequest) {
         );
       }
       next(new Error(code));
+    };
+    if (req._query?.j !== undefined) return refuse(ErrorCodes.validationFailed);
+    origin(req, (err, ok) => {
+      if (!ok) return refuse(err ?? ErrorCodes.originNotAllowed);
+      if (req._query?.sid) return next();
+      handshake(req, (err2, ok2) => (ok2 ? next() : refuse(err2 ?? ErrorCodes.tooManyConnections)));
     });
   };
 }
 
+const hasSetHeader = (res: unknown): res is { setHeader(name: string, value: string): unknown } =>
+  typeof (res as { setHeader?: unknown } | null)?.setHeader === 'function';
+
 /**
  * Engine.IO connections per client address, counted from the handshake. The
- * per-address cap in connectionCaps applies when a socket joins the namespace,
- * so a client that opens Engine.IO connections and never sends CONNECT was not
- * counted at all (socket.io closes each only after connectTimeout, 45 s). This
- * cap is twice that one: a real client, whose every Engine.IO connection joins
- * the namespace, meets the namespace cap first and gets its clear
+ * per-address cap in admission.ts applies when a socket joins the namespace, so
+ * it does not see a client that opens Engine.IO connections and never sends
+ * CONNECT (socket.io closes each only after connectTimeout, 45 s). This cap is
+ * twice that one: a real client, whose every Engine.IO connection joins the
+ * namespace, meets the namespace cap first and gets its clear
  * `too_many_connections`; only the raw connections that never join meet this one.
  */
 export class EngineAddressCap {
-  private readonly open = new CountByAddress();
-  constructor(private readonly cap: number) {}
+  private readonly open = new Counts();
+  constructor(
+    private readonly cap: number,
+    private readonly log: Logger,
+  ) {}
 
-  /** A handshake check (either transport): `inner` first, then the count. */
-  guard(inner: AllowRequest, log: Logger): AllowRequest {
-    return (req, callback) =>
-      inner(req, (err, ok) => {
-        if (!ok) return callback(err, ok);
-        const address = req.socket.remoteAddress ?? 'unknown';
-        if (this.open.get(address) < this.cap) return callback(null, true);
-        log.warn('connection refused: too many Engine.IO connections from this address', { address, cap: this.cap });
-        callback(ErrorCodes.tooManyConnections, false);
-      });
-  }
+  /** A handshake check (either transport). */
+  readonly guard: AllowRequest = (req, callback) => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (this.open.get(address) < this.cap) return callback(null, true);
+    this.log.warn('connection refused: too many Engine.IO connections from this address', { address, cap: this.cap });
+    callback(ErrorCodes.tooManyConnections, false);
+  };
 
   /**
    * Counts an opened connection until it closes. Handshakes admitted in the same
@@ -147,50 +145,24 @@ export class EngineAddressCap {
    */
   track(conn: { remoteAddress: string; once(event: 'close', fn: () => void): unknown; close(): unknown }): void {
     const address = conn.remoteAddress || 'unknown';
-    const n = this.open.add(address);
+    this.open.add(address);
     conn.once('close', () => this.open.remove(address));
-    if (n > this.cap) conn.close();
-  }
-}
-
-/** The client's address as the socket saw it. */
-const addressOf = (socket: HeraldSocket): string => socket.handshake.address || 'unknown';
-
-/** io.use middleware (after authentication): per-user and per-address caps on this node. */
-export function connectionCaps(io: HeraldServer, { config }: RealtimeDeps) {
-  const perAddress = new CountByAddress();
-  return (socket: HeraldSocket, next: (err?: Error) => void): void => {
-    const address = addressOf(socket);
-    if (perAddress.get(address) >= config.limits.connectionsPerIp) {
-      next(new Error(ErrorCodes.tooManyConnections));
-      return;
-    }
-    const userSockets = io.of('/').adapter.rooms.get(roomOf(socket.data.userId))?.size ?? 0;
-    if (userSockets >= config.limits.connectionsPerUser) {
-      next(new Error(ErrorCodes.tooManyConnections));
-      return;
-    }
-    perAddress.add(address);
-    socket.on('disconnect', release);
-    next();
-  };
-  // One listener for every socket (`this`), rather than a closure per socket.
-  function release(this: HeraldSocket): void {
-    perAddress.remove(addressOf(this));
+    if (this.open.get(address) > this.cap) conn.close();
   }
 }
 
 /**
  * Per-socket message rate: a client that floods is told why and disconnected.
- * Counted on the connection, so every message counts: events, and also acks,
+ * Counted on the Engine.IO connection, so every packet counts: events, acks,
  * CONNECTs to other namespaces and binary attachments, which `socket.use`
- * never sees (a flood of those went unchecked).
+ * never sees, and also Engine.IO's own pong and noop packets (a client answers
+ * one ping per interval; a stream of unsolicited pongs is a flood like any other).
  */
 export function limitEventRate(socket: HeraldSocket, { config }: RealtimeDeps): void {
   const rate = config.limits.socketEventsPerSecond;
   const bucket = new TokenBucket(rate, rate * 2);
-  const onPacket = (packet: { type: string }) => {
-    if (packet.type !== 'message' || bucket.take()) return;
+  const onPacket = () => {
+    if (bucket.take()) return;
     socket.conn.off('packet', onPacket);
     cutOff(socket, ErrorCodes.rateLimited, `more than ${rate} messages per second`);
   };

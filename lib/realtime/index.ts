@@ -4,7 +4,8 @@ import { roomOf, type WireNotification } from '../protocol';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
 import { beginOutage, clearGate, installDeliveryGate } from './gate';
-import { connectionCaps, EngineAddressCap, expireTokens, limitEventRate, originGuard, refreshHandler, refuseHandshakes } from './guard';
+import { Admission } from './admission';
+import { EngineAddressCap, expireTokens, limitEventRate, originGuard, refreshHandler, refuseHandshakes } from './guard';
 import { authenticate, lastSeqOf } from './handshake';
 import { legacyHandlers } from './handlers/legacy';
 import { notificationHandlers } from './handlers/notifications';
@@ -31,7 +32,8 @@ export interface Realtime {
 export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Realtime {
   const { config, log } = deps;
   const cluster = config.redisUrl ? connectCluster(config.redisUrl, config.nodeId, log) : undefined;
-  const engineCap = new EngineAddressCap(config.limits.connectionsPerIp * 2);
+  const engineCap = new EngineAddressCap(config.limits.connectionsPerIp * 2, log);
+  const admission = new Admission(config.limits);
   const io: HeraldServer = new Server(httpServer, {
     path: config.socketPath,
     serveClient: false,
@@ -45,12 +47,13 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     ...(cluster ? { adapter: cluster.adapter } : {}),
   });
   // The handshake checks, answered with Herald's error envelope (guard.ts).
-  io.engine.use(refuseHandshakes(engineCap.guard(originGuard(config.allowedOrigins, log), log)));
+  io.engine.use(refuseHandshakes(originGuard(config.allowedOrigins, log), engineCap.guard));
   io.engine.on('connection', (conn: Parameters<EngineAddressCap['track']>[0]) => engineCap.track(conn));
   const adapter = io.of('/').adapter;
   installDeliveryGate(adapter);
   io.use(authenticate(deps));
-  io.use(connectionCaps(io, deps));
+  // Last: a socket counts toward its caps once every other check has passed.
+  io.use(admission.middleware);
   const stopExpiry = expireTokens(io);
 
   // Presence reads this node's counts from the adapter's user rooms; a change is
@@ -77,8 +80,9 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   // reaches as `this`: per-socket closures were a large part of a socket's heap.
   const addRefresh = refreshHandler(deps);
   const addNotificationHandlers = notificationHandlers(io, deps);
-  const addLegacyHandlers = legacyHandlers(deps);
+  const addLegacyHandlers = legacyHandlers(deps, admission);
   function onDisconnect(this: HeraldSocket, reason: string): void {
+    admission.release(this);
     clearGate(this);
     log.debug('socket disconnected', { userId: this.data.userId, sid: this.id, reason });
   }

@@ -68,7 +68,7 @@ describe('catch-up on one server', () => {
     expect(client.received.every((n) => (n as { replay?: boolean }).replay === true)).toBe(true);
     // The replay comes first, then one synced that counts it.
     expect(client.events.map((e) => e.event)).toEqual([...range(100).map(() => 'receive_message'), 'notifications:synced']);
-    expect(client.synced).toEqual([{ replayed: 100, unread: 100, headSeq: client.received[99]!.seq }]);
+    expect(client.synced).toEqual([{ replayed: 100, unread: 100, headSeq: client.received[99]!.seq, serverTime: expect.any(Number) }]);
 
     // What follows is live, not replayed again.
     const live = await push(server.url, { tokens: ['cu-offline'], data: 'live' });
@@ -89,7 +89,7 @@ describe('catch-up on one server', () => {
       headers: { authorization: `Bearer ${TEST_PUSH_KEY}` },
     });
     expect(history.body.items.map((n: WireNotification) => n.id)).toEqual([...sent].reverse());
-    expect(client.synced).toEqual([{ replayed: 0, unread: 5, headSeq: history.body.items[0].seq }]);
+    expect(client.synced).toEqual([{ replayed: 0, unread: 5, headSeq: history.body.items[0].seq, serverTime: expect.any(Number) }]);
 
     const live = await push(server.url, { tokens: ['cu-fresh'], data: 'live' });
     await waitForId(client, live.body.id as string);

@@ -12,6 +12,8 @@ import { serverSuite } from '../support/suite';
 const KIB = 1024;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The push key, which /readyz asks for before it shows its checks. */
+const operator = { headers: { authorization: `Bearer ${TEST_PUSH_KEY}` } };
 
 const suite = serverSuite();
 const connect = (userId: string, opts?: ClientOptions): Promise<ConnectedClient> => suite.connect(userId, opts);
@@ -53,7 +55,7 @@ describe('delivery', () => {
   });
 
   it('writes the frame to WebSocket tabs itself and to a long-polling tab through socket.io, the same notification to each', async () => {
-    const frames = async () => ((await request(suite.server.url, '/readyz')).body as { checks: { realtime: { frames: { direct: number } } } }).checks.realtime.frames.direct;
+    const frames = async () => ((await request(suite.server.url, '/readyz', operator)).body as { checks: { realtime: { frames: { direct: number } } } }).checks.realtime.frames.direct;
     const [ws1, ws2, polling] = await Promise.all([connect('path-1'), connect('path-1'), connect('path-1', { transports: ['polling'] })]);
     expect(polling!.socket.io.engine.transport.name).toBe('polling');
     const before = await frames();
@@ -324,8 +326,14 @@ describe('request ids and probes', () => {
     expect(other.status).toBe(404);
   });
 
-  it('answers /readyz with JSON saying the database and realtime are ready', async () => {
-    const res = await request(suite.server.url, '/readyz');
+  it('answers /readyz to anyone with its status alone, and to the push key with its checks', async () => {
+    const bare = await request(suite.server.url, '/readyz');
+    expect(bare.status).toBe(200);
+    expect(bare.body).toEqual({ status: 'ready' });
+    expect(JSON.stringify(bare.body)).not.toContain(String(suite.server.process.pid));
+    const wrongKey = await request(suite.server.url, '/readyz', { headers: { authorization: 'Bearer not-the-key-0123456789' } });
+    expect(wrongKey.body).toEqual({ status: 'ready' });
+    const res = await request(suite.server.url, '/readyz', operator);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.body).toEqual({

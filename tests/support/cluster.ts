@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WireNotification } from '../../lib/protocol';
-import { push, request, startServer, tokenFor, type HttpResult, type TestServer } from './server';
+import { push, request, startServer, TEST_PUSH_KEY, tokenFor, type HttpResult, type TestServer } from './server';
 import type { ConnectedClient } from './socket';
 
 /**
@@ -79,8 +79,9 @@ export function pushId(url: string, id: string, userIds: string[], data: unknown
   return push(url, { id, tokens: userIds, entityType: 'cluster', data });
 }
 
+/** GET /readyz with the push key, so the answer carries its checks. */
 export async function readyz(node: TestServer): Promise<HttpResult> {
-  return request(node.url, '/readyz');
+  return request(node.url, '/readyz', { headers: { authorization: `Bearer ${TEST_PUSH_KEY}` } });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { verifyUserToken } from '../../auth';
 import { AuthError } from '../../errors';
 import { ErrorCodes, UserLoginSchema, describeIssues, type Ack } from '../../protocol';
+import type { Admission } from '../admission';
 import { bindAndCatchUp, unbind } from '../catchup';
 import { payloadAndAck } from './ack';
 import type { HeraldSocket, RealtimeDeps } from '../types';
@@ -10,10 +11,16 @@ import type { HeraldSocket, RealtimeDeps } from '../types';
  * already authenticated socket to the identity in a token. The bare
  * `{ tokenId }` / `{ userId }` forms (the old design's "trust me") are accepted
  * only in dev auth mode.
+ *
+ * The switch is synchronous, before anything is awaited: the new user passes
+ * the same caps and rates as a handshake, the socket leaves the old room and
+ * joins the new one, and its identity and expiry become the new token's, all
+ * in one turn. Two `user_login`s in one packet batch therefore run one after
+ * the other, and the socket is only ever in one user's room.
  */
-export function legacyHandlers(deps: RealtimeDeps): (socket: HeraldSocket) => void {
+export function legacyHandlers(deps: RealtimeDeps, admission: Admission): (socket: HeraldSocket) => void {
   const { config, log } = deps;
-  async function userLogin(socket: HeraldSocket, args: unknown[]): Promise<void> {
+  function userLogin(socket: HeraldSocket, args: unknown[]): void {
     const { payload, ack } = payloadAndAck(args);
     const reply = ack ? (ack as (res: Ack<{ userId: string }>) => void) : () => undefined;
     const parsed = UserLoginSchema.safeParse(payload);
@@ -40,21 +47,26 @@ export function legacyHandlers(deps: RealtimeDeps): (socket: HeraldSocket) => vo
       return;
     }
     const previous = socket.data.userId;
-    if (previous !== userId) {
-      await unbind(socket, previous);
-      socket.data.userId = userId;
-      socket.data.exp = exp;
-      log.info('socket re-bound', { from: previous, to: userId });
-      reply({ ok: true, userId });
-      await bindAndCatchUp(socket, userId, req.lastSeq, deps);
-    } else {
+    if (previous === userId) {
       socket.data.exp = exp;
       reply({ ok: true, userId });
+      return;
     }
+    const refused = admission.rebind(socket, userId);
+    if (refused) {
+      reply({ ok: false, error: refused });
+      return;
+    }
+    unbind(socket, previous);
+    socket.data.userId = userId;
+    socket.data.exp = exp;
+    log.info('socket re-bound', { from: previous, to: userId });
+    reply({ ok: true, userId });
+    void bindAndCatchUp(socket, userId, req.lastSeq, deps);
   }
   // One listener for every socket: the socket is `this` (see acked in ack.ts).
-  function onUserLogin(this: HeraldSocket, ...args: unknown[]): Promise<void> {
-    return userLogin(this, args);
+  function onUserLogin(this: HeraldSocket, ...args: unknown[]): void {
+    userLogin(this, args);
   }
   return (socket) => {
     socket.on('user_login', onUserLogin);
