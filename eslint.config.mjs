@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.next/', 'next-env.d.ts', 'data/', 'test-results/', 'playwright-report/', 'bench/results/'] },
+  { ignores: ['node_modules/', '.next/', 'next-env.d.ts', 'data/', 'test-results/', 'playwright-report/', 'bench/results/', 'dist/', 'bench/.probe.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

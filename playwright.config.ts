@@ -11,6 +11,8 @@ const executablePath = existsSync(systemChromium) ? systemChromium : undefined;
 
 export default defineConfig({
   testDir: './e2e',
+  // The specs start the compiled server (dist/server.js): build it first.
+  globalSetup: './tests/support/build-server.ts',
   outputDir: './test-results',
   fullyParallel: false,
   forbidOnly: !!process.env.CI,

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
-import { startCommand } from '../scripts/start-command';
+import { buildSync } from 'esbuild';
+import { SERVER_ENTRY, SERVER_NODE_FLAGS } from '../scripts/server-command';
 import type { GcCounts } from './lib/gc';
 import { AUTH_SECRET, BOOT_TIMEOUT_MS, IPC_TIMEOUT_MS, PUSH_KEY, ROOT, SETTLE_TIMEOUT_MS } from './config';
 import { HttpPool, pushHeaders } from './lib/http';
@@ -11,6 +12,19 @@ import { freePort, rssKiB, sleep, spawnNode, TimeoutError, withTimeout, type Spa
 import type { ServerKind } from './lib/results';
 
 /** The servers under test (Herald and the two references) and the helper processes, behind one interface. */
+
+/**
+ * The probe (bench/probe.ts) compiled to plain JavaScript, so that Herald's
+ * process loads no TypeScript loader, as in production. Built once per run.
+ */
+let probePath: string | undefined;
+function compiledProbe(): string {
+  if (probePath) return probePath;
+  const out = path.join(ROOT, 'bench', '.probe.mjs');
+  buildSync({ entryPoints: [path.join(ROOT, 'bench', 'probe.ts')], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external' });
+  probePath = out;
+  return out;
+}
 
 // ---------------------------------------------------------------------------
 // Servers under test
@@ -111,13 +125,12 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
   const dataDir = mkdtempSync(path.join(heraldState.dataParent, 'herald-bench-'));
   heraldState.dataDirs.add(dataDir);
   const profile = (opts.profile ?? true) && heraldState.profileDir;
-  // Herald runs with the node options of `npm start`; the harness adds --expose-gc (the probe's heap
-  // figures after a full GC) and, with --profile, --cpu-prof.
-  const start = startCommand();
-  const proc = spawnNode(name, start.script, {
+  // Herald runs as `npm start` runs it, compiled and with its node options; the harness adds
+  // --expose-gc (the probe's heap figures after a full GC), the probe, and with --profile, --cpu-prof.
+  const proc = spawnNode(name, SERVER_ENTRY, {
     cwd: ROOT,
-    nodeArgs: [...start.flags, '--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${heraldState.profileDir}`] : [])],
-    imports: ['./bench/probe.ts'],
+    nodeArgs: [...SERVER_NODE_FLAGS, '--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${heraldState.profileDir}`] : [])],
+    imports: [compiledProbe()],
     env: {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',

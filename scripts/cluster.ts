@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { signUserToken } from '../lib/auth';
 import { ConfigError, loadClusterLauncherConfig } from '../lib/config';
-import { startArgs } from './start-command';
+import { SERVER_ENTRY, serverArgs } from './server-command';
 
 /**
  * npm run cluster: two Herald nodes on ports 3000 and 3001, sharing the local
@@ -12,13 +12,13 @@ import { startArgs } from './start-command';
 async function main(): Promise<void> {
   const { redisUrl: REDIS_URL, databaseUrl: DATABASE_URL, ports: PORTS, authSecret: AUTH_SECRET, pushApiKey: PUSH_API_KEY, inherited } =
     loadClusterLauncherConfig();
-  if (!existsSync('.next/BUILD_ID')) {
+  if (!existsSync('.next/BUILD_ID') || !existsSync(SERVER_ENTRY)) {
     console.log('building the app once (npm run build)…');
-    if (spawnSync('npx', ['next', 'build'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+    if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit' }).status !== 0) process.exit(1);
   }
   const nodes: ChildProcess[] = PORTS.map((port, i) => {
     const name = `node-${String.fromCharCode(97 + i)}`;
-    const child = spawn(process.execPath, startArgs(), {
+    const child = spawn(process.execPath, serverArgs(), {
       env: {
         ...inherited,
         NODE_ENV: 'production',

@@ -79,8 +79,8 @@ export function spawnNode(name: string, script: string, opts: SpawnOptions): Spa
       'bash',
       process.execPath,
       ...(opts.nodeArgs ?? []),
-      '--import',
-      'tsx',
+      // TypeScript scripts (the reference servers, the load generators) run through tsx; Herald runs compiled.
+      ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
       ...(opts.imports ?? []).flatMap((m) => ['--import', m]),
       script,
     ],

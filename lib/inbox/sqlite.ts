@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
+import { startWorker } from '../workers';
 import { PendingDeliveries } from './pending';
 import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
 import {
@@ -88,10 +89,8 @@ export const DEFAULT_MERGE: MergeTuning = {
 };
 /** How often the checkpointer thread copies the WAL into the database (sqlite-checkpointer.mjs). */
 const CHECKPOINT_INTERVAL_MS = 100;
-const CHECKPOINTER_URL = new URL('./sqlite-checkpointer.mjs', import.meta.url);
 /** After a merge request failed, wait this long before the next. */
 const MERGE_RETRY_MS = 1_000;
-const WRITER_URL = new URL('./sqlite-writer.mjs', import.meta.url);
 
 interface Row {
   seq: number;
@@ -245,11 +244,9 @@ export class SqliteInbox implements Inbox {
       this.pending.add(row.seq, JSON.parse(row.recipients) as string[], now);
     }
 
-    // execArgv: [] – the writer is plain JavaScript and needs no tsx or test loader.
     // Requests sent before it is up wait in its port.
-    this.writer = new Worker(WRITER_URL, {
+    this.writer = startWorker(import.meta.url, './sqlite-writer.mjs', 'sqlite-writer', {
       workerData: { file, opts, idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS },
-      execArgv: [],
     });
     this.writer.on('message', (reply: WriterReply) => this.onReply(reply));
     this.writer.on('error', (err) => this.fail(`inbox writer failed: ${err.message}`));
@@ -263,9 +260,8 @@ export class SqliteInbox implements Inbox {
     // Idle: the writer alone must not keep the process running.
     this.writer.unref();
 
-    this.checkpointer = new Worker(CHECKPOINTER_URL, {
+    this.checkpointer = startWorker(import.meta.url, './sqlite-checkpointer.mjs', 'sqlite-checkpointer', {
       workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS },
-      execArgv: [],
     });
     this.checkpointerExited = new Promise((resolve) => this.checkpointer.once('exit', () => resolve()));
     // Its failure loses nothing: commits checkpoint themselves again, only later and in line.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signUserToken } from '../../lib/auth';
-import { startArgs } from '../../scripts/start-command';
+import { serverArgs } from '../../scripts/server-command';
 
 /**
  * Starts the real server (server.ts, with the node options of `npm start`) in a child process
@@ -60,7 +60,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     ...opts.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const child = spawn(process.execPath, startArgs(), {
+  const child = spawn(process.execPath, serverArgs(), {
     cwd: ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,33 @@
+import { defineConfig } from 'tsup';
+
+/**
+ * The compiled server: `server.ts` and everything it imports from `lib/`,
+ * bundled into `dist/server.js`, and each worker thread's entry point into
+ * `dist/workers/` (lib/workers.ts finds them there). Packages stay external:
+ * node_modules is installed beside dist/ in production as in development.
+ * No source maps: production reads its stack traces from the bundle, and the
+ * maps would sit in the heap of every process.
+ */
+export default defineConfig({
+  entry: {
+    server: 'server.ts',
+    'workers/sqlite-writer': 'lib/inbox/sqlite-writer.mjs',
+    'workers/sqlite-checkpointer': 'lib/inbox/sqlite-checkpointer.mjs',
+  },
+  outDir: 'dist',
+  format: ['esm'],
+  platform: 'node',
+  target: 'node20',
+  tsconfig: 'tsconfig.server.json',
+  bundle: true,
+  skipNodeModulesBundle: true,
+  splitting: false,
+  sourcemap: false,
+  clean: true,
+  dts: false,
+  // `server-only` marks modules for Next's bundler; here it is the empty lib/server-only.ts.
+  noExternal: ['server-only'],
+  esbuildOptions(options) {
+    options.alias = { 'server-only': './lib/server-only.ts' };
+  },
+});
