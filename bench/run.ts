@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
+import { MAX_RECIPIENTS_PER_PUSH } from '../lib/contract';
 import { addSqliteReference, clusterState, emptyCluster, runCluster } from './cluster';
 import { CONNECTION_TABS, FD_HEADROOM, PROFILES, ROOT, type Profile } from './config';
 import { goals } from './goals';

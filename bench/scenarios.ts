@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
+import { MAX_RECIPIENTS_PER_PUSH } from '../lib/contract';
 import {
   AUTH_SECRET,
   CONNECTION_TABS,

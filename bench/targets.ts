@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MAX_RECIPIENTS_PER_PUSH } from '../lib/protocol';
+import { MAX_RECIPIENTS_PER_PUSH } from '../lib/contract';
 import { buildSync } from 'esbuild';
 import { SERVER_ENTRY, SERVER_NODE_FLAGS } from '../scripts/server-command';
 import type { GcCounts } from './lib/gc';

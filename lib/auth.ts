@@ -2,7 +2,8 @@ import * as crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import { AuthError } from './errors';
 import { hmacKeyOf, verifyHs256 } from './jwt';
-import { ErrorCodes, UserIdSchema } from './protocol';
+import { ErrorCodes } from './contract';
+import { UserIdSchema } from './validate';
 
 /**
  * Push-API keys and user tokens.

@@ -7,7 +7,7 @@ import { handleHealth, healthPath } from './http/health';
 import { servePush } from './http/node';
 import { sendJson } from './http/respond';
 import { HttpError } from './errors';
-import { ErrorCodes } from './protocol';
+import { ErrorCodes } from './contract';
 import { answerIgnoredUpgrades } from './http/upgrade';
 import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';

@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorBody, type ErrorCode } from './protocol';
+import { ErrorCodes, type ErrorBody, type ErrorCode } from './contract';
 
 /**
  * `instanceof` that works across copies of this module. Route handlers are

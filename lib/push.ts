@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Inbox } from './inbox/types';
 import type { Logger } from './log';
-import type { PushAccepted, PushRequest } from './protocol';
+import type { PushAccepted, PushRequest } from './contract';
 import type { Realtime } from './realtime';
 
 /**

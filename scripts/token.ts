@@ -1,6 +1,6 @@
 import { signUserToken } from '../lib/auth';
 import { ConfigError, loadConfig } from '../lib/config';
-import { UserIdSchema } from '../lib/protocol';
+import { UserIdSchema } from '../lib/validate';
 
 /**
  * npm run token -- <userId> [ttlSeconds]

@@ -1,4 +1,4 @@
-import { isSafeLink } from '@/lib/protocol';
+import { isSafeLink } from '@/lib/contract';
 
 /** A backend-marked link: http(s) only (checked again here), opened without handing over this page. */
 export function ExternalLink({ href }: { href: string }) {

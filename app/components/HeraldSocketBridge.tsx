@@ -2,7 +2,7 @@
 
 import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { createHeraldSocket, TOKEN_REFUSALS, type HeraldClientSocket } from '@/lib/client/socket';
-import type { Ack, ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/protocol';
+import type { Ack, ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
 import { statusChanged } from '@/store/connection/slice';
 import { useAppDispatch, useAppStore } from '@/store/hooks';
 import {

@@ -1,4 +1,4 @@
-import { isSafeLink, type JsonValue } from '@/lib/protocol';
+import { isSafeLink, type JsonValue } from '@/lib/contract';
 
 /**
  * Turns a notification into what a person reads. Everything returned is plain

@@ -1,7 +1,7 @@
 'use client';
 
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol';
+import type { ClientToServerEvents, ServerToClientEvents } from '../contract';
 
 export type HeraldClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

@@ -1,5 +1,5 @@
 import { HttpError } from '../errors';
-import { ErrorCodes } from '../protocol';
+import { ErrorCodes } from '../contract';
 
 /**
  * Reads a JSON body with the checks a public endpoint needs, in the order that

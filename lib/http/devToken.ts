@@ -1,5 +1,6 @@
 import { HttpError } from '../errors';
-import { describeIssues, ErrorCodes, UserIdSchema } from '../protocol';
+import { ErrorCodes } from '../contract';
+import { describeIssues, UserIdSchema } from '../validate';
 import type { HeraldRuntime } from '../runtime';
 import { z } from 'zod';
 import { readJsonBody } from './body';

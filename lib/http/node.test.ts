@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawHttp } from '../../tests/support/rawHttp';
 import { ReplayMemory } from '../limits';
-import { MAX_PUSH_BODY_BYTES, type PushRequest } from '../protocol';
+import { MAX_PUSH_BODY_BYTES, type PushRequest } from '../contract';
 import type { HeraldRuntime } from '../runtime';
 import { DRAIN_FACTOR } from './body';
 import { servePush } from './node';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../errors';
-import { ErrorCodes } from '../protocol';
+import { ErrorCodes } from '../contract';
 import type { HeraldRuntime } from '../runtime';
 import { DRAIN_FACTOR, tooLarge } from './body';
 import { acceptPush, type PushRequestSource } from './push';

@@ -1,6 +1,7 @@
 import { bearerOf, verifyUserToken } from '../auth';
 import { AuthError, HttpError } from '../errors';
-import { DEFAULT_PAGE_LIMIT, describeIssues, ErrorCodes, ListRequestSchema, UserIdSchema } from '../protocol';
+import { DEFAULT_PAGE_LIMIT, ErrorCodes } from '../contract';
+import { describeIssues, ListRequestSchema, UserIdSchema } from '../validate';
 import type { HeraldRuntime } from '../runtime';
 import { requirePushKey } from './push';
 import { json } from './respond';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../errors';
 import { ReplayMemory, TokenBucket } from '../limits';
-import type { PushRequest } from '../protocol';
+import type { PushRequest } from '../contract';
 import type { HeraldRuntime } from '../runtime';
 import { handlePush } from './push';
 import { signBody } from './signature';

@@ -1,13 +1,7 @@
 import { checkPushKey } from '../auth';
 import { HttpError } from '../errors';
-import {
-  describeIssues,
-  ErrorCodes,
-  MAX_PUSH_BODY_BYTES,
-  NotificationIdSchema,
-  parsePushBody,
-  toPushRequest,
-} from '../protocol';
+import { ErrorCodes, MAX_PUSH_BODY_BYTES } from '../contract';
+import { describeIssues, NotificationIdSchema, parsePushBody, toPushRequest } from '../validate';
 import type { HeraldRuntime } from '../runtime';
 import { checkJsonBodyHeaders, decodeUtf8, parseJson, readCapped } from './body';
 import { json, type Answer } from './respond';

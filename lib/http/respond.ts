@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { HttpError, IdempotencyConflictError, InboxUnavailableError } from '../errors';
 import { findRuntime, type HeraldRuntime } from '../runtime';
-import { ErrorCodes } from '../protocol';
+import { ErrorCodes } from '../contract';
 
 /** A JSON answer before it is put on a transport: a Web Response, or node:http directly (lib/http/node.ts). */
 export interface Answer {

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HttpError } from '../errors';
-import { ErrorCodes, type ErrorCode } from '../protocol';
+import { ErrorCodes, type ErrorCode } from '../contract';
 
 /**
  * Request signing for the push API, for backends that prefer it to sending the

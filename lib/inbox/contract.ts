@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
-import type { JsonValue, WireNotification } from '../protocol';
+import type { JsonValue, WireNotification } from '../contract';
 import { IDEMPOTENCY_WINDOW_MS, type AppendInput, type AppendResult, type Inbox, type InboxOptions } from './types';
 
 /**

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import pg from 'pg';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
-import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
+import type { JsonValue, ListPage, ReadState, WireNotification } from '../contract';
 import {
   IDEMPOTENCY_WINDOW_MS,
   type AppendInput,

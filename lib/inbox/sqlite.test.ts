@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
-import type { JsonValue } from '../protocol';
+import type { JsonValue } from '../contract';
 import { eventually } from '../../tests/support/socket';
 import { runInboxContract, storedOf } from './contract';
 import { openSqliteInbox, type MergeTuning, type SqliteInbox } from './sqlite';

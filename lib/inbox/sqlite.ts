@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
 import { startWorker } from '../workers';
 import { PendingDeliveries } from './pending';
-import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
+import type { JsonValue, ListPage, ReadState, WireNotification } from '../contract';
 import {
   IDEMPOTENCY_WINDOW_MS,
   type AppendInput,

@@ -1,4 +1,4 @@
-import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
+import type { JsonValue, ListPage, ReadState, WireNotification } from '../contract';
 
 /**
  * The notification store. Every method is async so that a networked store

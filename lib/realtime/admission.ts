@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode } from '../protocol';
+import { ErrorCodes, type ErrorCode } from '../contract';
 import { KeyedRateLimit } from '../limits';
 import type { HeraldSocket, RealtimeDeps } from './types';
 

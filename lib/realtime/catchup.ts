@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { roomOf } from '../protocol';
+import { roomOf } from './rooms';
 import { drained } from './backlog';
 import { clearGate, holdDeliveries, isCurrent, isHolding, noteCaughtUp, noteReplayed, releaseDeliveries, takeOutage } from './gate';
-import type { WireNotification } from '../protocol';
+import type { WireNotification } from '../contract';
 import type { HeraldSocket, RealtimeDeps } from './types';
 
 /** A catch-up writes this many notifications at a time, then waits for the client to read them. */

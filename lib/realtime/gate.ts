@@ -1,5 +1,5 @@
 import type { Adapter } from 'socket.io-adapter';
-import type { WireNotification } from '../protocol';
+import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
 import { frameOf, writeFrame, type Frame, type WireSocket } from './wire';
 
 /**
@@ -22,7 +22,6 @@ import { frameOf, writeFrame, type Frame, type WireSocket } from './wire';
  * that changes them fails loudly.
  */
 
-export const NOTIFICATION_EVENT = 'receive_message';
 
 interface GateState {
   /** Live notifications held while a replay is in flight; null when open. */

@@ -5,7 +5,8 @@ import { JSON_HEADERS, sendJson } from '../http/respond';
 import { TokenBucket } from '../limits';
 import { Counts } from './admission';
 import type { Logger } from '../log';
-import { ErrorCodes, RefreshSchema, type ErrorCode } from '../protocol';
+import { ErrorCodes, type ErrorCode } from '../contract';
+import { RefreshSchema } from '../validate';
 import { acked } from './handlers/ack';
 import type { HeraldServer, HeraldSocket, RealtimeDeps } from './types';
 

@@ -1,6 +1,7 @@
 import { verifyUserToken } from '../auth';
 import { AuthError } from '../errors';
-import { ErrorCodes, HandshakeAuthSchema } from '../protocol';
+import { ErrorCodes } from '../contract';
+import { HandshakeAuthSchema } from '../validate';
 import type { HeraldSocket, RealtimeDeps } from './types';
 
 /**

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { roomOf, type WireNotification } from '../protocol';
+import { type WireNotification } from '../contract';
+import { roomOf, USER_ROOM_PREFIX } from './rooms';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
 import { beginOutage, clearGate, installDeliveryGate } from './gate';
@@ -58,11 +59,10 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
 
   // Presence reads this node's counts from the adapter's user rooms; a change is
   // announced whatever path joined or left (bind, re-bind, disconnect).
-  const USER_ROOM = roomOf('');
-  const local = roomsOf(adapter.rooms, USER_ROOM);
+  const local = roomsOf(adapter.rooms, USER_ROOM_PREFIX);
   const presence: Presence = cluster ? cluster.presenceFor(local) : new LocalPresence(local);
   const announce = (room: string) => {
-    if (room.startsWith(USER_ROOM)) presence.changed(room.slice(USER_ROOM.length));
+    if (room.startsWith(USER_ROOM_PREFIX)) presence.changed(room.slice(USER_ROOM_PREFIX.length));
   };
   adapter.on('join-room', announce);
   adapter.on('leave-room', announce);

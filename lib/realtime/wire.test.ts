@@ -4,7 +4,8 @@ import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../tests/support/socket';
-import { installDeliveryGate, NOTIFICATION_EVENT } from './gate';
+import { NOTIFICATION_EVENT } from '../contract';
+import { installDeliveryGate } from './gate';
 import { wireStats } from './wire';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReplayedNotification, WireNotification } from '@/lib/protocol';
+import type { ReplayedNotification, WireNotification } from '@/lib/contract';
 import { makeStore } from '../index';
 import { selectToasts } from '../toasts/slice';
 import {

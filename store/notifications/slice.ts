@@ -1,5 +1,5 @@
 import { createAction, createEntityAdapter, createSelector, createSlice, nanoid, type PayloadAction } from '@reduxjs/toolkit';
-import type { ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/protocol';
+import type { ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
 
 /** The action the socket bridge dispatches for every `receive_message`. Its type is exactly `NEW_SOCKET_MSG`. */
 export const newSocketMsg = createAction<WireNotification | ReplayedNotification>('NEW_SOCKET_MSG');

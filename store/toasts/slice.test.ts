@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WireNotification } from '@/lib/protocol';
+import type { WireNotification } from '@/lib/contract';
 import { makeStore } from '../index';
 import { newSocketMsg, synced } from '../notifications/slice';
 import { MAX_QUEUED_TOASTS, selectToasts, toastDismissed } from './slice';

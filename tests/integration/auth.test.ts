@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signUserToken } from '../../lib/auth';
-import type { Ack } from '../../lib/protocol';
+import type { Ack } from '../../lib/contract';
 import {
   devToken,
   push,

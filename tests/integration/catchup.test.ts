@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WireNotification } from '../../lib/protocol';
+import type { WireNotification } from '../../lib/contract';
 import { push, request, startServer, TEST_PUSH_KEY, tokenFor, type TestServer } from '../support/server';
 import { connectClient, eventually, eventuallyAsync, waitForId, type ConnectedClient } from '../support/socket';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WireNotification } from '../../lib/protocol';
+import type { WireNotification } from '../../lib/contract';
 import { push, request, TEST_PUSH_KEY } from '../support/server';
 import { idsOf, waitForId, type ConnectedClient } from '../support/socket';
 import { serverSuite } from '../support/suite';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Ack, ListPage, ReadState, WireNotification } from '../../lib/protocol';
+import type { Ack, ListPage, ReadState, WireNotification } from '../../lib/contract';
 import { push } from '../support/server';
 import { waitFor, waitForId, type ConnectedClient } from '../support/socket';
 import { serverSuite } from '../support/suite';
@@ -177,6 +177,13 @@ describe('invalid payloads', () => {
     expect(await raw(client, event, ...args)).toEqual({ ok: false, error: 'validation_failed', message: expect.any(String) });
     expect(client.socket.connected).toBe(true);
     expect(await list(client, { limit: 1 })).toMatchObject({ ok: true });
+  });
+
+  it('accepts read-all with an empty object as its payload, as with none', async () => {
+    const client = await connect('rs-empty-payload');
+    await pushMany('rs-empty-payload', 2);
+    expect(await raw(client, 'notifications:read-all', {})).toMatchObject({ ok: true, unread: 0, all: true });
+    expect(await raw(client, 'notifications:read-all')).toMatchObject({ ok: true, unread: 0, all: true });
   });
 
   it('survives invalid events sent without an ack', async () => {

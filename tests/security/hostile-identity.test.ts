@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as NetSocket } from 'node:net';
 import WebSocket from 'ws';
-import type { Ack } from '../../lib/protocol';
+import type { Ack } from '../../lib/contract';
 import { PollingSession, rawHttp } from '../support/rawPolling';
 import { connectPacket, connectRaw, openRaw, waitForEvent, wsUrl, type RawClient } from '../support/rawSocket';
 import { push, request, startServer, tokenFor, type TestServer } from '../support/server';

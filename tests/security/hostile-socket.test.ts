@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { get as httpGet } from 'node:http';
 import { io } from 'socket.io-client';
 import { signUserToken } from '../../lib/auth';
-import type { Ack, WireNotification } from '../../lib/protocol';
+import type { Ack, WireNotification } from '../../lib/contract';
 import { push, request, startServer, TEST_AUTH_SECRET, tokenFor, type TestServer } from '../support/server';
 import WebSocket from 'ws';
 import { connectRaw, openRaw, waitForEvent, wsUrl, type RawClient } from '../support/rawSocket';

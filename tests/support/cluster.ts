@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WireNotification } from '../../lib/protocol';
+import type { WireNotification } from '../../lib/contract';
 import { push, request, startServer, TEST_PUSH_KEY, tokenFor, type HttpResult, type TestServer } from './server';
 import type { ConnectedClient } from './socket';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { signUserToken } from '../../lib/auth';
-import type { WireNotification } from '../../lib/protocol';
+import type { WireNotification } from '../../lib/contract';
 import { openRaw, type RawClient } from './rawSocket';
 import { push, startServer, TEST_AUTH_SECRET, type TestServer } from './server';
 

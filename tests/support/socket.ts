@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents, SyncDone, WireNotification } from '../../lib/protocol';
+import type { ClientToServerEvents, ServerToClientEvents, SyncDone, WireNotification } from '../../lib/contract';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

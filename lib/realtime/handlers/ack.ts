@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { InboxUnavailableError, RefusedError } from '../../errors';
-import { describeIssues, ErrorCodes, type Ack } from '../../protocol';
+import { ErrorCodes, type Ack } from '../../contract';
+import { describeIssues } from '../../validate';
 import type { Logger } from '../../log';
 import type { HeraldSocket } from '../types';
 

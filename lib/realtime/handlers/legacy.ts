@@ -1,6 +1,7 @@
 import { verifyUserToken } from '../../auth';
 import { AuthError } from '../../errors';
-import { ErrorCodes, UserLoginSchema, describeIssues, type Ack } from '../../protocol';
+import { ErrorCodes, type Ack } from '../../contract';
+import { UserLoginSchema, describeIssues } from '../../validate';
 import type { Admission } from '../admission';
 import { bindAndCatchUp, unbind } from '../catchup';
 import { payloadAndAck } from './ack';

@@ -1,10 +1,8 @@
-import { z } from 'zod';
-import { DEFAULT_PAGE_LIMIT, ListRequestSchema, ReadRequestSchema, roomOf, type ReadState } from '../../protocol';
+import { DEFAULT_PAGE_LIMIT, type ReadState } from '../../contract';
+import { ListRequestSchema, NoPayloadSchema, ReadRequestSchema } from '../../validate';
+import { roomOf } from '../rooms';
 import type { HeraldServer, HeraldSocket, RealtimeDeps } from '../types';
 import { acked } from './ack';
-
-/** read-all takes no payload (acked finds the ack wherever it is). */
-const NoPayloadSchema = z.undefined();
 
 /**
  * History paging and read state, for the user the socket is bound to. The

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../tests/support/rng';
-import {
-  DEFAULT_ENTITY_TYPE,
-  MAX_DATA_BYTES,
-  MAX_RECIPIENTS_PER_PUSH,
-  PushBodySchema,
-  describeIssues,
-  parsePushBody,
-  quickPushBody,
-  toPushRequest,
-  utf8Length,
-} from './protocol';
+import { seededRandom } from '../../tests/support/rng';
+import { DEFAULT_ENTITY_TYPE, MAX_DATA_BYTES, MAX_RECIPIENTS_PER_PUSH } from '../contract';
+import { PushBodySchema, describeIssues, parsePushBody, quickPushBody, toPushRequest, utf8Length } from '.';
 
 /** The message describeIssues gives for a body, or undefined when it is valid. */
 function problemOf(body: unknown): string | undefined {

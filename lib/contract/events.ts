@@ -1,0 +1,42 @@
+import type { Ack, ErrorCode } from './errors';
+import type {
+  ListPage,
+  ListRequest,
+  ReadRequest,
+  ReadState,
+  RefreshRequest,
+  ReplayedNotification,
+  SyncDone,
+  UserLoginRequest,
+  WireNotification,
+} from './wire';
+
+/** socket.io's typed event maps: every event either side emits or handles. */
+export interface ServerToClientEvents {
+  /** A notification for this user: live, or (with `replay: true`) caught up after a reconnect. */
+  receive_message: (n: WireNotification | ReplayedNotification) => void;
+  /** Catch-up finished: everything after the client's `lastSeq` has been sent. */
+  'notifications:synced': (s: SyncDone) => void;
+  /** The client's `lastSeq` is older than retention kept: reload the first inbox page. */
+  sync_reset: (s: { headSeq: number }) => void;
+  /** Read state changed (from any tab of this user). */
+  'notifications:state': (s: ReadState) => void;
+  /** Sent just before the server cuts this socket off (token expired, over a limit). */
+  'herald:error': (e: { code: ErrorCode; message: string }) => void;
+}
+
+/** The event that carries a notification: live, replayed, released by the delivery gate. */
+export const NOTIFICATION_EVENT = 'receive_message' satisfies keyof ServerToClientEvents;
+
+export interface ClientToServerEvents {
+  /** Page back through history, newest first. */
+  'notifications:list': (req: ListRequest, ack: (res: Ack<ListPage>) => void) => void;
+  /** Mark some notifications read. */
+  'notifications:read': (req: ReadRequest, ack: (res: Ack<ReadState>) => void) => void;
+  /** Mark every notification read (no payload, or `{}`). */
+  'notifications:read-all': (ack: (res: Ack<ReadState>) => void) => void;
+  /** A fresh token for the same user, so a long-lived tab stays signed in without reconnecting. */
+  'auth:refresh': (req: RefreshRequest, ack: (res: Ack<{ exp: number }>) => void) => void;
+  /** Legacy: (re)bind this socket's identity. */
+  user_login: (req: UserLoginRequest, ack?: (res: Ack<{ userId: string }>) => void) => void;
+}

@@ -1,0 +1,15 @@
+/** Limits that are part of the wire contract: the server enforces them, clients may rely on them. */
+export const MAX_RECIPIENTS_PER_PUSH = 1000;
+export const MAX_USER_ID_CHARS = 128;
+export const MAX_DATA_BYTES = 16 * 1024;
+/** Arrays and objects nested deeper than this in `data` are refused (validators and renderers recurse). */
+export const MAX_DATA_DEPTH = 32;
+export const MAX_PUSH_BODY_BYTES = 64 * 1024;
+export const MAX_ENTITY_TYPE_CHARS = 64;
+export const MAX_NOTIFICATION_ID_CHARS = 128;
+export const MAX_PAGE_LIMIT = 100;
+export const DEFAULT_PAGE_LIMIT = 20;
+export const MAX_READ_IDS = 200;
+export const MAX_TOKEN_CHARS = 4096;
+export const MAX_LINK_CHARS = 2048;
+export const DEFAULT_ENTITY_TYPE = 'message';
