@@ -1,5 +1,9 @@
-import { createAdapter } from '@socket.io/redis-adapter';
+import { randomUUID } from 'node:crypto';
+import { RedisAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
+import type { BroadcastOptions } from 'socket.io-adapter';
+import type { WireNotification } from '../contract';
+import { deliverHere, notificationOf } from './delivery';
 import type { Logger } from '../log';
 import { orAfter } from '../timeout';
 import { RedisPresence, type LocalRooms, type PresenceRedis } from './presence';
@@ -23,7 +27,7 @@ const KEY_PREFIX = 'herald';
 
 export interface ClusterLink {
   /** For `new Server({ adapter })`. */
-  adapter: ReturnType<typeof createAdapter>;
+  adapter: (nsp: unknown) => RedisAdapter;
   /** Cluster presence over this node's rooms (the caller closes it before the link). */
   presenceFor(local: LocalRooms): RedisPresence;
   /** Both connections up. */
@@ -98,7 +102,10 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
   void pub.connect().catch(() => undefined);
   void sub.connect().catch(() => undefined);
 
-  const adapter = createAdapter(pub, sub, { key: KEY_PREFIX });
+  // socket.io calls the adapter with `new`: a function, not an arrow.
+  const adapter = function (nsp: unknown) {
+    return new ClusterDeliveryAdapter(nsp, pub, sub);
+  };
 
   return {
     adapter,
@@ -119,4 +126,68 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
       await Promise.allSettled([pub.close(), sub.close()]);
     },
   };
+}
+
+/** The channel notifications travel on between nodes. */
+const NOTIFY_CHANNEL = `${KEY_PREFIX}#notify`;
+
+/** A notification on its way to the other nodes. */
+interface NotifyMessage {
+  /** The publishing adapter's id: a node ignores its own. */
+  from: string;
+  nsp: string;
+  rooms: string[];
+  except: string[];
+  n: WireNotification;
+}
+
+type Pub = ReturnType<typeof createClient>;
+
+/**
+ * The socket.io Redis adapter, with notifications delivered through the gate
+ * (delivery.ts) on every node. The Redis adapter hands a packet from another
+ * node to the base class's `broadcast`, past any override, so notifications do
+ * not travel through it: this node delivers its own, and publishes each on
+ * NOTIFY_CHANNEL, where every other node's adapter delivers it to its sockets.
+ * One connection publishes, so each node's notifications arrive in order.
+ * Every other broadcast (read state, for one) takes the Redis adapter's path.
+ */
+class ClusterDeliveryAdapter extends RedisAdapter {
+  private readonly id = randomUUID();
+
+  constructor(
+    nsp: unknown,
+    private readonly pub: Pub,
+    private readonly sub: Pub,
+  ) {
+    super(nsp, pub, sub, { key: KEY_PREFIX });
+    void sub.subscribe(NOTIFY_CHANNEL, this.onNotify).catch(() => undefined);
+  }
+
+  override broadcast(packet: { type: number; nsp?: string; id?: number; data?: unknown[] }, opts: BroadcastOptions): void {
+    const n = notificationOf(packet, opts);
+    if (!n) return super.broadcast(packet, opts);
+    if (!opts.flags?.local) {
+      const message: NotifyMessage = { from: this.id, nsp: this.nsp.name as string, rooms: [...opts.rooms], except: [...(opts.except ?? [])], n };
+      // A failed publish (Redis down) is covered by the resync when the link returns (catchup.ts).
+      this.pub.publish(NOTIFY_CHANNEL, JSON.stringify(message)).catch(() => undefined);
+    }
+    deliverHere(this, n, opts);
+  }
+
+  private readonly onNotify = (raw: string): void => {
+    let message: NotifyMessage;
+    try {
+      message = JSON.parse(raw) as NotifyMessage;
+    } catch {
+      return;
+    }
+    if (message.from === this.id || message.nsp !== this.nsp.name) return;
+    deliverHere(this, message.n, { rooms: new Set(message.rooms), except: new Set(message.except) });
+  };
+
+  override close(): Promise<void> | void {
+    void this.sub.unsubscribe(NOTIFY_CHANNEL, this.onNotify).catch(() => undefined);
+    return super.close();
+  }
 }

@@ -1,6 +1,4 @@
-import type { Adapter } from 'socket.io-adapter';
 import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
-import { frameOf, writeFrame, type Frame, type WireSocket } from './wire';
 
 /**
  * The delivery gate: what makes catch-up and live delivery meet with no gap,
@@ -13,13 +11,8 @@ import { frameOf, writeFrame, type Frame, type WireSocket } from './wire';
  * live notification whose seq the replay covered is dropped (it was stored
  * before the replay read, but fanned out after).
  *
- * socket.io has no per-socket outgoing filter, so the gate wraps the adapter's
- * `apply` (which every broadcast, local or arriving from Redis, goes through)
- * and learns the packet, and the WebSocket frame encoded for it, from `_encode`,
- * which broadcast calls just before it. What it admits goes to wire.ts, which
- * writes that frame itself where it safely can. Both hooks are internal to
- * socket.io-adapter; the integration tests pin the behaviour, so an upgrade
- * that changes them fails loudly.
+ * delivery.ts asks `admit` for every live notification and socket, from the
+ * adapters' `broadcast` (local pushes, and those arriving from other nodes).
  */
 
 
@@ -137,7 +130,7 @@ export function takeOutage(socket: GatedSocket): { from: number; delivered: Set<
 }
 
 /** Decides, for one socket, whether a live notification goes to the wire now. */
-function admit(socket: object, n: WireNotification): boolean {
+export function admit(socket: object, n: WireNotification): boolean {
   const state = gates.get(socket);
   if (!state) return true;
   if (n.seq <= state.replayedUpTo) return false;
@@ -147,61 +140,4 @@ function admit(socket: object, n: WireNotification): boolean {
   }
   delivered(state, n.seq);
   return true;
-}
-
-interface Packet {
-  type: number;
-  id?: number;
-  data?: unknown[];
-}
-interface AdapterInternals {
-  _encode(packet: Packet, opts: unknown): unknown;
-  apply(opts: unknown, callback: (socket: object) => void): void;
-  __heraldGate?: true;
-}
-
-function notificationOf(packet: Packet | null): WireNotification | undefined {
-  const data = packet?.data;
-  if (!Array.isArray(data) || data[0] !== NOTIFICATION_EVENT) return undefined;
-  const n = data[1] as WireNotification | undefined;
-  return typeof n?.seq === 'number' ? n : undefined;
-}
-
-/** What the adapter's broadcast callback needs before it writes: socket.io's outgoing listeners. */
-type OutgoingNotifier = { notifyOutgoingListeners?: (packet: Packet) => void };
-
-/**
- * Installs the gate on a namespace's adapter (in-memory or Redis: both inherit
- * these). A notification the gate admits is written by `writeFrame` (wire.ts)
- * where it can be, else by the adapter's own callback.
- */
-export function installDeliveryGate(adapter: Adapter): void {
-  const internals = adapter as unknown as AdapterInternals;
-  if (internals.__heraldGate) return;
-  const encode = internals._encode.bind(adapter);
-  const apply = internals.apply.bind(adapter);
-  // The packet being broadcast and the options _encode filled in (with its frame).
-  let current: { packet: Packet; packetOpts: unknown } | null = null;
-  internals._encode = (packet, packetOpts) => {
-    const encoded = encode(packet, packetOpts);
-    current = { packet, packetOpts };
-    return encoded;
-  };
-  internals.apply = (opts, callback) => {
-    // Read and clear: fetchSockets() and friends call apply() without encoding.
-    const packet = current?.packet ?? null;
-    const n = notificationOf(packet);
-    const frame: Frame | undefined = n && packet?.id === undefined ? frameOf(current?.packetOpts) : undefined;
-    current = null;
-    if (!n) return apply(opts, callback);
-    return apply(opts, (socket) => {
-      if (!admit(socket, n)) return;
-      if (frame && writeFrame(socket as WireSocket, frame)) {
-        (socket as OutgoingNotifier).notifyOutgoingListeners?.(packet as Packet);
-        return;
-      }
-      callback(socket);
-    });
-  };
-  internals.__heraldGate = true;
 }

@@ -4,7 +4,9 @@ import { type WireNotification } from '../contract';
 import { roomOf, USER_ROOM_PREFIX } from './rooms';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
-import { beginOutage, clearGate, installDeliveryGate } from './gate';
+import { DeliveryAdapter } from './delivery';
+import { beginOutage, clearGate } from './gate';
+import { setWireLogger } from './wire';
 import { Admission } from './admission';
 import { EngineAddressCap, expireTokens, limitEventRate, originGuard, refreshHandler, refuseHandshakes } from './guard';
 import { authenticate, lastSeqOf } from './handshake';
@@ -45,13 +47,13 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     // the wrong SOCKET_PATH, or a scanner) would hold its connection open
     // forever; engine.io ends any that nobody has answered within a second.
     destroyUpgrade: config.env !== 'development',
-    ...(cluster ? { adapter: cluster.adapter } : {}),
+    adapter: cluster ? cluster.adapter : DeliveryAdapter,
   });
+  setWireLogger(log);
   // The handshake checks, answered with Herald's error envelope (guard.ts).
   io.engine.use(refuseHandshakes(originGuard(config.allowedOrigins, log), engineCap.guard));
   io.engine.on('connection', (conn: Parameters<EngineAddressCap['track']>[0]) => engineCap.track(conn));
   const adapter = io.of('/').adapter;
-  installDeliveryGate(adapter);
   io.use(authenticate(deps));
   // Last: a socket counts toward its caps once every other check has passed.
   io.use(admission.middleware);

@@ -5,13 +5,14 @@ import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../tests/support/socket';
 import { NOTIFICATION_EVENT } from '../contract';
-import { installDeliveryGate } from './gate';
-import { wireStats } from './wire';
+import { DeliveryAdapter } from './delivery';
+import { wireShape, wireStats } from './wire';
 
 /**
- * The direct frame path (wire.ts) with a real socket.io server and real
- * socket.io-client connections on 127.0.0.1: what each client receives, in what
- * order, and which path the frames took.
+ * Delivery through DeliveryAdapter (delivery.ts) and the direct frame path
+ * (wire.ts), with a real socket.io server and real socket.io-client connections
+ * on 127.0.0.1: what each client receives, in what order, and which path the
+ * frames took.
  */
 
 let http: HttpServer;
@@ -21,8 +22,7 @@ const clients: ClientSocket[] = [];
 
 beforeAll(async () => {
   http = createServer();
-  io = new Server(http, { serveClient: false });
-  installDeliveryGate(io.of('/').adapter);
+  io = new Server(http, { serveClient: false, adapter: DeliveryAdapter });
   io.on('connection', (socket) => {
     const user = (socket.handshake.auth as { user?: unknown }).user;
     if (typeof user === 'string') void socket.join(`user:${user}`);
@@ -73,6 +73,7 @@ describe('direct frames', () => {
     await until(() => ws1.got.length === 1 && ws2.got.length === 1 && poll.got.length === 1);
     expect([ws1.got, ws2.got, poll.got]).toEqual([[1], [1], [1]]);
     expect(wireStats().direct - before.direct).toBe(2);
+    expect(wireShape()).toBe('ok');
   });
 
   it('coalesces the frames one socket gets in one turn and keeps their order', async () => {

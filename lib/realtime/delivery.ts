@@ -1,0 +1,95 @@
+import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
+import { PacketType, type Encoder } from 'socket.io-parser';
+import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
+import { admit } from './gate';
+import { frameOf, writeFrame, type Frame } from './wire';
+
+/**
+ * Delivery of notifications to this node's sockets, on socket.io's documented
+ * extension point: an adapter subclass that overrides `broadcast`. A
+ * notification (`io.to(rooms).emit(NOTIFICATION_EVENT, n)`) is encoded once,
+ * framed once, and offered to each recipient socket's delivery gate (gate.ts),
+ * which holds it during that socket's catch-up or drops it when the catch-up
+ * already carried it. What the gate admits is written by wire.ts where it can
+ * be, else through Engine.IO's public `write`, which is what socket.io's own
+ * broadcast does for each socket. Every other broadcast is socket.io's.
+ *
+ * `DeliveryAdapter` is the in-memory adapter (one node). In a cluster,
+ * cluster.ts extends the Redis adapter the same way and carries notifications
+ * between nodes on a channel of its own, since the Redis adapter hands packets
+ * from other nodes to the base class's `broadcast`, which no subclass sees.
+ */
+
+interface Packet {
+  type: number;
+  nsp?: string;
+  id?: number;
+  data?: unknown[];
+}
+
+/** The notification a broadcast carries, when it is a plain notification event (no ack, not volatile). */
+export function notificationOf(packet: Packet, opts: BroadcastOptions): WireNotification | undefined {
+  if (packet.type !== PacketType.EVENT || packet.id !== undefined || opts.flags?.volatile) return undefined;
+  const data = packet.data;
+  if (!Array.isArray(data) || data.length !== 2 || data[0] !== NOTIFICATION_EVENT) return undefined;
+  const n = data[1] as WireNotification | null | undefined;
+  return typeof n?.seq === 'number' ? n : undefined;
+}
+
+/** What delivery reads of a namespace: its sockets and the server's encoder (both public in socket.io). */
+interface DeliveryNamespace {
+  name: string;
+  sockets: Map<string, DeliverySocket>;
+  server: { encoder: Encoder };
+}
+interface DeliverySocket {
+  conn: { write(data: string): unknown };
+}
+
+/** Offers a notification to the gate of every socket of this node that `opts` selects. */
+export function deliverHere(adapter: Adapter, n: WireNotification, opts: BroadcastOptions): void {
+  const nsp = adapter.nsp as DeliveryNamespace;
+  const encoded = nsp.server.encoder.encode({ type: PacketType.EVENT, nsp: nsp.name, data: [NOTIFICATION_EVENT, n] }) as unknown[];
+  // A notification is JSON: socket.io encodes it as one string, never with binary attachments.
+  const text = encoded[0] as string;
+  let frame: Frame | undefined;
+  forEachRecipient(adapter, opts, (socket) => {
+    if (!admit(socket, n)) return;
+    frame ??= frameOf(text);
+    if (!writeFrame(socket, frame)) socket.conn.write(text);
+  });
+}
+
+/** Calls `fn` once for each socket in any of `opts.rooms` (every socket when none) and in none of `opts.except`. */
+function forEachRecipient(adapter: Adapter, opts: BroadcastOptions, fn: (socket: DeliverySocket) => void): void {
+  const sockets = (adapter.nsp as DeliveryNamespace).sockets;
+  let except: Set<string> | undefined;
+  for (const room of opts.except ?? []) {
+    for (const id of adapter.rooms.get(room) ?? []) (except ??= new Set()).add(id);
+  }
+  const visit = (id: string, seen: Set<string> | undefined): void => {
+    if (except?.has(id) || seen?.has(id)) return;
+    seen?.add(id);
+    const socket = sockets.get(id);
+    if (socket) fn(socket);
+  };
+  if (opts.rooms.size === 0) {
+    for (const id of adapter.sids.keys()) visit(id, undefined);
+    return;
+  }
+  // A socket in several of the rooms gets the notification once.
+  const seen = opts.rooms.size > 1 ? new Set<string>() : undefined;
+  for (const room of opts.rooms) {
+    const ids = adapter.rooms.get(room);
+    if (ids) for (const id of ids) visit(id, seen);
+  }
+}
+
+/** The in-memory adapter, with notifications delivered through the gate. */
+export class DeliveryAdapter extends Adapter {
+  override broadcast(packet: Packet, opts: BroadcastOptions): void {
+    const n = notificationOf(packet, opts);
+    if (n) deliverHere(this, n, opts);
+    else super.broadcast(packet, opts);
+  }
+}
