@@ -18,16 +18,12 @@ export default defineConfig({
   format: ['esm'],
   platform: 'node',
   target: 'node20',
-  tsconfig: 'tsconfig.server.json',
   bundle: true,
   skipNodeModulesBundle: true,
   splitting: false,
   sourcemap: false,
   clean: true,
   dts: false,
-  // `server-only` marks modules for Next's bundler; here it is the empty lib/server-only.ts.
+  // `server-only` marks modules for Next's bundler; tsconfig.json maps it to the empty lib/server-only.ts.
   noExternal: ['server-only'],
-  esbuildOptions(options) {
-    options.alias = { 'server-only': './lib/server-only.ts' };
-  },
 });

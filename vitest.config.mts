@@ -5,7 +5,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@': fileURLToPath(new URL('.', import.meta.url)),
-      // As for tsx and tsup (tsconfig.server.json): outside Next's bundler, `server-only` is a no-op.
+      // As tsconfig.json maps it for tsx and tsup: outside Next's bundler, `server-only` is a no-op.
       'server-only': fileURLToPath(new URL('./lib/server-only.ts', import.meta.url)),
     },
   },
@@ -15,9 +15,6 @@ export default defineConfig({
     environment: 'node',
     // Suites start the compiled server (dist/server.js, as npm start does): build it first.
     globalSetup: ['./tests/support/build-server.ts'],
-    // Worker threads started from the source load their TypeScript through tsx with the server's
-    // tsconfig (lib/workers.ts), which maps `server-only` to lib/server-only.ts.
-    env: { TSX_TSCONFIG_PATH: 'tsconfig.server.json' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration suites start real server processes; two at a time suits a 2-core machine.
