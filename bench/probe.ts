@@ -2,17 +2,13 @@ import { watchGc } from './lib/gc';
 import { serveIpc } from './lib/ipc';
 
 /**
- * Loaded into Herald's process by the harness (`node --expose-gc --import tsx
- * --import ./bench/probe.ts server.ts`), and nowhere else. It answers the
+ * Loaded into Herald's process by the harness (`node --expose-gc --import bench/.probe.mjs
+ * dist/server.js`, compiled from this file), and nowhere else. It answers the
  * orchestrator over IPC with what /proc cannot tell: V8 heap after a full GC,
- * Herald's live connection count, and the garbage collections so far. It
+ * and the garbage collections so far (Herald's connections come from /readyz). It
  * changes nothing in Herald and exits the process if the orchestrator
  * disappears.
  */
-
-interface RuntimeLike {
-  realtime?: { connections(): number };
-}
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const gcCounts = watchGc();
@@ -27,9 +23,5 @@ serveIpc('herald-probe', {
   },
   gc() {
     return gcCounts();
-  },
-  count() {
-    const runtime = (globalThis as Record<symbol, RuntimeLike | undefined>)[Symbol.for('herald.runtime')];
-    return { connections: runtime?.realtime?.connections() ?? -1 };
   },
 });

@@ -119,6 +119,12 @@ function probeQueries(proc: Spawned): Pick<Target, 'mem' | 'connections' | 'gc'>
   };
 }
 
+/** Herald's /readyz with the push key: its checks (connections, the inbox backlog). */
+async function readyz(port: number): Promise<{ checks?: { database?: { backlog?: number }; realtime?: { connections?: number } } }> {
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { authorization: `Bearer ${PUSH_KEY}` }, signal: AbortSignal.timeout(2_000) });
+  return (await res.json()) as { checks?: { database?: { backlog?: number }; realtime?: { connections?: number } } };
+}
+
 export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
   const name = opts.name ?? 'herald';
   const port = await freePort();
@@ -196,15 +202,13 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
       }
     },
     ...probeQueries(proc),
+    async connections() {
+      return (await readyz(port)).checks?.realtime?.connections ?? -1;
+    },
     async settle() {
       const deadline = Date.now() + SETTLE_TIMEOUT_MS;
       for (;;) {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`, {
-          headers: { authorization: `Bearer ${PUSH_KEY}` },
-          signal: AbortSignal.timeout(2_000),
-        });
-        const body = (await res.json()) as { checks?: { database?: { backlog?: number } } };
-        const backlog = body.checks?.database?.backlog ?? 0;
+        const backlog = (await readyz(port)).checks?.database?.backlog ?? 0;
         if (backlog === 0) return;
         if (Date.now() > deadline) throw new TimeoutError(`${name}: inbox backlog still ${backlog} after ${SETTLE_TIMEOUT_MS / 1000} s`);
         await sleep(20);

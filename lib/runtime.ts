@@ -1,39 +1,24 @@
-import type { Config } from './config';
-import type { ReplayMemory, TokenBucket } from './limits';
-import type { Inbox } from './inbox/types';
-import type { Logger } from './log';
-import type { PushService } from './push';
-import type { Realtime } from './realtime';
-
 /**
- * Route handlers are bundled apart from server.ts, so a module-level singleton
- * is not shared with them. server.ts builds the services once and leaves them
- * here, on globalThis, for the route handlers to find.
+ * What the page (app/page.tsx) needs to know of the running server. Next
+ * bundles pages apart from server.ts, so a module-level value set by the server
+ * is not the page's copy of this module: the server leaves the settings on
+ * globalThis instead, and the page reads them there.
  */
-export interface HeraldRuntime {
-  config: Config;
-  log: Logger;
-  inbox: Inbox;
-  realtime: Realtime;
-  push: PushService;
-  /** Mint a user token (dev route, scripts). */
-  signToken(userId: string): Promise<string>;
-  /** Push requests per second for the API key (undefined: no limit). */
-  pushLimiter: TokenBucket | undefined;
-  /** Signatures of signed pushes whose timestamps are still valid (replay refusal, per node). */
-  seenSignatures: ReplayMemory;
-  startedAt: number;
-  /** False once shutdown began: readiness turns off so balancers drain this node. */
-  accepting: boolean;
+export interface PageSettings {
+  socketPath: string;
+  /** Dev auth: the demo signs in through POST /api/dev/token. */
+  devAuth: boolean;
+  /** No push key: the demo pushes from the page. */
+  openPushApi: boolean;
 }
 
-const KEY = Symbol.for('herald.runtime');
-type Holder = { [KEY]?: HeraldRuntime };
+const KEY = Symbol.for('herald.page-settings');
+type Holder = { [KEY]?: PageSettings };
 
-export function setRuntime(runtime: HeraldRuntime | undefined): void {
-  (globalThis as Holder)[KEY] = runtime;
+export function setPageSettings(settings: PageSettings | undefined): void {
+  (globalThis as Holder)[KEY] = settings;
 }
 
-export function findRuntime(): HeraldRuntime | undefined {
+export function pageSettings(): PageSettings | undefined {
   return (globalThis as Holder)[KEY];
 }

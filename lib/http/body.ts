@@ -1,25 +1,7 @@
+import 'server-only';
+import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../errors';
 import { ErrorCodes } from '../contract';
-
-/**
- * Reads a JSON body with the checks a public endpoint needs, in the order that
- * costs least: media type, declared length, then the bytes as they stream (a
- * lying or absent Content-Length cannot get past the cap).
- */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<{ value: unknown; raw: string }> {
-  const raw = await readBodyText(request, maxBytes);
-  return { value: parseJson(raw), raw };
-}
-
-/**
- * The checks of readJsonBody up to the decoded text, without parsing it: a
- * signed request is authenticated over these bytes before anything else is
- * done with them.
- */
-export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  checkJsonBodyHeaders((name) => request.headers.get(name), maxBytes);
-  return decodeUtf8(await readCapped(request, maxBytes));
-}
 
 /**
  * The header checks of a JSON body, cheapest first: media type, encoding, then
@@ -53,7 +35,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** Parses a body read by readBodyText. */
+/** Parses a JSON body's text. */
 export function parseJson(raw: string): unknown {
   if (raw.trim() === '') throw new HttpError(400, ErrorCodes.invalidJson, 'body is empty; send a JSON object');
   try {
@@ -66,44 +48,51 @@ export function parseJson(raw: string): unknown {
 /** A body over the cap is still read (and dropped) up to this many times the cap, then the connection is closed. */
 export const DRAIN_FACTOR = 16;
 
-/** A Web request's body, capped (see DRAIN_FACTOR for what happens past the cap). */
-export async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      // Read on and discard, a bounded amount: a client still sending when the
-      // connection closes gets a reset instead of this 413 (EPIPE in undici),
-      // and once the whole body is in, the connection can carry the next request.
-      let drained = total;
-      let finished = false;
-      while (!finished && drained <= maxBytes * DRAIN_FACTOR) {
-        const next = await reader.read();
-        finished = next.done;
-        drained += next.value?.byteLength ?? 0;
-      }
-      if (finished) throw tooLarge(maxBytes);
-      // The rest is still on the wire and will never be read, so this connection
-      // cannot carry another request: without `Connection: close` a pooling
-      // client reused it and its next request hung, then failed with ECONNRESET.
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes, { connection: 'close' });
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
-
 export const tooLarge = (maxBytes: number, headers: Record<string, string> = {}) =>
   new HttpError(413, ErrorCodes.payloadTooLarge, `body must be at most ${maxBytes} bytes`, headers);
+
+/**
+ * The body's bytes, capped. Past the cap the rest is read and dropped up to
+ * DRAIN_FACTOR times the cap, so the connection can carry the next request (a
+ * client still sending when the connection closes gets a reset instead of the
+ * 413); past that the answer says `Connection: close` (the rest is never read).
+ *
+ * The listeners stay on the request once the promise has settled (they do
+ * nothing then, and go with the request): removing them would need a named
+ * closure each, on the path of every push.
+ */
+export function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let settled = false;
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      total += chunk.length;
+      if (total <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      if (total > maxBytes * DRAIN_FACTOR) {
+        settled = true;
+        req.pause();
+        reject(tooLarge(maxBytes, { connection: 'close' }));
+      }
+    });
+    req.on('end', () => {
+      if (settled) return;
+      settled = true;
+      if (total > maxBytes) reject(tooLarge(maxBytes));
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+    });
+    // The client went away mid-body: nobody is left to answer, but the promise must settle.
+    for (const event of ['error', 'close']) {
+      req.on(event, () => {
+        if (settled) return;
+        settled = true;
+        reject(new HttpError(400, ErrorCodes.invalidJson, 'the request body ended early'));
+      });
+    }
+  });
+}

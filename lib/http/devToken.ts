@@ -1,26 +1,31 @@
+import 'server-only';
+import { z } from 'zod';
 import { HttpError } from '../errors';
 import { ErrorCodes } from '../contract';
 import { describeIssues, UserIdSchema } from '../validate';
-import type { HeraldRuntime } from '../runtime';
-import { z } from 'zod';
-import { readJsonBody } from './body';
-import { json } from './respond';
+import type { Route } from './router';
 
 const DevTokenBody = z.strictObject({ userId: UserIdSchema });
 const MAX_DEV_TOKEN_BODY_BYTES = 1024;
 
 /**
  * POST /api/dev/token {"userId"}: signs a token with the per-boot secret so the
- * demo uses the same verified handshake as production. Exists only in dev auth
- * mode; elsewhere it is a 404 like any unknown path.
+ * demo uses the same verified handshake as production. The route exists only
+ * in dev auth mode (boot.ts adds it); elsewhere its path is a 404 like any
+ * unknown one.
  */
-export async function handleDevToken(request: Request, { runtime }: { runtime: HeraldRuntime }): Promise<Response> {
-  if (!runtime.config.devAuth || runtime.config.production) {
-    throw new HttpError(404, ErrorCodes.notFound, 'not found');
-  }
-  const { value } = await readJsonBody(request, MAX_DEV_TOKEN_BODY_BYTES);
-  const parsed = DevTokenBody.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(parsed.error));
-  const token = await runtime.signToken(parsed.data.userId);
-  return json(200, { token, userId: parsed.data.userId, expiresIn: runtime.config.tokenTtlSeconds });
+export function devTokenRoutes(deps: { signToken(userId: string): Promise<string>; tokenTtlSeconds: number }): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/dev/token',
+      name: 'dev-token',
+      handler: async (req) => {
+        const parsed = DevTokenBody.safeParse(await req.json(MAX_DEV_TOKEN_BODY_BYTES));
+        if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(parsed.error));
+        const token = await deps.signToken(parsed.data.userId);
+        return { status: 200, body: { token, userId: parsed.data.userId, expiresIn: deps.tokenTtlSeconds } };
+      },
+    },
+  ];
 }

@@ -1,29 +1,30 @@
+import 'server-only';
 import { checkPushKey } from '../auth';
 import { HttpError } from '../errors';
 import { ErrorCodes, MAX_PUSH_BODY_BYTES } from '../contract';
+import type { ReplayMemory, TokenBucket } from '../limits';
+import type { PushService } from '../push';
 import { describeIssues, NotificationIdSchema, parsePushBody, toPushRequest } from '../validate';
-import type { HeraldRuntime } from '../runtime';
-import { checkJsonBodyHeaders, decodeUtf8, parseJson, readCapped } from './body';
-import { json, type Answer } from './respond';
+import { checkJsonBodyHeaders, decodeUtf8, parseJson } from './body';
+import type { Answer } from './respond';
+import type { Route } from './router';
 import { checkSignatureHeaders, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER, verifySignature } from './signature';
 
-/** The push-API key check shared by every backend-facing route. */
-export function requirePushKey(request: Request, runtime: HeraldRuntime): void {
-  requirePushKeyValue(request.headers.get('authorization'), runtime);
+/** What the push route needs. */
+export interface PushRouteDeps {
+  /** undefined only in development: the API is then open. */
+  pushApiKey: string | undefined;
+  /** Pushes per second for the key (0: no limit), for the 429 message. */
+  pushPerSecond: number;
+  limiter: TokenBucket | undefined;
+  /** Signatures of signed pushes whose timestamps are still valid, on this node. */
+  replay: ReplayMemory;
+  /** The cluster's shared claims (Redis), when clustered. */
+  claimOnce: ((key: string, ttlMs: number) => Promise<boolean | undefined>) | undefined;
+  push: PushService;
 }
 
-function requirePushKeyValue(authorization: string | null, runtime: HeraldRuntime): void {
-  if (!checkPushKey(authorization, runtime.config.pushApiKey)) {
-    throw new HttpError(401, ErrorCodes.unauthorized, 'missing or wrong push-API key (Authorization: Bearer <key>)', {
-      'www-authenticate': 'Bearer realm="herald-push"',
-    });
-  }
-}
-
-/**
- * What the push handler needs of a request, whichever server received it: Next's
- * Web `Request` (the route in app/api/push) or node:http directly (lib/http/node.ts).
- */
+/** What the push handler reads of a request (ApiRequest; tests give their own). */
 export interface PushRequestSource {
   /** A header by lower-case name, repeated headers joined with ", " as in the Fetch standard; null when absent. */
   header(name: string): string | null;
@@ -31,16 +32,23 @@ export interface PushRequestSource {
   body(maxBytes: number): Promise<Uint8Array>;
 }
 
-/** POST /api/push as Next's route handler calls it. */
-export async function handlePush(request: Request, { runtime }: { runtime: HeraldRuntime }): Promise<Response> {
-  const answer = await acceptPush({ header: (name) => request.headers.get(name), body: (max) => readCapped(request, max) }, runtime);
-  return json(answer.status, answer.body, answer.headers);
+export function pushRoutes(deps: PushRouteDeps): Route[] {
+  return [{ method: 'POST', path: '/api/push', name: 'push', handler: (req) => acceptPush(req, deps) }];
+}
+
+/** The push-API key check shared by every backend-facing route: 401 without it. */
+export function requirePushKey(authorization: string | null, pushApiKey: string | undefined): void {
+  if (!checkPushKey(authorization, pushApiKey)) {
+    throw new HttpError(401, ErrorCodes.unauthorized, 'missing or wrong push-API key (Authorization: Bearer <key>)', {
+      'www-authenticate': 'Bearer realm="herald-push"',
+    });
+  }
 }
 
 /**
  * POST /api/push: authenticate (bearer key or signed request), rate-limit,
  * validate, store, fan out; 202 once stored. Throws HttpError (and the inbox's
- * named errors) for every refusal; the caller turns them into answers.
+ * named errors) for every refusal; the router turns them into answers.
  *
  * The rate limit counts authenticated requests only: anyone could otherwise
  * spend the backend's budget with well-formed headers and a made-up signature.
@@ -48,8 +56,8 @@ export async function handlePush(request: Request, { runtime }: { runtime: Heral
  * taken and before the JSON is parsed, and its signature is remembered (replay
  * refusal) only once the limit let it through, so a 429 can be retried as sent.
  */
-export async function acceptPush(request: PushRequestSource, runtime: HeraldRuntime): Promise<Answer> {
-  const key = runtime.config.pushApiKey;
+export async function acceptPush(request: PushRequestSource, deps: PushRouteDeps): Promise<Answer> {
+  const key = deps.pushApiKey;
   const timestamp = request.header(TIMESTAMP_HEADER);
   const signature = request.header(SIGNATURE_HEADER);
   const signed = key !== undefined && (timestamp !== null || signature !== null);
@@ -57,16 +65,16 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
   if (signed) {
     signedAt = checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
   } else {
-    requirePushKeyValue(request.header('authorization'), runtime);
-    takeRateToken(runtime);
+    requirePushKey(request.header('authorization'), key);
+    takeRateToken(deps);
   }
 
   checkJsonBodyHeaders((name) => request.header(name), MAX_PUSH_BODY_BYTES);
   const raw = decodeUtf8(await request.body(MAX_PUSH_BODY_BYTES));
   if (signed && key !== undefined && timestamp !== null && signature !== null) {
     verifySignature(key, timestamp, signature, raw);
-    takeRateToken(runtime);
-    await claimSignature(runtime, signature.toLowerCase(), signedAt);
+    takeRateToken(deps);
+    await claimSignature(deps, signature.toLowerCase(), signedAt);
   }
 
   const idempotencyKey = request.header('idempotency-key') ?? undefined;
@@ -75,7 +83,7 @@ export async function acceptPush(request: PushRequestSource, runtime: HeraldRunt
   }
   const parsed = parsePushBody(parseJson(raw));
   if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(parsed.error));
-  const result = await runtime.push.push(toPushRequest(parsed.data), { idempotencyKey });
+  const result = await deps.push.push(toPushRequest(parsed.data), { idempotencyKey });
   return { status: 202, body: result.body, headers: result.replayed ? { 'idempotent-replayed': 'true' } : {} };
 }
 
@@ -90,8 +98,8 @@ const replayed = () =>
  * cluster's (Redis), so the same bytes sent to another node are a replay too.
  * While Redis cannot answer, each node decides alone (docs/SECURITY.md).
  */
-async function claimSignature(runtime: HeraldRuntime, signature: string, signedAt: number): Promise<void> {
-  const local = runtime.seenSignatures.claim(signature, signedAt);
+async function claimSignature(deps: PushRouteDeps, signature: string, signedAt: number): Promise<void> {
+  const local = deps.replay.claim(signature, signedAt);
   if (local.status === 'replay') throw replayed();
   if (local.status === 'full') {
     throw new HttpError(429, ErrorCodes.rateLimited, 'too many signed requests inside the replay window; retry later or send the key', {
@@ -99,13 +107,13 @@ async function claimSignature(runtime: HeraldRuntime, signature: string, signedA
     });
   }
   const ttlMs = (signedAt + SIGNATURE_WINDOW_SECONDS + 1) * 1000 - Date.now();
-  if ((await runtime.realtime.cluster?.claimOnce(`sig:${signature}`, Math.max(1_000, ttlMs))) === false) throw replayed();
+  if ((await deps.claimOnce?.(`sig:${signature}`, Math.max(1_000, ttlMs))) === false) throw replayed();
 }
 
 /** One push from the key's budget; 429 with Retry-After when it is spent. */
-function takeRateToken(runtime: HeraldRuntime): void {
-  if (!runtime.pushLimiter || runtime.pushLimiter.take()) return;
-  throw new HttpError(429, ErrorCodes.rateLimited, `over ${runtime.config.limits.pushPerSecond} pushes per second for this key`, {
-    'retry-after': String(runtime.pushLimiter.retryAfterSeconds()),
+function takeRateToken(deps: PushRouteDeps): void {
+  if (!deps.limiter || deps.limiter.take()) return;
+  throw new HttpError(429, ErrorCodes.rateLimited, `over ${deps.pushPerSecond} pushes per second for this key`, {
+    'retry-after': String(deps.limiter.retryAfterSeconds()),
   });
 }

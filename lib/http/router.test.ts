@@ -2,45 +2,59 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawHttp } from '../../tests/support/rawHttp';
-import { ReplayMemory } from '../limits';
 import { MAX_PUSH_BODY_BYTES, type PushRequest } from '../contract';
-import type { HeraldRuntime } from '../runtime';
+import { ReplayMemory } from '../limits';
+import type { Logger } from '../log';
 import { DRAIN_FACTOR } from './body';
-import { servePush } from './node';
+import { pushRoutes } from './push';
+import { apiHandler } from './router';
 
 /**
- * servePush on a real node:http server over raw TCP, with a fake push service:
- * what the node:http path must do that the Web path (push.test.ts) gets from
- * the Fetch classes: header semantics, the body cap and its drain, a client
- * that leaves mid-body. tests/security/hostile-http.test.ts covers the rest
- * through the real server.
+ * The API router on a real node:http server over raw TCP, with the push route
+ * and a fake push service: header semantics, the body cap and its drain, a
+ * client that leaves mid-body, request ids, 404/405/OPTIONS, and what it leaves
+ * to Next. tests/security/hostile-http.test.ts covers the rest through the
+ * real server.
  */
 
 const KEY = 'node-push-key-0123456789';
+const quiet = { info: () => undefined, error: () => undefined, warn: () => undefined, debug: () => undefined } as unknown as Logger;
 
 let server: Server;
 let port: number;
 let pushed: PushRequest[];
-let runtime: HeraldRuntime | undefined;
 let settled: number;
+/** Requests the router left to the next handler (Next's, in Herald). */
+let passedOn: string[];
 
 beforeEach(async () => {
   pushed = [];
   settled = 0;
-  runtime = {
-    config: { pushApiKey: KEY, limits: { pushPerSecond: 0 } },
-    pushLimiter: undefined,
-    seenSignatures: new ReplayMemory(300, 1000),
-    log: { info: () => undefined, error: () => undefined, warn: () => undefined, debug: () => undefined },
-    push: {
-      async push(req: PushRequest) {
-        pushed.push(req);
-        return { body: { id: `n${pushed.length}`, recipients: req.userIds.length, online: 0 }, replayed: false };
+  passedOn = [];
+  const serveApi = apiHandler(
+    pushRoutes({
+      pushApiKey: KEY,
+      pushPerSecond: 0,
+      limiter: undefined,
+      replay: new ReplayMemory(300, 1000),
+      claimOnce: undefined,
+      push: {
+        async push(req: PushRequest) {
+          pushed.push(req);
+          return { body: { id: `n${pushed.length}`, recipients: req.userIds.length, online: 0 }, replayed: false };
+        },
       },
-    },
-  } as unknown as HeraldRuntime;
+    }),
+    quiet,
+  );
   server = createServer((req, res) => {
-    void servePush(req, res, runtime).finally(() => settled++);
+    void serveApi(req, res)
+      .then((handled) => {
+        if (handled) return;
+        passedOn.push(req.url ?? '');
+        res.end('next');
+      })
+      .finally(() => settled++);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -66,7 +80,7 @@ function request(body: string | Buffer, headers: string[] = [], opts: { length?:
   ].join('\r\n');
 }
 
-describe('servePush over node:http', () => {
+describe('the push route over node:http', () => {
   it('accepts a push with the key, answers JSON with a request id, and serves the next request on the same connection', async () => {
     const c = await RawHttp.open(port);
     c.write(request(BODY, [`Authorization: Bearer ${KEY}`, 'X-Request-Id: req-1']) + BODY);
@@ -146,13 +160,33 @@ describe('servePush over node:http', () => {
     d.close();
   });
 
-  it('answers 503 before the runtime exists', async () => {
-    runtime = undefined;
+  it('answers an unknown API path with a JSON 404, a known one with another method with 405 and Allow, and OPTIONS with 204', async () => {
     const c = await RawHttp.open(port);
-    c.write(request(BODY, [`Authorization: Bearer ${KEY}`]) + BODY);
-    const res = await c.response();
-    expect(res.status).toBe(503);
-    expect(JSON.parse(res.body).error.code).toBe('unavailable');
+    c.write('GET /api/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const missing = await c.response();
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body)).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+    expect(missing.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    c.write('GET /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const wrongMethod = await c.response();
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+    expect(JSON.parse(wrongMethod.body).error.code).toBe('method_not_allowed');
+    c.write('OPTIONS /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n\r\n');
+    const options = await c.response();
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('POST, OPTIONS');
+    expect(options.headers['access-control-allow-origin']).toBeUndefined();
+    c.close();
+  });
+
+  it('leaves every path outside /api/ to the next handler', async () => {
+    const c = await RawHttp.open(port);
+    for (const path of ['/', '/api', '/apix/push', '/socket.io/?EIO=4']) {
+      c.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      expect((await c.response()).body).toBe('next');
+    }
+    expect(passedOn).toEqual(['/', '/api', '/apix/push', '/socket.io/?EIO=4']);
     c.close();
   });
 });
