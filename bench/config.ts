@@ -22,13 +22,8 @@ export interface Profile {
   /**
    * Pushes in flight in the closed loops. Little's law: a loop of C connections
    * reaches at most C / (time per push), and that time includes a commit on the
-   * inbox writer thread, so too few connections measure the loop, not the server.
-   * 100-recipient pushes, same code, same machine: 32 connections 39,099
-   * deliveries/s with Herald's main thread idle a third of the time, 96 about
-   * 68,000, 192 about 66,000 (docs/benchmarks.md). Single-recipient pushes, after
-   * deliveries bypassed Engine.IO (lib/realtime/wire.ts) and left the main thread
-   * idle a third of the time at 128: 128 gave 8,102 and 9,111/s, 256 10,314 and
-   * 10,345/s, 384 9,514/s, 512 9,557/s (quick runs, alternating). A backend pushing
+   * inbox writer thread, so too few connections measure the loop, not the server
+   * (docs/benchmarks.md gives the figures each choice rests on). A backend pushing
    * this fast has this many in flight anyway.
    */
   targetedConcurrency: number;

@@ -5,9 +5,9 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
  *
  * Every socket that connects presents a token, so this is on the connect path.
  * jose verifies through WebCrypto: a job on the thread pool and a chain of
- * promises per token, about 40 µs of main thread here. One HMAC of a
- * 200-byte input costs a few µs. Signing stays with jose (lib/auth.ts): it
- * runs in backends, scripts and tests, not per connection.
+ * promises per token; one HMAC here is a fraction of that (docs/benchmarks.md,
+ * change 18). Signing stays with jose (lib/auth.ts): it runs in backends,
+ * scripts and tests, not per connection.
  *
  * It accepts what jose's `jwtVerify(token, key, { algorithms: ['HS256'],
  * requiredClaims: ['sub', 'exp'], clockTolerance })` accepts, with the same

@@ -7,8 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * assets. Next reads the nonce from the request's CSP header and puts it on its
  * own scripts, so no script runs unless this server rendered it, and
  * notification content (always rendered as text) could not run one even if it
- * were injected. API routes get the policy too: Next renders its HTML 404 page
- * for an unknown path under /api/ as for any other.
+ * were injected. Every page gets it, Next's 404 page included.
  */
 export function applySecurityHeaders(req: IncomingMessage, res: ServerResponse, opts: { dev: boolean }): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -9,8 +9,8 @@ import type { Duplex } from 'node:stream';
  * `curl --http2`. A server may ignore such an offer and answer in HTTP/1.1
  * (RFC 9110 §7.8), but Node hands every request that carries `Upgrade` to the
  * server's 'upgrade' listeners once there are any, and socket.io's engine ends
- * those it does not take after a second, without an answer: the backend saw
- * "header parser received no bytes" and its push was lost.
+ * those it does not take after a second, without an answer: such a backend
+ * would see "header parser received no bytes", and its push would be lost.
  *
  * So the server's 'upgrade' event is intercepted where Node emits it, before
  * any listener (socket.io's, and Next's, which Next adds on the first request it

@@ -79,7 +79,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   }
 
   // Event listeners are made once here and shared by every socket, which each
-  // reaches as `this`: per-socket closures were a large part of a socket's heap.
+  // reaches as `this`: a socket then carries no closures of its own.
   const addRefresh = refreshHandler(deps);
   const addNotificationHandlers = notificationHandlers(io, deps);
   const addLegacyHandlers = legacyHandlers(deps, admission);

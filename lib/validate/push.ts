@@ -62,10 +62,9 @@ export type PushBody = z.infer<typeof PushBodySchema>;
 
 /**
  * PushBodySchema's verdict on a parsed JSON body, the common case first: a
- * body that is plainly valid is checked by `quickPushBody` (a few µs less per
- * push than zod, which was the largest single cost of validation on the
- * single-recipient path), anything else goes to the schema, which alone writes
- * the error messages.
+ * body that is plainly valid is checked by `quickPushBody`, which costs less
+ * than zod on the single-recipient path (docs/benchmarks.md); anything else
+ * goes to the schema, which alone writes the error messages.
  */
 export function parsePushBody(value: unknown): { success: true; data: PushBody } | { success: false; error: z.ZodError } {
   const quick = quickPushBody(value);

@@ -7,10 +7,9 @@ import type { HeraldSocket } from '../types';
 
 /**
  * Splits an event's arguments into payload and ack. socket.io passes the ack
- * last, wherever that falls: reading it from a fixed position left a client that
- * omitted the payload (`emit('notifications:list', ack)`) or added one where none
- * is expected (`emit('notifications:read-all', {}, ack)`) waiting forever for an
- * answer. Now such a client gets a validation_failed ack.
+ * last, wherever that falls, so it is read from the end: a client that omits
+ * the payload (`emit('notifications:list', ack)`) or adds an unexpected one
+ * still gets an answer (a validation_failed ack) instead of waiting forever.
  */
 export function payloadAndAck(args: unknown[]): { payload: unknown; ack: ((res: never) => void) | undefined } {
   const last = args.at(-1);
