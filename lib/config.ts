@@ -1,3 +1,4 @@
+import 'server-only';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 

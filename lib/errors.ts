@@ -1,3 +1,4 @@
+import 'server-only';
 import { ErrorCodes, type ErrorBody, type ErrorCode } from './contract';
 
 /**

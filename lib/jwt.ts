@@ -1,3 +1,4 @@
+import 'server-only';
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**

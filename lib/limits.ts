@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * Rate limits and the replay memory. Time for rate limits comes from a
  * monotonic clock so a wall-clock jump neither floods nor starves anyone.

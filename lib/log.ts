@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * Structured logs: one line per event. JSON in production (for log shippers),
  * a short readable line in development.

@@ -1,3 +1,4 @@
+import 'server-only';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Inbox } from './inbox/types';
 import type { Logger } from './log';

@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * What the page (app/page.tsx) needs to know of the running server. Next
  * bundles pages apart from server.ts, so a module-level value set by the server

@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * `work`'s answer, or `fallback` once `ms` have passed without one. The timer is
  * cleared as soon as either settles: callers race a Redis round trip on every

@@ -1,3 +1,4 @@
+import 'server-only';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HttpError } from '../errors';
 import { ErrorCodes, type ErrorCode } from '../contract';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { ErrorCodes, type ErrorCode } from '../contract';
 import { KeyedRateLimit } from '../limits';
 import type { HeraldSocket, RealtimeDeps } from './types';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { RedisAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';

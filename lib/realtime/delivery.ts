@@ -1,3 +1,4 @@
+import 'server-only';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
 import { PacketType, type Encoder } from 'socket.io-parser';
 import { NOTIFICATION_EVENT, type WireNotification } from '../contract';

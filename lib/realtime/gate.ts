@@ -1,3 +1,4 @@
+import 'server-only';
 import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
 
 /**

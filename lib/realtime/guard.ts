@@ -1,3 +1,4 @@
+import 'server-only';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { verifyUserToken } from '../auth';
 import { AuthError, RefusedError } from '../errors';

@@ -1,3 +1,4 @@
+import 'server-only';
 /** The socket.io room that holds a user's sockets on this node. */
 export const roomOf = (userId: string): string => `user:${userId}`;
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Socket as NetSocket } from 'node:net';
 import type { Logger } from '../log';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { z } from 'zod';
 import { InboxUnavailableError, RefusedError } from '../../errors';
 import { ErrorCodes, type Ack } from '../../contract';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { verifyUserToken } from '../../auth';
 import { AuthError } from '../../errors';
 import { ErrorCodes, type Ack } from '../../contract';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { DEFAULT_PAGE_LIMIT, type ReadState } from '../../contract';
 import { ListRequestSchema, NoPayloadSchema, ReadRequestSchema } from '../../validate';
 import { roomOf } from '../rooms';
