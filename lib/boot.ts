@@ -90,6 +90,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     inbox,
     redisHealthy: realtime.cluster?.healthy,
     connections: realtime.connections,
+    outbound: realtime.outbound,
     accepting: () => accepting,
     nodeId: config.nodeId,
     pushApiKey: config.pushApiKey,

@@ -71,6 +71,10 @@ const envSchema = z.object({
   MAX_CONNECTIONS_PER_USER: intFrom(1, 100_000).default(20),
   /** Sockets one client address may hold on this node. */
   MAX_CONNECTIONS_PER_IP: intFrom(1, 1_000_000).default(500),
+  /** Bytes queued in this process for one connection that its client has not read; past it the socket is cut off (slow_consumer). */
+  MAX_CLIENT_QUEUE_BYTES: intFrom(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  /** Bytes queued across all connections; past it the largest queues are cut first. */
+  MAX_QUEUED_BYTES: intFrom(1024 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   /** Handshakes (and user_login re-binds) per user per second on this node, bursts of 4× (0 = no limit). */
   HANDSHAKE_RATE_PER_USER: intFrom(0, 1_000_000).default(5),
   /** Handshakes per client address per second on this node, bursts of 10× (0 = no limit). */
@@ -114,6 +118,9 @@ export interface Config {
     connectionsPerIp: number;
     handshakesPerUser: number;
     handshakesPerIp: number;
+    /** Unread bytes queued for one connection, and for all of them. */
+    clientQueueBytes: number;
+    queuedBytes: number;
   };
   /** Origins browsers may connect from; undefined: only the server's own (same host). */
   allowedOrigins: string[] | undefined;
@@ -168,6 +175,8 @@ export function loadConfig(
       connectionsPerIp: env.MAX_CONNECTIONS_PER_IP,
       handshakesPerUser: env.HANDSHAKE_RATE_PER_USER,
       handshakesPerIp: env.HANDSHAKE_RATE_PER_IP,
+      clientQueueBytes: env.MAX_CLIENT_QUEUE_BYTES,
+      queuedBytes: env.MAX_QUEUED_BYTES,
     },
     allowedOrigins: env.ALLOWED_ORIGINS,
     database: env.DATABASE_URL ? { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA } : undefined,

@@ -35,11 +35,11 @@ export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log:
       ...(key !== undefined ? { idempotency: { key, bodyHash: hashBody(req) } } : {}),
     });
     if (result.status === 'duplicate') {
-      const body = result.response ?? { id: result.id, recipients: result.recipients, online: await realtime.onlineCount(req.userIds) };
+      const body = result.response ?? { id: result.id, recipients: result.recipients, online: realtime.onlineCount(req.userIds) };
       return { body, replayed: true };
     }
     realtime.deliver(result.notification, req.userIds);
-    const body: PushAccepted = { id, recipients: req.userIds.length, online: await realtime.onlineCount(req.userIds) };
+    const body: PushAccepted = { id, recipients: req.userIds.length, online: realtime.onlineCount(req.userIds) };
     if (key !== undefined) {
       // The push is already stored and delivered; failing to record the answer only
       // means a later replay recomputes `online`.

@@ -24,6 +24,8 @@ export const ErrorCodes = {
   tooManyConnections: 'too_many_connections',
   /** A browser connection from an origin not in ALLOWED_ORIGINS. */
   originNotAllowed: 'origin_not_allowed',
+  /** The client stopped reading: more was queued for it than the server keeps. Reconnect to catch up. */
+  slowConsumer: 'slow_consumer',
   /** Storage is unreachable: nothing was accepted. */
   unavailable: 'unavailable',
   internal: 'internal_error',

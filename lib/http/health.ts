@@ -3,7 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkPushKey } from '../auth';
 import type { Inbox } from '../inbox/types';
 import { wireStats } from '../realtime/wire';
+import { orAfter } from '../timeout';
 import { sendJson } from './respond';
+
+/** How long /readyz waits for the database's answer to a ping. */
+const PING_TIMEOUT_MS = 1_000;
 
 /** What the probes read. */
 export interface HealthDeps {
@@ -11,6 +15,7 @@ export interface HealthDeps {
   /** The fan-out link's health, when clustered. */
   redisHealthy: (() => boolean) | undefined;
   connections(): number;
+  outbound(): { queuedBytes: number; slowConsumers: number; processCapCuts: number };
   /** False once shutdown began: readiness turns off so balancers drain this node. */
   accepting(): boolean;
   nodeId: string;
@@ -38,7 +43,9 @@ export function healthHandler(deps: HealthDeps): (req: IncomingMessage, res: Ser
     }
     let database: { ok: boolean; kind: string; backlog?: number; error?: string };
     try {
-      await deps.inbox.ping();
+      // A database that holds the connection open and never answers is as down as one that refuses it.
+      const answered = await orAfter(deps.inbox.ping().then(() => true), PING_TIMEOUT_MS, false);
+      if (!answered) throw new Error(`no answer within ${PING_TIMEOUT_MS} ms`);
       // backlog: deliveries stored in the fan-out log, not yet merged into per-user rows (SQLite).
       database = { ok: true, kind: deps.inbox.kind, ...(deps.inbox.backlog ? { backlog: deps.inbox.backlog() } : {}) };
     } catch (err) {
@@ -61,7 +68,8 @@ export function healthHandler(deps: HealthDeps): (req: IncomingMessage, res: Ser
         database,
         ...(redis ? { redis } : {}),
         // frames: notification frames this node wrote to WebSocket connections itself (realtime/wire.ts).
-        realtime: { ok: true, connections: deps.connections(), frames: wireStats() },
+        // outbound: unread bytes queued for clients at the last sweep, and sockets cut off for them (realtime/backlog.ts).
+        realtime: { ok: true, connections: deps.connections(), frames: wireStats(), outbound: deps.outbound() },
       },
     });
     return true;

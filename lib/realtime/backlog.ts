@@ -1,12 +1,18 @@
 import 'server-only';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HeraldSocket } from './types';
+import { ErrorCodes } from '../contract';
+import type { Logger } from '../log';
+import type { HeraldServer, HeraldSocket } from './types';
+import { terminate } from './wire';
 
 /**
- * Bytes written to a socket that its client has not read yet, as far as this
- * process can see: packets waiting in Engine.IO's write buffer (all a polling
- * client's pending data sits there until its next GET) plus, on WebSocket,
- * what `ws` and the TCP socket still hold (`bufferedAmount`, ws's public count).
+ * Bytes written to sockets that their clients have not read, and the caps on
+ * them. A client that stops reading (a phone in a tunnel, a frozen laptop)
+ * would otherwise have everything pushed to it buffered in this process until
+ * socket.io's ping timeout cut it, tens of seconds later. Past
+ * `perSocket` bytes a socket is cut off (`slow_consumer`); past `perProcess`
+ * bytes across all sockets, the largest queues are cut first. Cutting loses
+ * nothing: the client reconnects with its `lastSeq` and catches up from the inbox.
  */
 
 interface EngineInternals {
@@ -14,6 +20,12 @@ interface EngineInternals {
   transport?: { name?: string; socket?: { bufferedAmount?: number } };
 }
 
+/**
+ * What this process holds for a socket: packets in Engine.IO's write buffer
+ * (all a polling client's pending data sits there until its next GET) plus, on
+ * WebSocket, what `ws` and the TCP socket still hold (`bufferedAmount`, ws's
+ * public count).
+ */
 export function queuedBytes(socket: HeraldSocket): number {
   const conn = socket.conn as unknown as EngineInternals;
   let bytes = 0;
@@ -42,4 +54,82 @@ export async function drained(socket: HeraldSocket, belowBytes: number, timeoutM
     await sleep(DRAIN_POLL_MS);
   }
   return socket.connected;
+}
+
+/** How often the process-wide total is summed. */
+const SWEEP_MS = 250;
+/** A cut socket's close handshake gets this long before its connection is destroyed (and its buffers freed). */
+const CLOSE_GRACE_MS = 2_000;
+
+export interface OutboundStats {
+  /** Sockets cut for their own queue. */
+  slowConsumers: number;
+  /** Sockets cut because the process-wide total was over its cap. */
+  processCapCuts: number;
+  /** The total queued at the last sweep. */
+  queuedBytes: number;
+}
+
+export class OutboundLimits {
+  readonly stats: OutboundStats = { slowConsumers: 0, processCapCuts: 0, queuedBytes: 0 };
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    readonly perSocket: number,
+    readonly perProcess: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** True while `socket` may be written to: false once it is over its cap (it is then cut off). */
+  admit(socket: HeraldSocket, adding = 0): boolean {
+    if (!socket.connected) return false;
+    const queued = queuedBytes(socket);
+    if (queued + adding <= this.perSocket) return true;
+    this.stats.slowConsumers++;
+    this.cut(socket, queued, `more than ${this.perSocket} bytes unread`);
+    return false;
+  }
+
+  /** Sums what every socket holds, and cuts the largest queues while the total is over the process cap. */
+  sweep(io: HeraldServer): void {
+    let total = 0;
+    const queues: Array<[HeraldSocket, number]> = [];
+    for (const socket of io.of('/').sockets.values()) {
+      const queued = queuedBytes(socket);
+      if (queued === 0) continue;
+      total += queued;
+      queues.push([socket, queued]);
+    }
+    this.stats.queuedBytes = total;
+    if (total <= this.perProcess) return;
+    queues.sort((a, b) => b[1] - a[1]);
+    for (const [socket, queued] of queues) {
+      if (total <= this.perProcess) break;
+      this.stats.processCapCuts++;
+      this.cut(socket, queued, `the process holds more than ${this.perProcess} bytes unread across sockets`);
+      total -= queued;
+    }
+  }
+
+  start(io: HeraldServer): void {
+    this.timer ??= setInterval(() => this.sweep(io), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Tells the client why (it reads that if it resumes within the grace), closes
+   * the socket, and destroys the connection after CLOSE_GRACE_MS whatever the
+   * client does, freeing what was queued for it.
+   */
+  private cut(socket: HeraldSocket, queued: number, why: string): void {
+    this.log.warn('slow consumer cut off', { userId: socket.data.userId, sid: socket.id, queuedBytes: queued, why });
+    socket.emit('herald:error', { code: ErrorCodes.slowConsumer, message: `${why}: reconnect to catch up` });
+    socket.disconnect(true);
+    setTimeout(terminate, CLOSE_GRACE_MS, socket).unref();
+  }
 }

@@ -2,6 +2,7 @@ import 'server-only';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { roomOf } from './rooms';
 import { drained } from './backlog';
+import { checkOutbound } from './delivery';
 import { clearGate, holdDeliveries, isCurrent, isHolding, noteCaughtUp, noteReplayed, releaseDeliveries, takeOutage } from './gate';
 import type { WireNotification } from '../contract';
 import type { HeraldSocket, RealtimeDeps } from './types';
@@ -57,7 +58,7 @@ export async function bindAndCatchUp(
     // was told: live copies of those would arrive twice, so the gate drops them too.
     const standsAt = caughtUpTo ?? summary.headSeq;
     noteCaughtUp(socket, standsAt);
-    releaseDeliveries(socket, Math.max(replayedUpTo, standsAt));
+    if (releaseDeliveries(socket, Math.max(replayedUpTo, standsAt)) > 0) checkOutbound(socket);
   } catch (err) {
     log.error('catch-up failed', { userId, err });
     if (!current()) return;

@@ -7,7 +7,7 @@ import type { WireNotification } from '../contract';
 import { deliverHere, notificationOf } from './delivery';
 import type { Logger } from '../log';
 import { orAfter } from '../timeout';
-import { RedisPresence, type LocalRooms, type PresenceRedis } from './presence';
+import { RedisPresence, type LocalRooms, type PresenceRedis, type PresenceSubscriber } from './presence';
 
 /**
  * Fan-out between nodes: the socket.io Redis adapter (pub/sub), and presence
@@ -31,7 +31,7 @@ export interface ClusterLink {
   adapter: (nsp: unknown) => RedisAdapter;
   /** Cluster presence over this node's rooms (the caller closes it before the link). */
   presenceFor(local: LocalRooms): RedisPresence;
-  /** Both connections up. */
+  /** Both connections up, and Redis answered the last probe in time. */
   healthy(): boolean;
   /** Called once when the link goes down, and once when it is back (after a short settle). */
   onOutage(fn: () => void): void;
@@ -39,14 +39,17 @@ export interface ClusterLink {
   /**
    * Claims `key` for the whole cluster for `ttlMs`: true for the first claim,
    * false when any node claimed it within that time, undefined when Redis could
-   * not say (down, or no answer within CLAIM_TIMEOUT_MS): the caller decides alone.
+   * not say (down, frozen, or no answer within CLAIM_TIMEOUT_MS): the caller decides alone.
    */
   claimOnce(key: string, ttlMs: number): Promise<boolean | undefined>;
   close(): Promise<void>;
 }
 
 /** How long a claim may wait on Redis before the node decides alone (a frozen Redis must not hold pushes). */
-const CLAIM_TIMEOUT_MS = 1_000;
+const CLAIM_TIMEOUT_MS = 100;
+/** Redis is asked for a PING this often; an answer later than PROBE_TIMEOUT_MS marks it unresponsive until one comes in time. */
+const PROBE_MS = 1_000;
+const PROBE_TIMEOUT_MS = 500;
 
 export function connectCluster(url: string, nodeId: string, log: Logger): ClusterLink {
   // No offline queue for publishes: during an outage they fail at once (and are
@@ -58,11 +61,26 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
   let down = true; // until both are ready the first time
   let everUp = false;
   let resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * A connection can stay open while nothing answers (a frozen host, SIGSTOP):
+   * `isReady` stays true then. The probe, and any claim that times out, mark
+   * Redis unresponsive; a PING answered in time marks it responsive again.
+   */
+  let responsive = true;
+  const probe = setInterval(() => {
+    if (!pub.isReady) return;
+    void orAfter(pub.ping().then(() => true, () => false), PROBE_TIMEOUT_MS, false).then((ok) => {
+      if (ok !== responsive) log.warn(ok ? 'redis answers again' : 'redis does not answer in time', { nodeId, timeoutMs: PROBE_TIMEOUT_MS });
+      responsive = ok;
+    });
+  }, PROBE_MS);
+  probe.unref();
   /** Both connections up. */
-  const healthy = () => pub.isReady && sub.isReady;
+  const connected = () => pub.isReady && sub.isReady;
+  const healthy = () => connected() && responsive;
 
   const update = () => {
-    const up = healthy();
+    const up = connected();
     if (up && down) {
       down = false;
       if (!everUp) {
@@ -110,7 +128,7 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
 
   return {
     adapter,
-    presenceFor: (local) => new RedisPresence(local, pub as unknown as PresenceRedis, nodeId, log, KEY_PREFIX),
+    presenceFor: (local) => new RedisPresence(local, pub as unknown as PresenceRedis, sub as unknown as PresenceSubscriber, nodeId, log, KEY_PREFIX),
     healthy,
     onOutage: (fn) => outageListeners.push(fn),
     onRecovery: (fn) => recoveryListeners.push(fn),
@@ -120,9 +138,13 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
         (reply) => reply === 'OK',
         () => undefined,
       );
-      return orAfter(claim, CLAIM_TIMEOUT_MS, undefined);
+      const answer = await orAfter(claim, CLAIM_TIMEOUT_MS, 'late' as const);
+      if (answer !== 'late') return answer;
+      responsive = false;
+      return undefined;
     },
     async close() {
+      clearInterval(probe);
       clearTimeout(resyncTimer);
       await Promise.allSettled([pub.close(), sub.close()]);
     },

@@ -2,7 +2,9 @@ import 'server-only';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
 import { PacketType, type Encoder } from 'socket.io-parser';
 import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
+import type { OutboundLimits } from './backlog';
 import { admit } from './gate';
+import type { HeraldSocket } from './types';
 import { frameOf, writeFrame, type Frame } from './wire';
 
 /**
@@ -40,11 +42,20 @@ export function notificationOf(packet: Packet, opts: BroadcastOptions): WireNoti
 /** What delivery reads of a namespace: its sockets and the server's encoder (both public in socket.io). */
 interface DeliveryNamespace {
   name: string;
-  sockets: Map<string, DeliverySocket>;
+  sockets: Map<string, HeraldSocket>;
   server: { encoder: Encoder };
 }
-interface DeliverySocket {
-  conn: { write(data: string): unknown };
+
+/** The outbound caps of each server (attachRealtime sets them): adapters are made by socket.io, not by Herald. */
+const outboundLimits = new WeakMap<object, OutboundLimits>();
+
+export function setOutboundLimits(server: object, limits: OutboundLimits): void {
+  outboundLimits.set(server, limits);
+}
+
+/** Applies the socket's outbound cap after something was written to it outside deliverHere (a release of held notifications). */
+export function checkOutbound(socket: HeraldSocket): void {
+  outboundLimits.get(socket.nsp.server)?.admit(socket);
 }
 
 /** Offers a notification to the gate of every socket of this node that `opts` selects. */
@@ -53,16 +64,19 @@ export function deliverHere(adapter: Adapter, n: WireNotification, opts: Broadca
   const encoded = nsp.server.encoder.encode({ type: PacketType.EVENT, nsp: nsp.name, data: [NOTIFICATION_EVENT, n] }) as unknown[];
   // A notification is JSON: socket.io encodes it as one string, never with binary attachments.
   const text = encoded[0] as string;
+  const limits = outboundLimits.get(nsp.server);
   let frame: Frame | undefined;
   forEachRecipient(adapter, opts, (socket) => {
     if (!admit(socket, n)) return;
     frame ??= frameOf(text);
+    // A socket over its cap is cut off here and gets nothing more: it catches up when it reconnects.
+    if (limits && !limits.admit(socket, frame.length)) return;
     if (!writeFrame(socket, frame)) socket.conn.write(text);
   });
 }
 
 /** Calls `fn` once for each socket in any of `opts.rooms` (every socket when none) and in none of `opts.except`. */
-function forEachRecipient(adapter: Adapter, opts: BroadcastOptions, fn: (socket: DeliverySocket) => void): void {
+function forEachRecipient(adapter: Adapter, opts: BroadcastOptions, fn: (socket: HeraldSocket) => void): void {
   const sockets = (adapter.nsp as DeliveryNamespace).sockets;
   let except: Set<string> | undefined;
   for (const room of opts.except ?? []) {

@@ -5,7 +5,8 @@ import { type WireNotification } from '../contract';
 import { roomOf, USER_ROOM_PREFIX } from './rooms';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
-import { DeliveryAdapter } from './delivery';
+import { OutboundLimits, type OutboundStats } from './backlog';
+import { DeliveryAdapter, setOutboundLimits } from './delivery';
 import { beginOutage, clearGate } from './gate';
 import { setWireLogger } from './wire';
 import { Admission } from './admission';
@@ -26,8 +27,10 @@ export interface Realtime {
   /** One emit to every recipient's room: the payload is encoded once whatever the count. */
   deliver(notification: WireNotification, userIds: string[]): void;
   /** How many of these users have at least one live socket (cluster-wide when clustered). */
-  onlineCount(userIds: string[]): Promise<number>;
+  onlineCount(userIds: string[]): number;
   connections(): number;
+  /** Unread bytes queued for clients, and the sockets cut off for them. */
+  outbound(): Readonly<OutboundStats>;
   /** The fan-out link: `undefined` when embedded (no Redis). */
   cluster: Pick<ClusterLink, 'healthy' | 'claimOnce'> | undefined;
   close(): Promise<void>;
@@ -51,6 +54,9 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     adapter: cluster ? cluster.adapter : DeliveryAdapter,
   });
   setWireLogger(log);
+  const outbound = new OutboundLimits(config.limits.clientQueueBytes, config.limits.queuedBytes, log);
+  setOutboundLimits(io, outbound);
+  outbound.start(io);
   // The handshake checks, answered with Herald's error envelope (guard.ts).
   io.engine.use(refuseHandshakes(originGuard(config.allowedOrigins, log), engineCap.guard));
   io.engine.on('connection', (conn: Parameters<EngineAddressCap['track']>[0]) => engineCap.track(conn));
@@ -111,9 +117,11 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     },
     onlineCount: (userIds) => presence.online(userIds),
     connections: () => io.engine.clientsCount,
+    outbound: () => outbound.stats,
     cluster,
     async close() {
       stopExpiry();
+      outbound.stop();
       io.disconnectSockets(true);
       // io.close() also closes the HTTP server; the caller owns that, so close the engine only.
       io.engine.close();

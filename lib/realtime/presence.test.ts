@@ -1,50 +1,92 @@
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../tests/support/services';
+import { eventually } from '../../tests/support/socket';
 import { createLogger } from '../log';
-import { RedisPresence, roomsOf, type PresenceRedis } from './presence';
+import { RedisPresence, roomsOf, type PresenceRedis, type PresenceSubscriber } from './presence';
 
-// A private redis-server (never the machine's shared one), and the client Herald uses.
+/** Two nodes' presence over a private redis-server (never the machine's shared one). */
+
 let redis: PrivateRedis;
-let client: ReturnType<typeof createClient>;
+const clients: Array<ReturnType<typeof createClient>> = [];
+const quiet = createLogger({ level: 'silent', format: 'json' });
 
 beforeAll(async () => {
   redis = await startRedis();
-  client = createClient({ url: redis.url });
-  await client.connect();
 }, 20_000);
 
 afterAll(async () => {
-  await client?.quit().catch(() => undefined);
+  for (const c of clients) await c.close().catch(() => undefined);
   await redis?.stop();
 });
 
-afterEach(() => {
-  vi.useRealTimers();
-});
+/** A node: its rooms (user → socket ids), and presence over a command and a subscriber connection. */
+async function node(id: string, prefix: string) {
+  const pub = createClient({ url: redis.url });
+  const sub = pub.duplicate();
+  clients.push(pub, sub);
+  await Promise.all([pub.connect(), sub.connect()]);
+  const rooms = new Map<string, Set<string>>();
+  const presence = new RedisPresence(roomsOf(rooms, 'user:'), pub as unknown as PresenceRedis, sub as unknown as PresenceSubscriber, id, quiet, prefix);
+  const join = (user: string, sid: string) => {
+    const set = rooms.get(`user:${user}`) ?? new Set<string>();
+    rooms.set(`user:${user}`, set.add(sid));
+    presence.changed(user);
+  };
+  const leave = (user: string, sid: string) => {
+    rooms.get(`user:${user}`)?.delete(sid);
+    presence.changed(user);
+  };
+  return { presence, join, leave };
+}
 
-describe('RedisPresence.online', () => {
-  it('counts users online on this node and on the others, and leaves no timer behind once answered', async () => {
-    const rooms = new Map([['user:here', new Set(['s1'])]]);
-    const prefix = `presence-test-${process.pid}`;
-    const presence = new RedisPresence(roomsOf(rooms, 'user:'), client as unknown as PresenceRedis, 'n1', createLogger({ level: 'silent', format: 'json' }), prefix);
+describe('RedisPresence', () => {
+  it('counts users on this node and on the others from memory, kept current by the other nodes’ messages', async () => {
+    const prefix = `presence-a-${process.pid}`;
+    const a = await node('a', prefix);
+    const b = await node('b', prefix);
     try {
-      // Another live node holding one user.
-      await client.sAdd(`${prefix}:nodes`, ['n1', 'n2']);
-      await client.set(`${prefix}:node:n2`, '1');
-      await client.hSet(`${prefix}:presence:n2`, 'there', '1');
-      // Only setTimeout and clearTimeout are faked: Redis I/O goes on as usual, and
-      // every timer online() starts is counted.
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-      expect(vi.getTimerCount()).toBe(0);
-      expect(await presence.online(['here', 'there', 'nobody'])).toBe(2);
-      expect(vi.getTimerCount()).toBe(0);
-      expect(await presence.online(['nobody'])).toBe(0);
-      expect(vi.getTimerCount()).toBe(0);
+      a.join('alice', 's1');
+      b.join('bob', 's2');
+      await eventually(() => a.presence.online(['alice', 'bob', 'nobody']) === 2 && b.presence.online(['alice', 'bob']) === 2);
+      b.leave('bob', 's2');
+      await eventually(() => a.presence.online(['bob']) === 0);
+      expect(a.presence.online(['alice'])).toBe(1);
     } finally {
-      vi.useRealTimers();
-      await presence.close();
-      await client.del([`${prefix}:nodes`, `${prefix}:node:n2`, `${prefix}:presence:n2`, `${prefix}:presence:n1`, `${prefix}:node:n1`]);
+      await Promise.all([a.presence.close(), b.presence.close()]);
+    }
+  });
+
+  it('learns what another node held before it started, and forgets a node that closed', async () => {
+    const prefix = `presence-b-${process.pid}`;
+    const b = await node('b', prefix);
+    b.join('carol', 's1');
+    const a = await node('a', prefix);
+    try {
+      await eventually(() => a.presence.online(['carol']) === 1);
+      await b.presence.close();
+      await a.presence.reload();
+      expect(a.presence.online(['carol'])).toBe(0);
+    } finally {
+      await a.presence.close();
+    }
+  });
+
+  it('answers at once while Redis is frozen, from what it knew', async () => {
+    const prefix = `presence-c-${process.pid}`;
+    const a = await node('a', prefix);
+    const b = await node('b', prefix);
+    try {
+      b.join('dave', 's1');
+      await eventually(() => a.presence.online(['dave']) === 1);
+      redis.freeze();
+      const started = performance.now();
+      b.join('erin', 's2');
+      expect(a.presence.online(['dave', 'erin'])).toBe(1);
+      expect(performance.now() - started).toBeLessThan(50);
+    } finally {
+      redis.thaw();
+      await Promise.all([a.presence.close(), b.presence.close()]);
     }
   });
 });

@@ -1,19 +1,16 @@
 import 'server-only';
 import type { Logger } from '../log';
-import { orAfter } from '../timeout';
 
 /**
  * Who is online, for the `online` count in /api/push answers. Each node knows
- * its own sockets; in a cluster each node also publishes its per-user socket
- * counts to Redis so any node can answer for the whole cluster.
+ * its own sockets; in a cluster each node also keeps, in memory, which users
+ * every other node holds, so a push never waits on Redis for the count.
  */
 export interface Presence {
   /** A socket of `userId` joined or left this node (its room has already changed). */
   changed(userId: string): void;
-  /** How many of `userIds` have at least one live socket anywhere. */
-  online(userIds: string[]): Promise<number>;
-  /** Whether the cluster-wide view is currently available (false: local counts only). */
-  healthy(): boolean;
+  /** How many of `userIds` have at least one live socket anywhere this node knows of. */
+  online(userIds: string[]): number;
   close(): Promise<void>;
 }
 
@@ -46,29 +43,24 @@ export class LocalPresence implements Presence {
 
   changed(_userId: string): void {}
 
-  onlineHere(userIds: string[]): number {
+  online(userIds: string[]): number {
     let n = 0;
     for (const id of userIds) if (this.local.count(id) > 0) n++;
     return n;
   }
 
-  async online(userIds: string[]): Promise<number> {
-    return this.onlineHere(userIds);
-  }
-
-  healthy(): boolean {
-    return true;
-  }
-
   async close(): Promise<void> {}
 }
 
-/** The subset of a node-redis v5 client that presence uses. */
+/** The commands of a node-redis v5 client that presence uses. */
 export interface PresenceRedis {
   isReady: boolean;
   on(event: 'ready', listener: () => void): unknown;
   multi(): PresenceMulti;
   sMembers(key: string): Promise<string[]>;
+  exists(key: string): Promise<number>;
+  hKeys(key: string): Promise<string[]>;
+  publish(channel: string, message: string): Promise<number>;
 }
 export interface PresenceMulti {
   hSet(key: string, field: string, value: string): PresenceMulti;
@@ -78,32 +70,53 @@ export interface PresenceMulti {
   sRem(key: string, member: string): PresenceMulti;
   set(key: string, value: string, opts: { PX: number }): PresenceMulti;
   pExpire(key: string, ms: number): PresenceMulti;
-  exists(key: string): PresenceMulti;
-  hmGet(key: string, fields: string[]): PresenceMulti;
   exec(): Promise<unknown[]>;
+}
+/** A client in subscriber mode (the fan-out link's). */
+export interface PresenceSubscriber {
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  unsubscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
 }
 
 /** A node that stops refreshing its heartbeat is presumed dead after this. */
 const NODE_TTL_MS = 15_000;
+/** Heartbeat, and the check of which other nodes are still alive. */
 const HEARTBEAT_MS = 5_000;
-/** A push never waits longer than this for the cluster-wide count; it falls back to this node's. */
-const ONLINE_QUERY_TIMEOUT_MS = 250;
+/** Every node's set is read again this often, in case a change message was lost (Redis restarted, a reconnect). */
+const RELOAD_MS = 30_000;
+
+/** A change of one user's presence on one node, as published. */
+interface PresenceChange {
+  node: string;
+  user: string;
+  /** The user still has a socket on that node. */
+  on: boolean;
+}
 
 /**
- * Cluster presence: this node's counts live in the hash `herald:presence:<node>`,
- * which expires with the node's heartbeat, so a node that dies stops counting
- * within NODE_TTL_MS. After Redis restarts (and forgets everything) each node
- * writes its whole hash again.
+ * Cluster presence. Each node writes its users into the hash
+ * `herald:presence:<node>` (which expires with the node's heartbeat, so a dead
+ * node stops counting within NODE_TTL_MS) and publishes every change on
+ * `herald#presence`. Every node keeps the other nodes' users in memory, filled
+ * from their hashes at start, after a reconnect and every RELOAD_MS, and kept
+ * current by the messages: `online()` is a lookup in memory, and a frozen or
+ * lost Redis never holds a push. While Redis is away the view goes stale (users
+ * who left other nodes still count), which the count, advisory, can bear.
  */
 export class RedisPresence extends LocalPresence {
   private readonly hashKey: string;
   private readonly nodeKey: string;
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly channel: string;
+  /** Other nodes' users. */
+  private readonly remote = new Map<string, Set<string>>();
+  private readonly heartbeatTimer: ReturnType<typeof setInterval>;
+  private readonly reloadTimer: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(
     local: LocalRooms,
     private readonly redis: PresenceRedis,
+    private readonly subscriber: PresenceSubscriber,
     private readonly nodeId: string,
     private readonly log: Logger,
     private readonly prefix = 'herald',
@@ -111,10 +124,14 @@ export class RedisPresence extends LocalPresence {
     super(local);
     this.hashKey = `${prefix}:presence:${nodeId}`;
     this.nodeKey = `${prefix}:node:${nodeId}`;
-    this.timer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
-    this.timer.unref();
-    redis.on('ready', () => void this.republish());
-    void this.republish();
+    this.channel = `${prefix}#presence`;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
+    this.reloadTimer = setInterval(() => void this.reload(), RELOAD_MS);
+    this.reloadTimer.unref();
+    redis.on('ready', () => void this.republish().then(() => this.reload()));
+    void subscriber.subscribe(this.channel, this.onChange).catch((err: unknown) => log.warn('presence subscribe failed', { err }));
+    void this.republish().then(() => this.reload());
   }
 
   override changed(userId: string): void {
@@ -122,45 +139,56 @@ export class RedisPresence extends LocalPresence {
     const count = this.local.count(userId);
     const m = this.redis.multi();
     (count ? m.hSet(this.hashKey, userId, String(count)) : m.hDel(this.hashKey, userId)).exec().catch(() => undefined);
+    const change: PresenceChange = { node: this.nodeId, user: userId, on: count > 0 };
+    this.redis.publish(this.channel, JSON.stringify(change)).catch(() => undefined);
   }
 
-  override async online(userIds: string[]): Promise<number> {
-    if (!this.redis.isReady) return this.onlineHere(userIds);
-    const answer = await orAfter(this.clusterOnline(userIds).catch(() => null), ONLINE_QUERY_TIMEOUT_MS, null);
-    return answer ?? this.onlineHere(userIds);
-  }
-
-  override healthy(): boolean {
-    return this.redis.isReady;
-  }
-
-  private async clusterOnline(userIds: string[]): Promise<number> {
-    const nodes = (await this.redis.sMembers(`${this.prefix}:nodes`)).filter((n) => n !== this.nodeId);
-    const online = new Set(userIds.filter((id) => this.local.count(id) > 0));
-    if (nodes.length === 0 || online.size === userIds.length) return online.size;
-    const m = this.redis.multi();
-    for (const node of nodes) {
-      m.exists(`${this.prefix}:node:${node}`);
-      m.hmGet(`${this.prefix}:presence:${node}`, userIds);
-    }
-    const replies = await m.exec();
-    const dead: string[] = [];
-    nodes.forEach((node, i) => {
-      if (Number(replies[i * 2]) !== 1) {
-        dead.push(node);
-        return;
+  override online(userIds: string[]): number {
+    let n = 0;
+    for (const id of userIds) {
+      if (this.local.count(id) > 0) n++;
+      else for (const users of this.remote.values()) if (users.has(id)) {
+        n++;
+        break;
       }
-      const counts = replies[i * 2 + 1] as Array<string | null>;
-      counts.forEach((c, j) => {
-        if (c !== null && Number(c) > 0) online.add(userIds[j] as string);
-      });
-    });
-    if (dead.length > 0) {
-      const cleanup = this.redis.multi();
-      for (const node of dead) cleanup.sRem(`${this.prefix}:nodes`, node);
-      cleanup.exec().catch(() => undefined);
     }
-    return online.size;
+    return n;
+  }
+
+  /** Other nodes this node knows to be alive, with their user counts (tests, diagnostics). */
+  view(): Map<string, number> {
+    return new Map([...this.remote].map(([node, users]) => [node, users.size]));
+  }
+
+  private readonly onChange = (message: string): void => {
+    let change: PresenceChange;
+    try {
+      change = JSON.parse(message) as PresenceChange;
+    } catch {
+      return;
+    }
+    if (change.node === this.nodeId || typeof change.user !== 'string') return;
+    let users = this.remote.get(change.node);
+    if (!users) this.remote.set(change.node, (users = new Set()));
+    if (change.on) users.add(change.user);
+    else users.delete(change.user);
+  };
+
+  /** Reads every other live node's users again, and forgets the nodes that are gone. */
+  async reload(): Promise<void> {
+    if (this.closed || !this.redis.isReady) return;
+    try {
+      const nodes = (await this.redis.sMembers(`${this.prefix}:nodes`)).filter((n) => n !== this.nodeId);
+      const next = new Map<string, Set<string>>();
+      for (const node of nodes) {
+        if ((await this.redis.exists(`${this.prefix}:node:${node}`)) !== 1) continue;
+        next.set(node, new Set(await this.redis.hKeys(`${this.prefix}:presence:${node}`)));
+      }
+      this.remote.clear();
+      for (const [node, users] of next) this.remote.set(node, users);
+    } catch (err) {
+      this.log.debug('presence reload failed', { err });
+    }
   }
 
   private async heartbeat(): Promise<void> {
@@ -172,6 +200,20 @@ export class RedisPresence extends LocalPresence {
       .pExpire(this.hashKey, NODE_TTL_MS)
       .exec()
       .catch((err: unknown) => this.log.debug('presence heartbeat failed', { err }));
+    await this.forgetDeadNodes();
+  }
+
+  /** Drops the nodes whose heartbeat key has expired, here and from the set of nodes. */
+  private async forgetDeadNodes(): Promise<void> {
+    try {
+      for (const node of [...this.remote.keys()]) {
+        if ((await this.redis.exists(`${this.prefix}:node:${node}`)) === 1) continue;
+        this.remote.delete(node);
+        await this.redis.multi().sRem(`${this.prefix}:nodes`, node).exec();
+      }
+    } catch (err) {
+      this.log.debug('presence check of other nodes failed', { err });
+    }
   }
 
   /** Writes this node's whole hash (at start, and after Redis came back empty). */
@@ -185,7 +227,9 @@ export class RedisPresence extends LocalPresence {
 
   override async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.reloadTimer);
+    await this.subscriber.unsubscribe(this.channel, this.onChange).catch(() => undefined);
     if (!this.redis.isReady) return;
     await this.redis
       .multi()

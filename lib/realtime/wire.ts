@@ -174,3 +174,15 @@ export function writeFrame(socket: WireSocket, frame: Frame): boolean {
   stats.direct++;
   return true;
 }
+
+/**
+ * Destroys a socket's connection now, dropping whatever is still queued for it
+ * (ws's `terminate`); a polling connection is closed. For a client cut off for
+ * not reading, whose close handshake would otherwise wait on that queue.
+ */
+export function terminate(socket: WireSocket): void {
+  const conn = socket.conn as EngineSocketInternals & { close?(): void };
+  const ws = conn.transport?.socket as { terminate?: () => void } | undefined;
+  if (typeof ws?.terminate === 'function') ws.terminate();
+  else conn.close?.();
+}

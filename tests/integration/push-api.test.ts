@@ -342,7 +342,12 @@ describe('request ids and probes', () => {
       node: expect.any(String),
       checks: {
         database: { ok: true, kind: 'sqlite', backlog: expect.any(Number) },
-        realtime: { ok: true, connections: expect.any(Number), frames: { direct: expect.any(Number), coalesced: expect.any(Number) } },
+        realtime: {
+          ok: true,
+          connections: expect.any(Number),
+          frames: { direct: expect.any(Number), coalesced: expect.any(Number) },
+          outbound: { queuedBytes: expect.any(Number), slowConsumers: expect.any(Number), processCapCuts: expect.any(Number) },
+        },
       },
     });
   });

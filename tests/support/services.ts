@@ -63,6 +63,10 @@ export interface PrivateRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty, and waits until it answers PING. */
   start(): Promise<void>;
+  /** SIGSTOP: the connections stay open and nothing answers (a frozen host). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
   /** Last lines redis-server printed (for failure messages). */
   logs: string[];
 }
@@ -127,6 +131,8 @@ export async function startRedis(): Promise<PrivateRedis> {
     running: () => !!child && child.exitCode === null && child.signalCode === null,
     stop,
     start,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     logs,
   };
 }
