@@ -73,6 +73,9 @@ export interface OutboundStats {
 export class OutboundLimits {
   readonly stats: OutboundStats = { slowConsumers: 0, processCapCuts: 0, queuedBytes: 0 };
   private timer: ReturnType<typeof setInterval> | undefined;
+  private io: HeraldServer | undefined;
+  /** Bytes written since the last sweep: the total may have grown by this much. */
+  private sinceSweep = 0;
 
   constructor(
     readonly perSocket: number,
@@ -90,8 +93,19 @@ export class OutboundLimits {
     return false;
   }
 
+  /**
+   * Counts bytes just written to a socket. Once the total at the last sweep plus
+   * what was written since could pass the process cap, the sweep runs at once,
+   * so a burst between two timed sweeps cannot carry the total far past it.
+   */
+  noteWritten(bytes: number): void {
+    this.sinceSweep += bytes;
+    if (this.io && this.stats.queuedBytes + this.sinceSweep > this.perProcess) this.sweep(this.io);
+  }
+
   /** Sums what every socket holds, and cuts the largest queues while the total is over the process cap. */
   sweep(io: HeraldServer): void {
+    this.sinceSweep = 0;
     let total = 0;
     const queues: Array<[HeraldSocket, number]> = [];
     for (const socket of io.of('/').sockets.values()) {
@@ -112,6 +126,7 @@ export class OutboundLimits {
   }
 
   start(io: HeraldServer): void {
+    this.io = io;
     this.timer ??= setInterval(() => this.sweep(io), SWEEP_MS);
     this.timer.unref();
   }

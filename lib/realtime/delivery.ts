@@ -72,6 +72,7 @@ export function deliverHere(adapter: Adapter, n: WireNotification, opts: Broadca
     // A socket over its cap is cut off here and gets nothing more: it catches up when it reconnects.
     if (limits && !limits.admit(socket, frame.length)) return;
     if (!writeFrame(socket, frame)) socket.conn.write(text);
+    limits?.noteWritten(frame.length);
   });
 }
 
