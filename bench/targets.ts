@@ -142,7 +142,6 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
       AUTH_SECRET,
       PUSH_API_KEY: PUSH_KEY,

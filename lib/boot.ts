@@ -7,6 +7,7 @@ import type { Config } from './config';
 import { devTokenRoutes } from './http/devToken';
 import { healthHandler } from './http/health';
 import { historyRoutes } from './http/history';
+import { metricsRoutes } from './http/metrics';
 import { pushRoutes } from './http/push';
 import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
@@ -16,7 +17,9 @@ import { answerIgnoredUpgrades } from './http/upgrade';
 import { openInbox } from './inbox';
 import { ReplayMemory, TokenBucket } from './limits';
 import type { Logger } from './log';
+import { createMetrics, pushResult } from './metrics';
 import { createPushService } from './push';
+import { orAfter } from './timeout';
 import { attachRealtime } from './realtime';
 import { setPageSettings } from './runtime';
 
@@ -28,6 +31,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const TIMEOUT_CHECK_MS = 2_000;
 /** Replay memory for signed pushes; while this many are live, further signed pushes get 429. */
 const MAX_REMEMBERED_SIGNATURES = 200_000;
+/** A scrape waits this long at most for the database's answer. */
+const DEPENDENCY_PING_MS = 1_000;
 
 export interface Herald {
   server: Server;
@@ -64,7 +69,12 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
     (req, res) => serve(req, res),
   );
-  const realtime = attachRealtime(server, { config, inbox, log });
+  const metrics = createMetrics();
+  const realtime = attachRealtime(server, { config, inbox, log, metrics });
+  metrics.sources.dependencies = async () => ({
+    [inbox.kind]: await orAfter(inbox.ping().then(() => true, () => false), DEPENDENCY_PING_MS, false),
+    ...(realtime.cluster ? { redis: realtime.cluster.healthy() } : {}),
+  });
   // WebSocket upgrades go on to socket.io (and Next); any other offer (Java's
   // default "Upgrade: h2c") is answered as the HTTP/1.1 request it also is.
   answerIgnoredUpgrades(server);
@@ -80,12 +90,20 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       push,
     }),
     ...historyRoutes({ inbox, pushApiKey: config.pushApiKey, authSecret: config.authSecret }),
+    // Without a token, /metrics is open in development and absent in production.
+    ...(config.metricsToken !== undefined || !config.production ? metricsRoutes({ metrics, token: config.metricsToken }) : []),
     // Outside dev auth the dev routes do not exist, whatever the method.
     ...(config.devAuth && !config.production
       ? devTokenRoutes({ signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds), tokenTtlSeconds: config.tokenTtlSeconds })
       : []),
   ];
-  const serveApi = apiHandler(routes, log);
+  const serveApi = apiHandler(routes, log, (route, status, ms, answer) => {
+    metrics.httpRequests.inc({ route, status });
+    if (route !== 'push') return;
+    metrics.pushes.inc({ result: pushResult(status, answer.headers?.['idempotent-replayed'] === 'true'), status });
+    metrics.pushDuration.observe(ms / 1000);
+    if (status === 429) metrics.rateLimited.inc({ limit: 'push' });
+  });
   const serveHealth = healthHandler({
     inbox,
     redisHealthy: realtime.cluster?.healthy,
@@ -93,7 +111,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     outbound: realtime.outbound,
     accepting: () => accepting,
     nodeId: config.nodeId,
-    pushApiKey: config.pushApiKey,
+    operatorKeys: [config.pushApiKey, config.metricsToken],
     startedAt,
   });
   setPageSettings({ socketPath: config.socketPath, devAuth: config.devAuth && !config.production, openPushApi: config.pushApiKey === undefined });

@@ -30,6 +30,8 @@ const envSchema = z.object({
     .default('/socket.io'),
   AUTH_SECRET: z.string().min(MIN_SECRET_CHARS, `must be at least ${MIN_SECRET_CHARS} characters`).optional(),
   PUSH_API_KEY: z.string().min(MIN_API_KEY_CHARS, `must be at least ${MIN_API_KEY_CHARS} characters`).optional(),
+  /** Bearer token for GET /metrics (and the checks of /readyz); in production, /metrics exists only with it. */
+  METRICS_TOKEN: z.string().min(MIN_API_KEY_CHARS, `must be at least ${MIN_API_KEY_CHARS} characters`).optional(),
   /** Lifetime of tokens minted by the dev route and `npm run token`. */
   TOKEN_TTL_SECONDS: intFrom(60, 60 * 60 * 24 * 30).default(60 * 60 * 12),
   DATA_DIR: z.string().trim().min(1).default('./data'),
@@ -107,6 +109,8 @@ export interface Config {
   authSecret: string;
   /** undefined only in dev: the push API is then open (a warning is logged at boot). */
   pushApiKey: string | undefined;
+  /** For /metrics; undefined: /metrics is open in development and absent in production. */
+  metricsToken: string | undefined;
   tokenTtlSeconds: number;
   dataDir: string;
   inbox: { maxPerUser: number; ttlDays: number; sweepIntervalMs: number };
@@ -160,6 +164,7 @@ export function loadConfig(
     socketPath: env.SOCKET_PATH,
     authSecret: env.AUTH_SECRET ?? randomSecret(),
     pushApiKey: env.PUSH_API_KEY,
+    metricsToken: env.METRICS_TOKEN,
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
     dataDir: env.DATA_DIR,
     inbox: {

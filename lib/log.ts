@@ -1,7 +1,15 @@
 import 'server-only';
+import pino, { type Logger as PinoLogger } from 'pino';
+
 /**
- * Structured logs: one line per event. JSON in production (for log shippers),
- * a short readable line in development.
+ * Structured logs with pino: one JSON line per event in production (for log
+ * shippers), a short readable line in development (pino-pretty, a development
+ * dependency). Herald's call sites read `log.info(message, fields)`; this
+ * module hands them to pino as `(fields, message)`.
+ *
+ * What must never reach a log is redacted wherever it appears as a field:
+ * credentials (authorization headers, tokens, signatures, secrets) and
+ * notification content (`data`), which belongs to the backend's users.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -12,38 +20,57 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /** Writes out what is buffered (before the process exits). */
+  flush(): void;
 }
 
-const RANK: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+const SECRET_KEYS = ['authorization', 'cookie', 'token', 'signature', 'secret', 'password', 'data'];
+/** The keys above at the top of a line's fields and one level down (`headers.authorization`, `req.token`…). */
+export const REDACTED_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)];
 
-export function createLogger(
-  opts: { level: LogLevel | 'silent'; format: 'json' | 'pretty' },
-  base: LogFields = {},
-  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
-): Logger {
-  const min = RANK[opts.level];
-  const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
-    if (RANK[level] < min) return;
-    const all = { ...base, ...fields };
-    if (opts.format === 'json') {
-      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }, errorReplacer));
-    } else {
-      const extra = Object.entries(all)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, errorReplacer)}`)
-        .join(' ');
-      write(`${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
-    }
+export interface LogOptions {
+  level: LogLevel | 'silent';
+  format: 'json' | 'pretty';
+}
+
+/**
+ * The process's logger. `destination` is where JSON lines go (stdout, written
+ * asynchronously: a push must not wait on a write to a pipe); tests pass their own.
+ */
+export function createLogger(opts: LogOptions, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level: opts.level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: pino.stdSerializers.err },
   };
+  const stream =
+    destination ??
+    (opts.format === 'pretty' && prettyAvailable()
+      ? pino.transport({ target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'time', singleLine: true } })
+      : pino.destination({ dest: 1, sync: false }));
+  return wrap(pino(options, stream));
+}
+
+/** pino-pretty is a development dependency: a production install without it logs JSON. */
+function prettyAvailable(): boolean {
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function wrap(p: PinoLogger): Logger {
   return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(opts, { ...base, ...fields }, write),
+    debug: (msg, fields) => p.debug(fields ?? {}, msg),
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
+    child: (fields) => wrap(p.child(fields)),
+    flush: () => p.flush(),
   };
-}
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  return value;
 }

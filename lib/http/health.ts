@@ -19,7 +19,8 @@ export interface HealthDeps {
   /** False once shutdown began: readiness turns off so balancers drain this node. */
   accepting(): boolean;
   nodeId: string;
-  pushApiKey: string | undefined;
+  /** Keys that see the checks: the push key and the metrics token (undefined entries are skipped; none set: open). */
+  operatorKeys: Array<string | undefined>;
   startedAt: number;
 }
 
@@ -31,7 +32,7 @@ export interface HealthDeps {
  *
  * Anyone gets the status (200 or 503, `{ status }`): a load balancer needs no
  * more. The checks (node id, dependencies, counts) are for operators, who send
- * the push key as for the push API.
+ * the push key or the metrics token as a bearer.
  */
 export function healthHandler(deps: HealthDeps): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
@@ -55,7 +56,7 @@ export function healthHandler(deps: HealthDeps): (req: IncomingMessage, res: Ser
     const redis = redisUp === undefined ? undefined : { ok: redisUp, ...(redisUp ? {} : { error: 'redis is unreachable' }) };
     const accepting = deps.accepting();
     const ready = accepting && database.ok && (redis?.ok ?? true);
-    if (!checkPushKey(req.headers.authorization, deps.pushApiKey)) {
+    if (!isOperator(req.headers.authorization, deps.operatorKeys)) {
       sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unready' });
       return true;
     }
@@ -86,4 +87,11 @@ export function healthPath(url: string | undefined): '/healthz' | '/readyz' | un
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   return path === '/healthz' || path === '/readyz' ? path : undefined;
+}
+
+/** The push key or the metrics token; with neither configured (development), anyone. */
+function isOperator(authorization: string | undefined, keys: Array<string | undefined>): boolean {
+  const set = keys.filter((k): k is string => k !== undefined);
+  if (set.length === 0) return true;
+  return set.some((key) => checkPushKey(authorization, key));
 }

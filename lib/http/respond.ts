@@ -4,11 +4,11 @@ import { HttpError, IdempotencyConflictError, InboxUnavailableError } from '../e
 import { ErrorCodes } from '../contract';
 import type { Logger } from '../log';
 
-/** A JSON answer before it is written. */
+/** An answer before it is written: JSON (`body`), plain text (`text`, with its content type in `headers`), or none (204). */
 export interface Answer {
   status: number;
-  /** Serialized as JSON; undefined for an answer without a body (204). */
   body?: unknown;
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -30,8 +30,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendAnswer(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   if (answer.body === undefined) {
-    res.writeHead(answer.status, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...answer.headers, ...headers });
-    res.end();
+    const text = answer.text ?? '';
+    res.writeHead(answer.status, {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...answer.headers,
+      ...headers,
+      ...(answer.text !== undefined ? { 'content-length': String(Buffer.byteLength(text)) } : {}),
+    });
+    res.end(text);
     return;
   }
   sendJson(res, answer.status, answer.body, { ...answer.headers, ...headers });

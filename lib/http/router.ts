@@ -12,7 +12,8 @@ import { errorAnswer, sendAnswer, type Answer } from './respond';
  * handler that returns an Answer or throws a named error. Every answer carries
  * X-Request-Id and gets an access-log line; an unknown path under /api/ is a
  * JSON 404, a known path with another method a 405 with `Allow` (OPTIONS: 204
- * with `Allow` and no CORS headers).
+ * with `Allow` and no CORS headers). Paths outside /api/ that the table names
+ * (/metrics) are served the same way; every other path is Next's.
  *
  * Hand-written rather than a router package: the routes are a dozen fixed
  * paths with at most one parameter, and a table this size is read at a glance.
@@ -62,11 +63,17 @@ function match(segments: string[], parts: string[]): Record<string, string> | un
  * Returns the request listener for the API: it answers and resolves true for
  * paths under /api/, and resolves false for every other path (Next's).
  */
-export function apiHandler(routes: Route[], log: Logger): (raw: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function apiHandler(
+  routes: Route[],
+  log: Logger,
+  /** Told of every answer: the route's name, its status, the time taken (ms) and the answer. */
+  onAnswered: (route: string, status: number, ms: number, answer: Answer) => void = () => undefined,
+): (raw: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const compiled: Compiled[] = routes.map((r) => ({ ...r, segments: r.path.split('/') }));
+  const outside = new Set(routes.filter((r) => !r.path.startsWith(API_PREFIX)).map((r) => r.path));
   return async (raw, res) => {
     const url = raw.url ?? '/';
-    if (!url.startsWith(API_PREFIX)) return false;
+    if (!url.startsWith(API_PREFIX) && !outside.has(url.split('?')[0] as string)) return false;
     const req = new ApiRequest(raw);
     const parts = req.path.split('/');
     let answer: Answer;
@@ -96,13 +103,9 @@ export function apiHandler(routes: Route[], log: Logger): (raw: IncomingMessage,
       answer = errorAnswer(err, log, { route: name, requestId: req.requestId });
     }
     sendAnswer(res, answer, { 'x-request-id': req.requestId });
-    log.info('http', {
-      route: name,
-      method: req.method,
-      status: answer.status,
-      ms: Math.round((performance.now() - req.started) * 10) / 10,
-      requestId: req.requestId,
-    });
+    const ms = performance.now() - req.started;
+    log.info('http', { route: name, method: req.method, status: answer.status, ms: Math.round(ms * 10) / 10, requestId: req.requestId });
+    onAnswered(name, answer.status, ms, answer);
     return true;
   };
 }

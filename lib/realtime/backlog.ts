@@ -81,6 +81,8 @@ export class OutboundLimits {
     readonly perSocket: number,
     readonly perProcess: number,
     private readonly log: Logger,
+    /** Told of every cut: for the socket's own cap, or the process's. */
+    private readonly onCut: (cap: 'socket' | 'process') => void = () => undefined,
   ) {}
 
   /** True while `socket` may be written to: false once it is over its cap (it is then cut off). */
@@ -89,6 +91,7 @@ export class OutboundLimits {
     const queued = queuedBytes(socket);
     if (queued + adding <= this.perSocket) return true;
     this.stats.slowConsumers++;
+    this.onCut('socket');
     this.cut(socket, queued, `more than ${this.perSocket} bytes unread`);
     return false;
   }
@@ -120,6 +123,7 @@ export class OutboundLimits {
     for (const [socket, queued] of queues) {
       if (total <= this.perProcess) break;
       this.stats.processCapCuts++;
+      this.onCut('process');
       this.cut(socket, queued, `the process holds more than ${this.perProcess} bytes unread across sockets`);
       total -= queued;
     }

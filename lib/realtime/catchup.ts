@@ -28,7 +28,7 @@ export async function bindAndCatchUp(
   socket: HeraldSocket,
   userId: string,
   lastSeq: number | undefined,
-  { inbox, config, log }: RealtimeDeps,
+  { inbox, config, log, metrics }: RealtimeDeps,
 ): Promise<void> {
   const binding = holdDeliveries(socket);
   await socket.join(roomOf(userId));
@@ -47,6 +47,7 @@ export async function bindAndCatchUp(
       } else {
         if (!(await replayInPages(socket, since.items, current))) return;
         replayed = since.items.length;
+        metrics.deliveries.inc({ path: 'replay' }, replayed);
         replayedUpTo = since.items.at(-1)?.seq ?? lastSeq;
         caughtUpTo = replayedUpTo;
       }
@@ -58,7 +59,11 @@ export async function bindAndCatchUp(
     // was told: live copies of those would arrive twice, so the gate drops them too.
     const standsAt = caughtUpTo ?? summary.headSeq;
     noteCaughtUp(socket, standsAt);
-    if (releaseDeliveries(socket, Math.max(replayedUpTo, standsAt)) > 0) checkOutbound(socket);
+    const released = releaseDeliveries(socket, Math.max(replayedUpTo, standsAt));
+    if (released > 0) {
+      metrics.deliveries.inc({ path: 'live' }, released);
+      checkOutbound(socket);
+    }
   } catch (err) {
     log.error('catch-up failed', { userId, err });
     if (!current()) return;

@@ -46,16 +46,23 @@ interface DeliveryNamespace {
   server: { encoder: Encoder };
 }
 
-/** The outbound caps of each server (attachRealtime sets them): adapters are made by socket.io, not by Herald. */
-const outboundLimits = new WeakMap<object, OutboundLimits>();
+/** What delivery on one server does besides writing: its outbound caps, and what it reports. */
+export interface DeliverySettings {
+  limits: OutboundLimits;
+  /** Called once per fan-out that wrote to at least one socket: how many, and the notification's age in ms. */
+  delivered?(sockets: number, lagMs: number): void;
+}
 
-export function setOutboundLimits(server: object, limits: OutboundLimits): void {
-  outboundLimits.set(server, limits);
+/** Each server's settings (attachRealtime sets them): adapters are made by socket.io, not by Herald. */
+const settingsOf = new WeakMap<object, DeliverySettings>();
+
+export function setDeliverySettings(server: object, settings: DeliverySettings): void {
+  settingsOf.set(server, settings);
 }
 
 /** Applies the socket's outbound cap after something was written to it outside deliverHere (a release of held notifications). */
 export function checkOutbound(socket: HeraldSocket): void {
-  outboundLimits.get(socket.nsp.server)?.admit(socket);
+  settingsOf.get(socket.nsp.server)?.limits.admit(socket);
 }
 
 /** Offers a notification to the gate of every socket of this node that `opts` selects. */
@@ -64,8 +71,10 @@ export function deliverHere(adapter: Adapter, n: WireNotification, opts: Broadca
   const encoded = nsp.server.encoder.encode({ type: PacketType.EVENT, nsp: nsp.name, data: [NOTIFICATION_EVENT, n] }) as unknown[];
   // A notification is JSON: socket.io encodes it as one string, never with binary attachments.
   const text = encoded[0] as string;
-  const limits = outboundLimits.get(nsp.server);
+  const settings = settingsOf.get(nsp.server);
+  const limits = settings?.limits;
   let frame: Frame | undefined;
+  let written = 0;
   forEachRecipient(adapter, opts, (socket) => {
     if (!admit(socket, n)) return;
     frame ??= frameOf(text);
@@ -73,7 +82,9 @@ export function deliverHere(adapter: Adapter, n: WireNotification, opts: Broadca
     if (limits && !limits.admit(socket, frame.length)) return;
     if (!writeFrame(socket, frame)) socket.conn.write(text);
     limits?.noteWritten(frame.length);
+    written++;
   });
+  if (written > 0) settings?.delivered?.(written, Date.now() - Date.parse(n.createdAt));
 }
 
 /** Calls `fn` once for each socket in any of `opts.rooms` (every socket when none) and in none of `opts.except`. */

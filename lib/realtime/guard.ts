@@ -86,10 +86,11 @@ const HANDSHAKE_REFUSALS: Record<string, { status: number; reason: string; messa
  * its WebSocket upgrade included; `handshake` (the per-address cap) only on
  * requests that open a session.
  */
-export function refuseHandshakes(origin: AllowRequest, handshake: AllowRequest) {
+export function refuseHandshakes(origin: AllowRequest, handshake: AllowRequest, onRefused: (code: string) => void = () => undefined) {
   return (req: IncomingMessage & { _query?: Record<string, string> }, res: unknown, next: (err?: Error) => void): void => {
     if (res instanceof ServerResponse || hasSetHeader(res)) res.setHeader('X-Content-Type-Options', 'nosniff');
     const refuse = (code: string): void => {
+      onRefused(code);
       const refusal = HANDSHAKE_REFUSALS[code] ?? { status: 403, reason: 'Forbidden', message: 'connection refused' };
       const envelope = { error: { code, message: refusal.message } };
       if (res instanceof ServerResponse) {
@@ -160,12 +161,13 @@ export class EngineAddressCap {
  * never sees, and also Engine.IO's own pong and noop packets (a client answers
  * one ping per interval; a stream of unsolicited pongs is a flood like any other).
  */
-export function limitEventRate(socket: HeraldSocket, { config }: RealtimeDeps): void {
+export function limitEventRate(socket: HeraldSocket, { config, metrics }: RealtimeDeps): void {
   const rate = config.limits.socketEventsPerSecond;
   const bucket = new TokenBucket(rate, rate * 2);
   const onPacket = () => {
     if (bucket.take()) return;
     socket.conn.off('packet', onPacket);
+    metrics.rateLimited.inc({ limit: 'events' });
     cutOff(socket, ErrorCodes.rateLimited, `more than ${rate} messages per second`);
   };
   socket.conn.on('packet', onPacket);

@@ -1,12 +1,12 @@
 import 'server-only';
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { type WireNotification } from '../contract';
+import { ErrorCodes, type WireNotification } from '../contract';
 import { roomOf, USER_ROOM_PREFIX } from './rooms';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
 import { OutboundLimits, type OutboundStats } from './backlog';
-import { DeliveryAdapter, setOutboundLimits } from './delivery';
+import { DeliveryAdapter, setDeliverySettings } from './delivery';
 import { beginOutage, clearGate } from './gate';
 import { setWireLogger } from './wire';
 import { Admission } from './admission';
@@ -54,16 +54,30 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     adapter: cluster ? cluster.adapter : DeliveryAdapter,
   });
   setWireLogger(log);
-  const outbound = new OutboundLimits(config.limits.clientQueueBytes, config.limits.queuedBytes, log);
-  setOutboundLimits(io, outbound);
+  const { metrics } = deps;
+  const outbound = new OutboundLimits(config.limits.clientQueueBytes, config.limits.queuedBytes, log, (cap) => metrics.slowConsumers.inc({ cap }));
+  setDeliverySettings(io, {
+    limits: outbound,
+    delivered(sockets, lagMs) {
+      metrics.deliveries.inc({ path: 'live' }, sockets);
+      metrics.deliveryLag.observe(Math.max(0, lagMs) / 1000);
+    },
+  });
   outbound.start(io);
   // The handshake checks, answered with Herald's error envelope (guard.ts).
-  io.engine.use(refuseHandshakes(originGuard(config.allowedOrigins, log), engineCap.guard));
+  const refused = (code: string) => {
+    metrics.refused.inc({ code });
+    if (code === ErrorCodes.rateLimited) metrics.rateLimited.inc({ limit: 'handshake' });
+  };
+  io.engine.use(refuseHandshakes(originGuard(config.allowedOrigins, log), engineCap.guard, refused));
   io.engine.on('connection', (conn: Parameters<EngineAddressCap['track']>[0]) => engineCap.track(conn));
   const adapter = io.of('/').adapter;
-  io.use(authenticate(deps));
+  io.use(observed(authenticate(deps), refused));
   // Last: a socket counts toward its caps once every other check has passed.
-  io.use(admission.middleware);
+  io.use(observed(admission.middleware, refused));
+  metrics.sources.sockets = () => io.engine.clientsCount;
+  metrics.sources.users = () => countUsers(adapter.rooms);
+  metrics.sources.queuedBytes = () => outbound.stats.queuedBytes;
   const stopExpiry = expireTokens(io);
 
   // Presence reads this node's counts from the adapter's user rooms; a change is
@@ -91,6 +105,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   const addNotificationHandlers = notificationHandlers(io, deps);
   const addLegacyHandlers = legacyHandlers(deps, admission);
   function onDisconnect(this: HeraldSocket, reason: string): void {
+    metrics.disconnects.inc({ reason });
     admission.release(this);
     clearGate(this);
     log.debug('socket disconnected', { userId: this.data.userId, sid: this.id, reason });
@@ -99,6 +114,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
   io.on('connection', (socket) => {
     const { userId } = socket.data;
     log.debug('socket connected', { userId, sid: socket.id, transport: socket.conn.transport.name });
+    metrics.connects.inc();
     limitEventRate(socket, deps);
     addRefresh(socket);
     addNotificationHandlers(socket);
@@ -129,4 +145,22 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
       await cluster?.close();
     },
   };
+}
+
+type Middleware = (socket: HeraldSocket, next: (err?: Error) => void) => void;
+
+/** A socket.io middleware whose refusals are also reported, by their code. */
+function observed(middleware: Middleware, refused: (code: string) => void): Middleware {
+  return (socket, next) =>
+    middleware(socket, (err) => {
+      if (err) refused(err.message);
+      next(err);
+    });
+}
+
+/** Users with at least one socket in this node's rooms. */
+function countUsers(rooms: Map<string, Set<string>>): number {
+  let n = 0;
+  for (const [room, sockets] of rooms) if (sockets.size > 0 && room.startsWith(USER_ROOM_PREFIX)) n++;
+  return n;
 }

@@ -3,6 +3,7 @@ import type { Server, Socket } from 'socket.io';
 import type { Config } from '../config';
 import type { Inbox } from '../inbox/types';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contract';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
@@ -22,4 +23,5 @@ export interface RealtimeDeps {
   config: Config;
   inbox: Inbox;
   log: Logger;
+  metrics: Metrics;
 }
