@@ -10,7 +10,8 @@ import { chromium } from '@playwright/test';
  * - a Chromium for Playwright: CHROMIUM_PATH, Debian's /usr/bin/chromium, or
  *   Playwright's own (`npx playwright install chromium`, where downloads work);
  * - redis-server and the PostgreSQL client tools (pg_isready): the cluster
- *   tests start private Redis instances and proxy PostgreSQL.
+ *   tests start private Redis instances and proxy PostgreSQL;
+ * - prometheus: a test has a real one scrape two nodes.
  */
 
 interface Tool {
@@ -36,6 +37,7 @@ const tools: Tool[] = [
   },
   { name: 'redis-server', present: () => onPath('redis-server'), debian: 'redis-server', otherwise: 'install Redis 7 (redis-server on PATH)' },
   { name: 'PostgreSQL client tools', present: () => onPath('pg_isready'), debian: 'postgresql-client', otherwise: 'install the PostgreSQL client (pg_isready on PATH)' },
+  { name: 'Prometheus', present: () => onPath('prometheus'), debian: 'prometheus', otherwise: 'install Prometheus 2 (prometheus on PATH)' },
 ];
 
 const missing = tools.filter((t) => !t.present());
