@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetrics, sumOf } from '../support/prometheus-text';
 import { PollingSession } from '../support/rawPolling';
@@ -115,5 +116,20 @@ describe('every metric moves with its traffic', () => {
     expect([...after.keys()].some((k) => k.startsWith('nodejs_gc_duration_seconds_count'))).toBe(true);
     // No label carries a user id or a notification id.
     for (const key of after.keys()) expect(key).not.toMatch(/m-a|m-b|m-slow|m-nobody|m-0/);
+  });
+});
+
+describe('the Grafana dashboard', () => {
+  it('queries only metrics this server exports', async () => {
+    const dashboard = JSON.parse(readFileSync(new URL('../../docs/grafana/herald-dashboard.json', import.meta.url), 'utf8')) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    // Every family the server exports, whether or not it has samples yet; a histogram's series carry suffixes.
+    const families = new Set([...(await res.text()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string));
+    const family = (name: string) => name.replace(/_(bucket|count|sum)$/, '');
+    const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/\b(?:herald|nodejs|process)_[a-z0-9_]+/g) ?? []));
+    expect(queried.length).toBeGreaterThan(10);
+    for (const name of new Set(queried)) expect(families.has(name) || families.has(family(name)), name).toBe(true);
   });
 });
