@@ -78,24 +78,27 @@ describe('toasts slice', () => {
   });
 
   describe('bursts', () => {
-    it(`shows ${VISIBLE_TOASTS} toasts and folds every later arrival into one summary, in front`, () => {
+    it(`keeps the newest ${VISIBLE_TOASTS} toasts and folds the rest into one summary, behind them`, () => {
       const store = makeStore();
       push(store, 1, 200);
       const toasts = selectToasts(store.getState());
       expect(toasts).toHaveLength(VISIBLE_TOASTS + 1);
-      expect(toasts[0]).toMatchObject({ kind: 'summary', reason: 'burst', count: 200 - VISIBLE_TOASTS, version: 200 - VISIBLE_TOASTS - 1 });
-      expect(toasts.slice(1).map((t) => t.id)).toEqual(['n:n3', 'n:n2', 'n:n1']);
+      expect(toasts.slice(0, VISIBLE_TOASTS).map((t) => t.id)).toEqual(['n:n200', 'n:n199', 'n:n198']);
+      expect(toasts[VISIBLE_TOASTS]).toMatchObject({ kind: 'summary', reason: 'burst', count: 197, version: 196 });
+      const summary = toasts[VISIBLE_TOASTS];
+      expect(summary?.kind === 'summary' && summary.ids).toEqual(Array.from({ length: 197 }, (_, i) => `n${i + 1}`));
     });
 
-    it('shows arrivals one by one again once a toast has gone', () => {
+    it('makes room only when the stack is full', () => {
       const store = makeStore();
       push(store, 1, 5);
-      store.dispatch(toastDismissed('n:n2'));
+      store.dispatch(toastDismissed('n:n4'));
       store.dispatch(newSocketMsg(note(6)));
-      expect(selectToasts(store.getState()).map((t) => t.id)).toEqual(['n:n6', 'burst:n4', 'n:n3', 'n:n1']);
+      expect(selectToasts(store.getState()).map((t) => t.id)).toEqual(['n:n6', 'n:n5', 'n:n3', 'burst:n1']);
       store.dispatch(newSocketMsg(note(7)));
-      const [first] = selectToasts(store.getState());
-      expect(first).toMatchObject({ id: 'burst:n4', count: 3, ids: ['n4', 'n5', 'n7'] });
+      const toasts = selectToasts(store.getState());
+      expect(toasts.map((t) => t.id)).toEqual(['n:n7', 'n:n6', 'n:n5', 'burst:n1']);
+      expect(toasts[3]).toMatchObject({ count: 3, ids: ['n1', 'n2', 'n3'] });
     });
 
     it('folds a burst into the summary of a catch-up', () => {
@@ -105,7 +108,8 @@ describe('toasts slice', () => {
       push(store, 2, 10);
       const toasts = selectToasts(store.getState());
       expect(toasts).toHaveLength(VISIBLE_TOASTS + 1);
-      expect(toasts[0]).toMatchObject({ kind: 'summary', reason: 'away', count: 1 + 9 - VISIBLE_TOASTS });
+      expect(toasts.map((t) => t.kind)).toEqual(['notification', 'notification', 'notification', 'summary']);
+      expect(toasts[3]).toMatchObject({ reason: 'away', count: 1 + 9 - VISIBLE_TOASTS });
     });
   });
 
@@ -120,17 +124,17 @@ describe('toasts slice', () => {
     it('takes read notifications out of a summary, and the summary once it counts none', () => {
       const store = makeStore();
       push(store, 1, 5);
-      store.dispatch(readStateChanged({ unread: 4, headSeq: 5, readIds: ['n4'] }));
-      expect(selectToasts(store.getState())[0]).toMatchObject({ kind: 'summary', count: 1, ids: ['n5'] });
-      store.dispatch(readStateChanged({ unread: 3, headSeq: 5, readIds: ['n5'] }));
+      store.dispatch(readStateChanged({ unread: 4, headSeq: 5, readIds: ['n1'] }));
+      expect(selectToasts(store.getState())[3]).toMatchObject({ kind: 'summary', count: 1, ids: ['n2'] });
+      store.dispatch(readStateChanged({ unread: 3, headSeq: 5, readIds: ['n2'] }));
       expect(selectToasts(store.getState()).map((t) => t.kind)).toEqual(['notification', 'notification', 'notification']);
     });
 
     it('clears every toast up to the head seq on read-all, but not a later arrival', () => {
       const store = makeStore();
       push(store, 1, 5);
-      store.dispatch(readStateChanged({ unread: 0, headSeq: 2, readIds: [], all: true }));
-      expect(selectToasts(store.getState()).map((t) => t.id)).toEqual(['n:n3']);
+      store.dispatch(readStateChanged({ unread: 0, headSeq: 4, readIds: [], all: true }));
+      expect(selectToasts(store.getState()).map((t) => t.id)).toEqual(['n:n5']);
     });
 
     it('removes the first-visit "unread" summary once nothing is unread', () => {

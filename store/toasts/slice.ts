@@ -2,15 +2,15 @@ import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
 import { newSocketMsg, readStateChanged, signedOut, synced } from '../notifications/slice';
 import { inboxClosed, inboxOpened } from '../ui/slice';
 
-/** Notification toasts on screen at once; later arrivals fold into one summary toast. */
+/** Notification toasts at once; each arrival past them moves the oldest into one summary toast. */
 export const VISIBLE_TOASTS = 3;
 /** Ids remembered as toasted, so a redelivery never toasts twice (the oldest are forgotten). */
 const MAX_TOASTED_IDS = 200;
 
 /**
  * A summary stands for many notifications: `away` for what a catch-up replayed,
- * `unread` for the unread count on a first visit, `burst` for arrivals that
- * found VISIBLE_TOASTS already showing. `ids` are the notifications it counts
+ * `unread` for the unread count on a first visit, `burst` for toasts that newer
+ * arrivals pushed out of a full stack. `ids` are the notifications it counts
  * (unknown for `unread`); `version` changes whenever the count grows, and
  * restarts its countdown.
  */
@@ -19,7 +19,7 @@ export type Toast =
   | { id: string; kind: 'summary'; reason: 'away' | 'unread' | 'burst'; count: number; ids: string[]; version: number };
 
 export interface ToastsState {
-  /** Newest first: at most VISIBLE_TOASTS notification toasts and one summary. */
+  /** Newest first, then at most one summary: at most VISIBLE_TOASTS notification toasts. */
   items: Toast[];
   /** Notification ids already toasted (or folded), so a redelivery never toasts twice. */
   toasted: string[];
@@ -76,21 +76,21 @@ const slice = createSlice({
         }
         remember(state, n.id);
         if (n.read || state.suppressed) return;
-        const shown = state.items.filter((t) => t.kind === 'notification').length;
-        if (shown < VISIBLE_TOASTS) {
-          state.items.unshift({ id: `n:${n.id}`, kind: 'notification', notificationId: n.id, seq: n.seq });
-          return;
-        }
-        // A burst: one toast counts the rest, instead of a queue that trickles for minutes.
+        state.items.unshift({ id: `n:${n.id}`, kind: 'notification', notificationId: n.id, seq: n.seq });
+        const shown = state.items.filter((t) => t.kind === 'notification');
+        if (shown.length <= VISIBLE_TOASTS) return;
+        // A burst: the oldest toast makes room and one summary counts it, instead of a queue
+        // that trickles for minutes. The summary stays at the back, behind the newest toasts.
+        const oldest = shown[shown.length - 1];
+        if (oldest?.kind !== 'notification') return;
+        state.items = state.items.filter((t) => t !== oldest);
         const summary = state.items.find(isSummary);
         if (summary) {
           summary.count++;
           summary.version++;
-          if (summary.reason !== 'unread') summary.ids.push(n.id);
-          // The summary now stands for the newest arrival: it moves to the front.
-          state.items = [summary, ...state.items.filter((t) => t !== summary)];
+          if (summary.reason !== 'unread') summary.ids.push(oldest.notificationId);
         } else {
-          state.items.unshift({ id: `burst:${n.id}`, kind: 'summary', reason: 'burst', count: 1, ids: [n.id], version: 0 });
+          state.items.push({ id: `burst:${oldest.notificationId}`, kind: 'summary', reason: 'burst', count: 1, ids: [oldest.notificationId], version: 0 });
         }
       })
       .addCase(synced, (state, action) => {
@@ -105,7 +105,7 @@ const slice = createSlice({
             : firstVisit && unread > 0
               ? { id: `summary:${summaryId}`, kind: 'summary', reason: 'unread', count: unread, ids: [], version: 0 }
               : null;
-        if (summary) state.items = [summary, ...state.items.filter((t) => !isSummary(t))];
+        if (summary) state.items = [...state.items.filter((t) => !isSummary(t)), summary];
       })
       .addCase(readStateChanged, (state, action) => {
         const { all, headSeq, readIds, unread } = action.payload;
