@@ -188,8 +188,10 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
   const now = useNow();
   const scrollRef = useRef<HTMLDivElement>(null);
   const endRef = useRef<HTMLDivElement>(null);
-  /** After "Load older" from the keyboard: the last item before the new page, whose successor gets focus. */
-  const focusAfter = useRef<string | null>(null);
+  /** The last item before the page that is loading, whose successor gets focus if "Load older" had it. */
+  const tailBeforeLoad = useRef<string | null>(null);
+  /** Whether "Load older" has focus (it may be gone by the time its page arrives: no blur then). */
+  const loadOlderFocused = useRef(false);
   const lastPageAt = useRef(0);
 
   const items = useMemo(() => (filter === 'unread' ? all.filter((n) => !n.read) : all), [all, filter]);
@@ -212,15 +214,22 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  // After a page asked for with "Load older", focus its first item.
+  // When a page arrives while "Load older" has focus (pressed, or scrolled to), focus its first item.
   useLayoutEffect(() => {
-    const after = focusAfter.current;
-    if (after === null || history.status === 'loading') return;
-    focusAfter.current = null;
-    const at = items.findIndex((n) => n.id === after);
+    if (history.status === 'loading') {
+      tailBeforeLoad.current = items.at(-1)?.id ?? null;
+      return;
+    }
+    const tail = tailBeforeLoad.current;
+    tailBeforeLoad.current = null;
+    if (tail === null || !loadOlderFocused.current) return;
+    loadOlderFocused.current = false;
+    const at = items.findIndex((n) => n.id === tail);
     const next = at >= 0 ? items[at + 1] : undefined;
     if (next) scrollRef.current?.querySelector<HTMLElement>(`[data-focus-item="${CSS.escape(next.id)}"] [data-focus-role="main"]`)?.focus();
-  }, [items, history.status]);
+    // Only when a load starts or ends; `items` is read as it is then.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [history.status]);
 
   // Older pages load as the end of the list scrolls into view.
   useEffect(() => {
@@ -325,9 +334,10 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
               className="secondary"
               data-focus-role="load-older"
               aria-disabled={history.status === 'loading'}
+              onFocus={() => (loadOlderFocused.current = true)}
+              onBlur={() => (loadOlderFocused.current = false)}
               onClick={() => {
                 if (history.status === 'loading') return;
-                focusAfter.current = items.at(-1)?.id ?? null;
                 lastPageAt.current = Date.now();
                 attempt(() => loadHistory());
               }}

@@ -215,6 +215,7 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
       {shown.length > 0 && (
         <div
           className="toast-stack"
+          data-testid="toast-stack"
           style={{ height: stackHeight || undefined }}
           onMouseEnter={() => setPointerInside(true)}
           onMouseLeave={() => setPointerInside(false)}
