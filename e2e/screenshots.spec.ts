@@ -68,7 +68,7 @@ test.describe('Screenshots', () => {
     await mouseAway(page);
     await pushSamples(page, 'alice', pushTo);
     await expect(toastRegion(page)).toHaveAttribute('data-expanded', 'false');
-    await shoot(page, 'desktop-toasts');
+    await shoot(page, 'toasts');
 
     await toasts(page).first().hover();
     await expect(toastRegion(page)).toHaveAttribute('data-expanded', 'true');
@@ -97,7 +97,8 @@ test.describe('Screenshots', () => {
     await expect(panel.getByRole('heading', { name: 'Today' })).toBeVisible();
     await expect(panel.getByText('That is everything.')).toBeVisible();
     await expect(panel).toBeInViewport({ ratio: 1 });
-    await inboxItems(page).first().scrollIntoViewIfNeeded();
+    // Clicking scrolled the list to the buttons; show it from the newest, as it opens.
+    await panel.getByTestId('inbox-scroll').evaluate((el) => el.scrollTo({ top: 0 }));
     await mouseAway(page);
     await shoot(page, 'inbox');
   });
@@ -120,7 +121,7 @@ test.describe('Screenshots', () => {
     await pushTo('bo', { entityType: 'comment', data: { actor: 'Grace', target: 'Quarterly report', text } });
     await signIn(page, 'bo');
     const panel = await openInbox(page);
-    await panel.getByRole('button', { name: /Grace commented/ }).click();
+    await panel.getByRole('button', { name: /^Unread: Grace commented/ }).click();
     await expect(panel.getByTestId('detail-text')).toHaveText(text, { useInnerText: true });
     await shoot(page, 'inbox-detail');
   });

@@ -268,6 +268,12 @@ test.describe('Toasts and the inbox', () => {
     await expect(inboxPanel(page)).toHaveCount(0);
     await pushTo(u, { data: 'After closing' });
     await expect(toasts(page)).toHaveText([/After closing/]);
+
+    // The feed still keeps focus after the inbox has come and gone.
+    await pushTo(u, { data: 'And another' });
+    await toasts(page).first().getByRole('button', { name: 'Dismiss: And another' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(toasts(page).first().getByRole('button', { name: 'Dismiss: After closing' })).toBeFocused();
   });
 
   test('a clipped toast offers “Read all”, which opens the whole text in the inbox', async ({ openAs, user, pushTo }) => {

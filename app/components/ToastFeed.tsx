@@ -191,8 +191,6 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
     ? total + (notShown > 0 ? GAP_PX + MORE_BUTTON_PX : 0)
     : frontHeight + Math.min(shown.length - 1, COLLAPSED_LAYERS - 1) * PEEK_PX;
 
-  if (inboxOpen) return null;
-
   return (
     <section
       ref={sectionRef}
@@ -212,7 +210,8 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
         back?.focus();
       }}
     >
-      {shown.length > 0 && (
+      {/* The store raises no toasts while the inbox is open; the region stays, empty, for its listeners. */}
+      {shown.length > 0 && !inboxOpen && (
         <div
           className="toast-stack"
           data-testid="toast-stack"
