@@ -12,8 +12,6 @@ import {
   tokenRetryDelay,
 } from './retry';
 
-export { TOKEN_REFUSALS } from './retry';
-
 /**
  * A read-state change as the browser applies it: the server's ReadState, plus
  * the ids a `notifications:unread` made unread again.
