@@ -8,7 +8,13 @@ export const metadata: Metadata = {
   description: 'Push notifications from your backend to every open tab of the right user, and never lose one.',
 };
 
-export const viewport: Viewport = { themeColor: '#4f46e5' };
+export const viewport: Viewport = {
+  colorScheme: 'light dark',
+  themeColor: [
+    { media: '(prefers-color-scheme: light)', color: '#4f46e5' },
+    { media: '(prefers-color-scheme: dark)', color: '#0e1016' },
+  ],
+};
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (

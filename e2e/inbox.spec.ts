@@ -37,8 +37,11 @@ test.describe('Catching up after an absence', () => {
     await expect(inboxItems(page)).toHaveCount(5);
     await expect(inboxItems(page).first()).toContainText('While offline 5');
     await expect(inboxItems(page).and(page.locator('[data-read="false"]'))).toHaveCount(5);
-    // Still one toast: history never turns into toasts.
-    await expect(toasts(page)).toHaveCount(1);
+    // No toasts while the inbox is open, and none after: history never turns into toasts.
+    await expect(toasts(page)).toHaveCount(0);
+    await page.keyboard.press('Escape');
+    await expect(inboxPanel(page)).toHaveCount(0);
+    await expect(toasts(page)).toHaveCount(0);
   });
 
   test('a returning user gets what they missed as one “while you were away” toast', async ({ browser, herald, openAs, user, pushTo }) => {
@@ -67,7 +70,7 @@ test.describe('Catching up after an absence', () => {
       await toasts(after).first().getByRole('button', { name: 'Open inbox' }).click();
       await expect(inboxPanel(after)).toBeVisible();
       await expect(toasts(after)).toHaveCount(0);
-      await expect(inboxItems(after)).toHaveText([/^Missed 4/, /^Missed 3/, /^Missed 2/, /^Missed 1/, /^Seen live/]);
+      await expect(inboxItems(after)).toHaveText([/Missed 4/, /Missed 3/, /Missed 2/, /Missed 1/, /Seen live/]);
     } finally {
       await context.close();
     }
@@ -126,7 +129,7 @@ test.describe('Read state across tabs', () => {
 });
 
 test.describe('History', () => {
-  test('the inbox pages back through 60 notifications, newest first', async ({ openAs, user, pushTo }) => {
+  test('the inbox loads older pages as it scrolls, through 60 notifications, newest first', async ({ openAs, user, pushTo }) => {
     const total = 60;
     const quinn = user('quinn');
     for (let i = 1; i <= total; i++) await pushTo(quinn, { data: `Notification ${i}` });
@@ -134,23 +137,23 @@ test.describe('History', () => {
     const page = await openAs(quinn);
     await expectUnread(page, total);
     const panel = await openInbox(page);
-    const loadOlder = panel.getByRole('button', { name: 'Load older' });
+    const first = await inboxItems(page).count();
+    expect(first, 'the first page is not everything').toBeLessThan(total);
     const done = panel.getByText('That is everything.');
+    const scroller = panel.getByTestId('inbox-scroll');
 
-    let clicks = 0;
-    while (!(await done.isVisible())) {
-      expect(++clicks, 'more "Load older" clicks than 60 notifications need').toBeLessThanOrEqual(10);
+    for (let scrolls = 0; !(await done.isVisible()); scrolls++) {
+      expect(scrolls, 'more scrolls than 60 notifications need').toBeLessThanOrEqual(20);
       const before = await inboxItems(page).count();
-      await loadOlder.click();
+      await scroller.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
       await expect.poll(async () => (await inboxItems(page).count()) > before || (await done.isVisible())).toBe(true);
     }
-    expect(clicks, 'history came in more than one page').toBeGreaterThan(0);
 
     await expect(inboxItems(page)).toHaveCount(total);
-    await expect(loadOlder).toHaveCount(0);
+    await expect(panel.getByRole('button', { name: 'Load older' })).toHaveCount(0);
     const seqs = await inboxItems(page).evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))));
     expect(seqs.every((seq, i) => Number.isSafeInteger(seq) && (i === 0 || seq < seqs[i - 1]!))).toBe(true);
-    await expect(inboxItems(page).first().getByText(`Notification ${total}`, { exact: true })).toBeVisible();
+    await expect(inboxItems(page).first().getByText(`Notification ${total}`, { exact: true })).toBeAttached();
     await expect(inboxItems(page).last().getByText('Notification 1', { exact: true })).toBeAttached();
     await expect(inboxItems(page).first().locator('time')).toHaveText('just now');
   });

@@ -8,21 +8,25 @@ import {
   inboxItems,
   inboxPanel,
   mouseAway,
+  openInbox,
   test,
+  toastRegion,
   toasts,
   type PushBody,
 } from './support/fixtures';
 
 /**
- * What a user sees, saved as full-page PNGs in e2e/screenshots/ for people to
- * review (not compared pixel by pixel: fonts differ between machines). Each
- * shot first asserts that what it shows is there.
+ * What a user sees, saved as PNGs in docs/screenshots/ for people to review
+ * (not compared pixel by pixel: fonts differ between machines). Each shot first
+ * asserts that what it shows is there.
  */
 
-const SHOTS_DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const SHOTS_DIR = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
+const PHONE = { width: 390, height: 844 };
+const SMALL_PHONE = { width: 375, height: 667 };
 
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${SHOTS_DIR}${name}.png`, fullPage: true, animations: 'disabled', caret: 'hide' });
+async function shoot(page: Page, name: string, { fullPage = false } = {}): Promise<void> {
+  await page.screenshot({ path: `${SHOTS_DIR}${name}.png`, fullPage, animations: 'disabled', caret: 'hide' });
 }
 
 const SAMPLES: PushBody[] = [
@@ -37,8 +41,17 @@ const SAMPLES: PushBody[] = [
       text: 'This is exactly what we needed. One question though: does the inbox keep notifications for users who were offline for a whole week while the server restarted twice?',
     },
   },
-  { entityType: 'like', data: { actor: 'Alice', target: 'Shipping Herald' } },
+  { entityType: 'like', data: { actor: 'Alice', target: 'Shipping Herald', link: 'https://example.com/posts/42' } },
 ];
+
+/** Pushes the samples and waits until the stack shows the newest three and a summary of the rest. */
+async function pushSamples(page: Page, userId: string, pushTo: (u: string, b: PushBody) => Promise<unknown>): Promise<void> {
+  for (const sample of SAMPLES) await pushTo(userId, sample);
+  await expect(feedItems(page)).toHaveCount(SAMPLES.length);
+  await expect(toasts(page)).toHaveCount(4);
+  await expect(toasts(page).first()).toContainText('Alice liked “Shipping Herald”');
+  await expect(toasts(page).last()).toContainText('2 more new notifications');
+}
 
 // Readable ids for the pictures; other specs' users always carry a per-test suffix, so these never collide.
 test.describe('Screenshots', () => {
@@ -50,21 +63,22 @@ test.describe('Screenshots', () => {
     await shoot(page, 'sign-in');
   });
 
-  test('the demo with three toasts and “+2 more”', async ({ page, signIn, pushTo }) => {
+  test('the desktop with a collapsed stack of toasts, then expanded', async ({ page, signIn, pushTo }) => {
     await signIn(page, 'alice');
     await mouseAway(page);
-    for (const sample of SAMPLES) await pushTo('alice', sample);
-    await expect(feedItems(page)).toHaveCount(SAMPLES.length);
-    await expect(toasts(page)).toHaveCount(3);
-    await expect(toasts(page).first()).toContainText('Alice liked “Shipping Herald”');
-    await expect(page.getByTestId('toast-more')).toHaveText('+2 more');
-    for (const toast of await toasts(page).all()) await expect(toast).toBeInViewport();
+    await pushSamples(page, 'alice', pushTo);
+    await expect(toastRegion(page)).toHaveAttribute('data-expanded', 'false');
     await shoot(page, 'toasts');
+
+    await toasts(page).first().hover();
+    await expect(toastRegion(page)).toHaveAttribute('data-expanded', 'true');
+    for (const toast of await toasts(page).all()) await expect(toast).toBeInViewport();
+    await shoot(page, 'desktop-toasts-expanded');
   });
 
-  test('the open inbox with read and unread items', async ({ page, signIn, pushTo }) => {
+  test('the open inbox with read and unread items, grouped by day', async ({ page, signIn, pushTo }) => {
     for (const sample of SAMPLES) await pushTo('ben', sample);
-    await pushTo('ben', { entityType: 'like', data: { actor: 'Eve', target: 'Weekly report' } });
+    await pushTo('ben', { entityType: 'deploy', data: { service: 'api', version: '2.4.1', region: 'eu-west-1' } });
     await signIn(page, 'ben');
     await mouseAway(page);
     await expectUnread(page, SAMPLES.length + 1);
@@ -80,13 +94,36 @@ test.describe('Screenshots', () => {
     await panel.getByRole('button', { name: 'Mark read: Your export is ready to download.' }).click();
     await expectUnread(page, SAMPLES.length - 1);
     await expect(inboxItems(page).and(page.locator('[data-read="true"]'))).toHaveCount(2);
+    await expect(panel.getByRole('heading', { name: 'Today' })).toBeVisible();
     await expect(panel.getByText('That is everything.')).toBeVisible();
-    await expect(panel).toBeInViewport();
+    await expect(panel).toBeInViewport({ ratio: 1 });
     // Clicking scrolled the list to the buttons; show it from the newest, as it opens.
-    await inboxItems(page).first().scrollIntoViewIfNeeded();
-    await expect(inboxItems(page).first()).toBeInViewport();
+    await panel.getByTestId('inbox-scroll').evaluate((el) => el.scrollTo({ top: 0 }));
     await mouseAway(page);
     await shoot(page, 'inbox');
+  });
+
+  test('the open inbox after a burst of 200', async ({ page, signIn, pushTo }) => {
+    await signIn(page, 'bea');
+    await mouseAway(page);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => pushTo('bea', { entityType: 'comment', data: { actor: `Reviewer ${i + 1}`, target: 'Release 2.4', text: `Check ${i + 1} passed.` } })));
+    await expectUnread(page, 200);
+    await expect(toasts(page)).toHaveCount(4);
+    await page.getByTestId('inbox-button').click();
+    await expect(inboxPanel(page)).toBeVisible();
+    await expect(toasts(page)).toHaveCount(0);
+    await expect(inboxItems(page).first()).toBeVisible();
+    await shoot(page, 'inbox-burst');
+  });
+
+  test('the detail view of a long notification', async ({ page, signIn, pushTo }) => {
+    const text = Array.from({ length: 12 }, (_, i) => `Paragraph ${i + 1}: the nightly export finished with warnings that need a look before Monday.`).join('\n\n');
+    await pushTo('bo', { entityType: 'comment', data: { actor: 'Grace', target: 'Quarterly report', text } });
+    await signIn(page, 'bo');
+    const panel = await openInbox(page);
+    await panel.getByRole('button', { name: /^Unread: Grace commented/ }).click();
+    await expect(panel.getByTestId('detail-text')).toHaveText(text, { useInnerText: true });
+    await shoot(page, 'inbox-detail');
   });
 
   test('the live feed of notifications received since the page opened', async ({ page, signIn, pushTo }) => {
@@ -95,16 +132,55 @@ test.describe('Screenshots', () => {
     for (const sample of SAMPLES) await pushTo('cleo', sample);
     await expect(feedItems(page)).toHaveCount(SAMPLES.length);
     // Clear the toasts so the list itself is in view.
-    for (let i = 0; i < SAMPLES.length && (await toasts(page).count()) > 0; i++) {
-      await toasts(page).first().getByRole('button', { name: 'Dismiss notification' }).click();
-    }
-    await expect(toasts(page)).toHaveCount(0);
+    while ((await toasts(page).count()) > 0) await toasts(page).first().getByRole('button', { name: /^Dismiss: / }).click();
     await expect(feedItems(page).first()).toContainText('Alice liked “Shipping Herald”');
     await expect(feedItems(page).nth(1)).toContainText('Bob commented on “Shipping Herald”');
     await expect(page.getByRole('heading', { name: 'Received since this page opened' })).toBeVisible();
-    await expect(page.getByRole('heading', { name: 'Push a notification' })).toBeVisible();
     await expect(connectionStatus(page)).toHaveText('Live');
     await mouseAway(page);
-    await shoot(page, 'live-feed');
+    await shoot(page, 'live-feed', { fullPage: true });
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    test(`a phone in ${scheme} mode, with toasts and then the inbox`, async ({ browser, herald, pushTo }) => {
+      const context = await browser.newContext({ viewport: PHONE, colorScheme: scheme, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+      try {
+        const page = await context.newPage();
+        const userId = `dora-${scheme}`;
+        await page.goto(herald.server.url);
+        await page.getByLabel('User id').fill(userId);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await expect(connectionStatus(page)).toHaveAttribute('data-status', 'live');
+        await pushSamples(page, userId, pushTo);
+        await shoot(page, `phone-${scheme}`);
+
+        await page.setViewportSize(SMALL_PHONE);
+        await page.getByTestId('inbox-button').click();
+        const panel = inboxPanel(page);
+        await expect(panel.getByText('That is everything.')).toBeAttached();
+        await expect(panel).toBeInViewport({ ratio: 1 });
+        await shoot(page, `phone-inbox-${scheme}`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('the desktop in dark mode', async ({ browser, herald, pushTo }) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: 'dark' });
+    try {
+      const page = await context.newPage();
+      await page.goto(herald.server.url);
+      await page.getByLabel('User id').fill('dina');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(connectionStatus(page)).toHaveAttribute('data-status', 'live');
+      await mouseAway(page);
+      await pushSamples(page, 'dina', pushTo);
+      await toasts(page).first().hover();
+      await expect(toastRegion(page)).toHaveAttribute('data-expanded', 'true');
+      await shoot(page, 'desktop-dark');
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -1,9 +1,11 @@
 import { combineReducers, configureStore } from '@reduxjs/toolkit';
+import clock from './clock/slice';
 import connection from './connection/slice';
 import notifications from './notifications/slice';
 import toasts from './toasts/slice';
+import ui from './ui/slice';
 
-const rootReducer = combineReducers({ notifications, connection, toasts });
+const rootReducer = combineReducers({ notifications, connection, toasts, clock, ui });
 
 export type RootState = ReturnType<typeof rootReducer>;
 

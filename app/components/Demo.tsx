@@ -1,16 +1,21 @@
 'use client';
 
-import { useCallback, useState, type FormEvent } from 'react';
+import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { signedIn, signedOutOfConnection } from '@/store/connection/slice';
 import { useAppDispatch, useAppSelector } from '@/store/hooks';
-import { selectLiveNotifications, signedOut } from '@/store/notifications/slice';
+import { selectLiveNotifications, signedOut, type Notification } from '@/store/notifications/slice';
+import { inboxClosed, inboxOpened, selectInboxOpen } from '@/store/ui/slice';
+import { Announcer } from './Announcer';
 import { ConnectionBadge } from './ConnectionBadge';
-import { describe, relativeTime } from './describe';
+import { describe } from './describe';
 import { HeraldSocketBridge } from './HeraldSocketBridge';
 import { ExternalLink } from './ExternalLink';
 import { Icon } from './Icon';
-import { InboxButton, InboxPanel, useNow } from './Inbox';
+import { InboxButton, InboxPanel } from './Inbox';
+import { absoluteTime, relativeTime } from './time';
+import { Title } from './Title';
 import { ToastFeed } from './ToastFeed';
+import { useNow } from './useNow';
 
 interface Session {
   userId: string;
@@ -38,7 +43,8 @@ async function fetchDevToken(userId: string): Promise<string> {
 export function Demo({ socketPath, devAuth, openPushApi }: Props) {
   const dispatch = useAppDispatch();
   const [session, setSession] = useState<Session | null>(null);
-  const [inboxOpen, setInboxOpen] = useState(false);
+  /** Set by "Sign out": the sign-in form then takes focus (the button that had it is gone). */
+  const [signedOutHere, setSignedOutHere] = useState(false);
 
   const getToken = useCallback(
     async () => {
@@ -52,6 +58,7 @@ export function Demo({ socketPath, devAuth, openPushApi }: Props) {
     return (
       <SignIn
         devAuth={devAuth}
+        focusOnMount={signedOutHere}
         onSignIn={(s) => {
           dispatch(signedIn(s.userId));
           setSession(s);
@@ -61,51 +68,86 @@ export function Demo({ socketPath, devAuth, openPushApi }: Props) {
   }
 
   const signOut = () => {
-    setInboxOpen(false);
     setSession(null);
+    setSignedOutHere(true);
     dispatch(signedOut());
     dispatch(signedOutOfConnection());
   };
 
   return (
     <HeraldSocketBridge key={session.userId} userId={session.userId} socketPath={socketPath} getToken={getToken}>
-      <div className="app">
-        <header className="topbar">
-          <div className="brand">
-            <span className="logo" aria-hidden="true">
-              <Icon name="bell" size={18} />
-            </span>
-            Herald
-          </div>
-          <div className="topbar-right">
-            <ConnectionBadge />
-            <span className="user" data-testid="signed-in-user">
-              <span className="avatar" aria-hidden="true">
-                {session.userId.slice(0, 1).toUpperCase()}
-              </span>
-              User {session.userId}
-            </span>
-            <div className="inbox-anchor">
-              <InboxButton open={inboxOpen} onToggle={() => setInboxOpen((o) => !o)} />
-              {inboxOpen && <InboxPanel onClose={() => setInboxOpen(false)} />}
-            </div>
-            <button type="button" className="secondary small" onClick={signOut}>
-              Sign out
-            </button>
-          </div>
-        </header>
-        <main className="content">
-          <LiveFeed />
-          <TryIt userId={session.userId} openPushApi={openPushApi} />
-        </main>
-        <ToastFeed onOpenInbox={() => setInboxOpen(true)} />
-      </div>
+      <SignedIn userId={session.userId} openPushApi={openPushApi} onSignOut={signOut} />
     </HeraldSocketBridge>
   );
 }
 
-function SignIn({ devAuth, onSignIn }: { devAuth: boolean; onSignIn: (s: Session) => void }) {
+function SignedIn({ userId, openPushApi, onSignOut }: { userId: string; openPushApi: boolean; onSignOut: () => void }) {
+  const dispatch = useAppDispatch();
+  const inboxOpen = useAppSelector(selectInboxOpen);
+  const bellRef = useRef<HTMLButtonElement>(null);
+  const anchorRef = useRef<HTMLDivElement>(null);
+
+  // Signing in removed the form that had focus: the bell takes it.
+  useEffect(() => {
+    bellRef.current?.focus();
+  }, []);
+
+  const closeInbox = useCallback(
+    ({ returnFocus }: { returnFocus: boolean }) => {
+      dispatch(inboxClosed());
+      if (returnFocus) bellRef.current?.focus();
+    },
+    [dispatch],
+  );
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1 className="brand">
+          <span className="logo" aria-hidden="true">
+            <Icon name="bell" size={18} />
+          </span>
+          <span className="brand-name">Herald</span>
+        </h1>
+        <div className="topbar-right">
+          <ConnectionBadge />
+          <span className="user" data-testid="signed-in-user" title={`Signed in as user ${userId}`}>
+            <span className="avatar" aria-hidden="true">
+              {userId.slice(0, 1).toUpperCase()}
+            </span>
+            <span className="user-name">
+              <span className="sr-only">Signed in as </span>User <bdi>{userId}</bdi>
+            </span>
+          </span>
+          <div className="inbox-anchor" ref={anchorRef}>
+            <InboxButton
+              ref={bellRef}
+              open={inboxOpen}
+              onToggle={() => (inboxOpen ? closeInbox({ returnFocus: true }) : dispatch(inboxOpened()))}
+            />
+            {inboxOpen && <InboxPanel onClose={closeInbox} anchorRef={anchorRef} />}
+          </div>
+          <button type="button" className="secondary small sign-out" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main className="content">
+        <LiveFeed />
+        <TryIt userId={userId} openPushApi={openPushApi} />
+      </main>
+      <ToastFeed bellRef={bellRef} />
+      <Announcer />
+    </div>
+  );
+}
+
+function SignIn({ devAuth, focusOnMount, onSignIn }: { devAuth: boolean; focusOnMount: boolean; onSignIn: (s: Session) => void }) {
   const [userId, setUserId] = useState('1');
+  const inputRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (focusOnMount) inputRef.current?.focus();
+  }, [focusOnMount]);
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -153,7 +195,7 @@ function SignIn({ devAuth, onSignIn }: { devAuth: boolean; onSignIn: (s: Session
             : 'Your backend signs a token for each user. Paste one here (npm run token -- <userId>).'}
         </p>
         <label htmlFor="user-id">User id</label>
-        <input id="user-id" name="userId" value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="off" maxLength={128} required />
+        <input ref={inputRef} id="user-id" name="userId" value={userId} onChange={(e) => setUserId(e.target.value)} autoComplete="off" maxLength={128} required />
         {!devAuth && (
           <>
             <label htmlFor="token">Token</label>
@@ -186,27 +228,38 @@ function LiveFeed() {
         </p>
       ) : (
         <ul className="feed-list" data-testid="feed-list">
-          {items.map((n) => {
-            const d = describe(n.entityType, n.data);
-            return (
-              <li key={n.id} className="feed-item" data-testid="feed-item">
-                <span className={`item-icon toast-${d.icon}`}>
-                  <Icon name={d.icon} size={18} />
-                </span>
-                <div className="item-body">
-                  <p className="item-title">{d.title}</p>
-                  {d.detail && <p className="item-detail">{d.detail}</p>}
-                  {d.link && <ExternalLink href={d.link} />}
-                </div>
-                <time dateTime={n.createdAt}>{relativeTime(n.createdAt, now)}</time>
-              </li>
-            );
-          })}
+          {items.map((n) => (
+            <FeedItem key={n.id} n={n} now={now} />
+          ))}
         </ul>
       )}
     </section>
   );
 }
+
+/** One received notification; memoized, so an arrival renders only itself. */
+const FeedItem = memo(function FeedItem({ n, now }: { n: Notification; now: number }) {
+  const d = describe(n.entityType, n.data);
+  return (
+    <li className="feed-item" data-testid="feed-item">
+      <span className={`item-icon toast-${d.icon}`} aria-hidden="true">
+        <Icon name={d.icon} size={18} />
+      </span>
+      <div className="item-body">
+        <Title className="item-title" parts={d.titleParts} />
+        {d.detail && (
+          <p className="item-detail" dir="auto">
+            {d.detail}
+          </p>
+        )}
+        {d.link && <ExternalLink href={d.link} />}
+      </div>
+      <time dateTime={n.createdAt} title={absoluteTime(n.createdAt)}>
+        {relativeTime(n.createdAt, now)}
+      </time>
+    </li>
+  );
+});
 
 const SAMPLES = {
   like: { actor: 'Alice', target: 'Shipping Herald' },

@@ -1,8 +1,8 @@
 'use client';
 
 import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { createHeraldSocket, TOKEN_REFUSALS, type HeraldClientSocket } from '@/lib/client/socket';
-import type { Ack, ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
+import { createHeraldSocket, type HeraldClientSocket, type ReadChange, type Refusal } from '@/lib/client/socket';
+import type { Ack, ErrorCode, ListPage, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
 import { statusChanged } from '@/store/connection/slice';
 import { useAppDispatch, useAppStore } from '@/store/hooks';
 import {
@@ -17,19 +17,35 @@ import {
   syncReset,
   synced,
 } from '@/store/notifications/slice';
+import { markUnreadAnswered } from '@/store/ui/slice';
 
-/** Retries after the server refused our token, before we call the session offline. */
-const MAX_TOKEN_RETRIES = 4;
-const RETRY_BASE_DELAY_MS = 1_000;
-const RETRY_MAX_DELAY_MS = 10_000;
 /** How long a socket request may wait for its ack. */
 const ACK_TIMEOUT_MS = 10_000;
+/**
+ * How long `notifications:unread` may wait: a server without the event never
+ * answers it, and the person who clicked is waiting.
+ */
+const UNREAD_ACK_TIMEOUT_MS = 5_000;
+/** Errors that say "try again", not "this server cannot". */
+const TRANSIENT_ACK_ERRORS: ReadonlySet<ErrorCode> = new Set(['unavailable', 'rate_limited']);
 const PAGE_SIZE = 20;
+
+/** A request the server answered with an error (not a timeout, not a lost connection). */
+export class RefusedRequestError extends Error {
+  constructor(readonly code: ErrorCode) {
+    super(code);
+  }
+}
 
 export interface HeraldActions {
   /** Loads the next older page of history (the first page when nothing is loaded). */
   loadHistory(opts?: { first?: boolean }): Promise<void>;
   markRead(ids: string[]): Promise<void>;
+  /**
+   * Marks notifications unread. A server that refuses the event, or does not
+   * answer it while connected, turns every "Mark unread" control off.
+   */
+  markUnread(ids: string[]): Promise<void>;
   markAllRead(): Promise<void>;
 }
 
@@ -75,19 +91,19 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
     const persisted = readPersistedSeq(userId);
     dispatch(resumeFrom(persisted));
     let sentLastSeq: number | null = persisted;
-    const socket = createHeraldSocket({
+    const client = createHeraldSocket({
       path: socketPath,
       getToken: (o) => getTokenRef.current(o),
       getLastSeq: () => {
         sentLastSeq = selectLastSeq(store.getState());
         return sentLastSeq;
       },
+      onRefused: ({ code, retryInMs }: Refusal) => {
+        dispatch(statusChanged({ status: retryInMs === null ? 'offline' : 'reconnecting', error: code }));
+      },
     });
+    const { socket } = client;
     socketRef.current = socket;
-    let refusals = 0;
-    /** Server-initiated disconnects since the last successful sync. */
-    let serverCloses = 0;
-    let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
     const persistSeq = () => {
       const seq = selectLastSeq(store.getState());
@@ -107,8 +123,6 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
       persistSeq();
     }
     function onSynced(s: SyncDone) {
-      refusals = 0;
-      serverCloses = 0;
       const firstVisit = sentLastSeq === null;
       dispatch(synced({ ...s, firstVisit }));
       dispatch(statusChanged({ status: 'live' }));
@@ -118,39 +132,16 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
       dispatch(syncReset());
       void actions.loadHistory({ first: true });
     }
-    function onState(s: ReadState) {
+    function onState(s: ReadChange) {
       dispatch(readStateChanged(s));
     }
     function onDisconnect(reason: string) {
-      if (reason === 'io client disconnect') {
-        dispatch(statusChanged({ status: 'idle' }));
-        return;
-      }
-      dispatch(statusChanged({ status: 'reconnecting' }));
-      if (reason === 'io server disconnect') {
-        // The server ended the session (a restart or deploy closes every socket): socket.io
-        // leaves reconnecting to us. Once connect() is called, its own backoff takes over.
-        serverCloses++;
-        const delay = Math.min(RETRY_BASE_DELAY_MS * 2 ** (serverCloses - 1), RETRY_MAX_DELAY_MS);
-        clearTimeout(retryTimer);
-        retryTimer = setTimeout(() => socket.connect(), delay);
-      }
+      // A server-side close is retried by the client, which reports it through onRefused.
+      dispatch(statusChanged({ status: reason === 'io client disconnect' ? 'idle' : 'reconnecting' }));
     }
-    function onConnectError(err: Error) {
-      if (socket.active) {
-        // A transport failure: socket.io retries by itself.
-        dispatch(statusChanged({ status: navigator.onLine ? 'reconnecting' : 'offline' }));
-        return;
-      }
-      // Refused by the server's middleware: socket.io does not retry these; we do, with a fresh token.
-      refusals++;
-      if (!TOKEN_REFUSALS.has(err.message) || refusals > MAX_TOKEN_RETRIES) {
-        dispatch(statusChanged({ status: 'offline', error: err.message }));
-        return;
-      }
-      dispatch(statusChanged({ status: 'reconnecting', error: err.message }));
-      const delay = Math.min(RETRY_BASE_DELAY_MS * 2 ** (refusals - 1), RETRY_MAX_DELAY_MS);
-      retryTimer = setTimeout(() => socket.connect(), delay);
+    function onConnectError() {
+      // Refusals are the client's to retry (onRefused); a transport failure is socket.io's.
+      if (socket.active) dispatch(statusChanged({ status: navigator.onLine ? 'reconnecting' : 'offline' }));
     }
     function onOffline() {
       dispatch(statusChanged({ status: 'offline' }));
@@ -179,7 +170,6 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
     socket.connect();
 
     return () => {
-      clearTimeout(retryTimer);
       socket.off('connect', onConnect);
       socket.off('receive_message', onReceive);
       socket.off('notifications:synced', onSynced);
@@ -190,7 +180,7 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
       socket.io.off('reconnect_attempt', onReconnectAttempt);
       window.removeEventListener('offline', onOffline);
       window.removeEventListener('online', onOnline);
-      socket.disconnect();
+      client.close();
       socketRef.current = null;
     };
     // `actions` is stable for a given store; listing it would recreate the socket for nothing.
@@ -222,11 +212,30 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
       },
       async markRead(ids) {
         if (ids.length === 0) return;
-        const state = await request<ReadState>((s) => s.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:read', { ids }));
+        const state = await request<ReadChange>((s) => s.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:read', { ids }));
         dispatch(readStateChanged(state));
       },
+      async markUnread(ids) {
+        if (ids.length === 0) return;
+        const socket = socketRef.current;
+        if (!socket?.connected) throw new Error('not connected');
+        let res: Ack<ReadChange>;
+        try {
+          res = await socket.timeout(UNREAD_ACK_TIMEOUT_MS).emitWithAck('notifications:unread', { ids });
+        } catch (err) {
+          // No answer although the connection held: a server without the event.
+          if (socket.connected) dispatch(markUnreadAnswered(false));
+          throw err;
+        }
+        if (!res.ok) {
+          if (!TRANSIENT_ACK_ERRORS.has(res.error)) dispatch(markUnreadAnswered(false));
+          throw new RefusedRequestError(res.error);
+        }
+        dispatch(markUnreadAnswered(true));
+        dispatch(readStateChanged({ ...res, unreadIds: res.unreadIds ?? ids }));
+      },
       async markAllRead() {
-        const state = await request<ReadState>((s) => s.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:read-all'));
+        const state = await request<ReadChange>((s) => s.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:read-all'));
         dispatch(readStateChanged(state));
       },
     };

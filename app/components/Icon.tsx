@@ -1,6 +1,6 @@
 import type { IconName } from './describe';
 
-const PATHS: Record<IconName | 'bell' | 'close' | 'check', string> = {
+const PATHS: Record<IconName | 'bell' | 'close' | 'check' | 'unread' | 'more' | 'back', string> = {
   like: 'M12 21s-7.5-4.6-9.6-9.1C.9 8.4 3 4.5 6.7 4.5c2.1 0 3.6 1.1 4.3 2.4h2c.7-1.3 2.2-2.4 4.3-2.4 3.7 0 5.8 3.9 4.3 7.4C19.5 16.4 12 21 12 21z',
   comment: 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z',
   follow: 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10c0-3.9 3.1-7 7-7s7 3.1 7 7H2zm17-13v3h3v2h-3v3h-2v-3h-3v-2h3V8h2z',
@@ -9,6 +9,10 @@ const PATHS: Record<IconName | 'bell' | 'close' | 'check', string> = {
   bell: 'M12 22a2.5 2.5 0 0 0 2.5-2.5h-5A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.8V3.5a1.5 1.5 0 0 0-3 0v.7A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z',
   close: 'M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z',
   check: 'M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z',
+  // An envelope with a dot: "make this unread again".
+  unread: 'M19 3a3 3 0 1 1 0 6 3 3 0 0 1 0-6zM4 6h10.1a5 5 0 0 0 .9 3.4L12 11.3 4 6.5V18h16v-6.1a5 5 0 0 0 2-.4V18a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z',
+  more: 'M6 10a2 2 0 1 1 0 4 2 2 0 0 1 0-4zm6 0a2 2 0 1 1 0 4 2 2 0 0 1 0-4zm6 0a2 2 0 1 1 0 4 2 2 0 0 1 0-4z',
+  back: 'M20 11H7.8l5.6-5.6L12 4l-8 8 8 8 1.4-1.4L7.8 13H20z',
 };
 
 /** Inline SVG icons: no icon font, no emoji that a system may lack. */

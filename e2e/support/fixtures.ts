@@ -132,6 +132,30 @@ export async function waitForNoConnections(target: Herald): Promise<void> {
     .toBe(0);
 }
 
+/**
+ * Records every sentence the page's live announcer says from now on (a
+ * MutationObserver in the page); read it with `announcedCount` or `.texts()`.
+ */
+export async function recordAnnouncements(page: Page): Promise<{ texts: () => Promise<string[]> }> {
+  await expect(page.getByTestId('announcer')).toBeAttached();
+  await page.evaluate(() => {
+    const w = window as unknown as { __announced: string[] };
+    w.__announced = [];
+    const region = document.querySelector('[data-testid="announcer"]');
+    if (!region) return;
+    new MutationObserver((records) => {
+      for (const r of records) for (const node of r.addedNodes) w.__announced.push(node.textContent ?? '');
+    }).observe(region, { childList: true, subtree: true });
+  });
+  return { texts: () => page.evaluate(() => (window as unknown as { __announced: string[] }).__announced) };
+}
+
+/** How many notifications the recorded announcements speak of: "5 new notifications" counts 5, a title counts 1. */
+export async function announcedCount(recorder: { texts: () => Promise<string[]> }): Promise<number> {
+  const texts = await recorder.texts();
+  return texts.reduce((sum, t) => sum + (/^(\d+) new notifications$/.exec(t) ? Number(/^(\d+)/.exec(t)?.[1]) : 1), 0);
+}
+
 /** Parks the mouse away from the toasts, so hovering never pauses their countdown. */
 export async function mouseAway(page: Page): Promise<void> {
   await page.mouse.move(5, (page.viewportSize()?.height ?? 720) - 5);

@@ -1,9 +1,46 @@
 'use client';
 
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../contract';
+import type { Ack, ClientToServerEvents, ReadState, ServerToClientEvents } from '../contract';
+import {
+  MAX_TOKEN_RETRIES,
+  refusalKind,
+  TOKEN_REFUSALS,
+  TRANSIENT_RETRY_BASE_MS,
+  TRANSIENT_RETRY_MAX_MS,
+  fullJitterDelay,
+  tokenRetryDelay,
+} from './retry';
 
-export type HeraldClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+/**
+ * A read-state change as the browser applies it: the server's ReadState, plus
+ * the ids a `notifications:unread` made unread again.
+ */
+export interface ReadChange extends ReadState {
+  unreadIds?: string[];
+}
+
+/**
+ * The contract's events, plus `notifications:unread`, which the browser already
+ * sends and the server does not answer yet (docs/ui.md, "Server gaps"): it is
+ * answered like `notifications:read`, and every tab is told through
+ * `notifications:state` with `unreadIds`.
+ */
+export interface ClientEvents extends ClientToServerEvents {
+  'notifications:unread': (req: { ids: string[] }, ack: (res: Ack<ReadChange>) => void) => void;
+}
+export interface ServerEvents extends ServerToClientEvents {
+  'notifications:state': (s: ReadChange) => void;
+}
+
+export type HeraldClientSocket = Socket<ServerEvents, ClientEvents>;
+
+/** A refused handshake or a server-side cut, and what the client does about it. */
+export interface Refusal {
+  code: string;
+  /** When the next attempt starts; null when the client has given up. */
+  retryInMs: number | null;
+}
 
 export interface HeraldSocketOptions {
   /** socket.io path on the server (SOCKET_PATH), e.g. `/socket.io` or `/ws/socket.io`. */
@@ -14,18 +51,30 @@ export interface HeraldSocketOptions {
   getToken: (opts: { refresh: boolean }) => Promise<string>;
   /** Highest seq this browser has seen for the user: sent on every (re)connect so the server replays the gap. */
   getLastSeq: () => number | null;
+  /** Told about each refusal and server-side close, with the retry it scheduled. */
+  onRefused?: (r: Refusal) => void;
 }
 
-/** Codes after which a retry needs a new token, not just a new attempt. */
-export const TOKEN_REFUSALS = new Set(['unauthorized', 'token_expired']);
+export interface HeraldClient {
+  socket: HeraldClientSocket;
+  /** Disconnects and cancels any scheduled retry or token renewal. */
+  close(): void;
+}
 
 /**
  * Creates (does not connect) the browser's socket. The handshake `auth` is a
  * function, so every reconnect sends the latest token and `lastSeq`.
+ *
+ * Transport failures are retried by socket.io itself. Handshakes the server
+ * refuses are retried here: token refusals with a fresh token, up to
+ * MAX_TOKEN_RETRIES; transient ones (`rate_limited`) and server-side closes with
+ * the same token, after a full-jitter backoff, without limit. Any other refusal
+ * (`too_many_connections`, `origin_not_allowed`) ends the attempts.
  */
-export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClientSocket {
+export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClient {
   let token: string | null = null;
   let refresh = false;
+  let closed = false;
   const socket: HeraldClientSocket = io(opts.url ?? '', {
     path: opts.path,
     autoConnect: false,
@@ -53,11 +102,64 @@ export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClientSocke
         .catch(() => send(''));
     },
   });
+
+  // Attempts since the session was last caught up (notifications:synced).
+  let tokenRefusals = 0;
+  let transientRefusals = 0;
+  /** The code of the last herald:error, which names why the server is about to cut the socket. */
+  let lastServerError: string | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const retryIn = (delay: number) => {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      if (!closed) socket.connect();
+    }, delay);
+  };
+
   socket.on('connect_error', (err) => {
-    if (TOKEN_REFUSALS.has(err.message)) refresh = true;
+    // A transport failure: socket.io's manager retries by itself.
+    if (socket.active) return;
+    const code = err.message;
+    switch (refusalKind(code)) {
+      case 'token': {
+        refresh = true;
+        tokenRefusals++;
+        if (tokenRefusals > MAX_TOKEN_RETRIES) {
+          opts.onRefused?.({ code, retryInMs: null });
+          return;
+        }
+        const delay = tokenRetryDelay(tokenRefusals);
+        retryIn(delay);
+        opts.onRefused?.({ code, retryInMs: delay });
+        return;
+      }
+      case 'transient': {
+        const delay = fullJitterDelay(transientRefusals++, TRANSIENT_RETRY_BASE_MS, TRANSIENT_RETRY_MAX_MS);
+        retryIn(delay);
+        opts.onRefused?.({ code, retryInMs: delay });
+        return;
+      }
+      case 'final':
+        opts.onRefused?.({ code, retryInMs: null });
+    }
   });
   socket.on('herald:error', (e) => {
+    lastServerError = e.code;
     if (TOKEN_REFUSALS.has(e.code)) refresh = true;
+  });
+  socket.on('disconnect', (reason) => {
+    if (reason !== 'io server disconnect' || closed) return;
+    // The server ended the session (a restart, a deploy, a token that expired, a slow or
+    // flooding tab): socket.io leaves reconnecting to us.
+    const code = lastServerError ?? 'server_closed';
+    lastServerError = null;
+    const delay = fullJitterDelay(transientRefusals++, TRANSIENT_RETRY_BASE_MS, TRANSIENT_RETRY_MAX_MS);
+    retryIn(delay);
+    opts.onRefused?.({ code, retryInMs: delay });
+  });
+  socket.on('notifications:synced', () => {
+    tokenRefusals = 0;
+    transientRefusals = 0;
   });
 
   // Renew the token before it expires, over the open socket (auth:refresh), so a
@@ -85,7 +187,16 @@ export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClientSocke
   };
   socket.on('connect', scheduleRenewal);
   socket.on('disconnect', () => clearTimeout(renewTimer));
-  return socket;
+
+  return {
+    socket,
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearTimeout(renewTimer);
+      socket.disconnect();
+    },
+  };
 }
 
 /** Renew this long before `exp`. */

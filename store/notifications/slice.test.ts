@@ -149,13 +149,26 @@ describe('notifications slice', () => {
       expect(selectToasts(store.getState())).toEqual([]);
     });
 
-    it('gives each summary toast its own id', () => {
+    it('replaces an earlier summary with the summary of a later catch-up, under a new id', () => {
       const store = makeStore();
+      store.dispatch(newSocketMsg(replayed(1)));
       store.dispatch(synced({ replayed: 1, unread: 1, headSeq: 1, serverTime: 0, firstVisit: false }));
+      const [first] = selectToasts(store.getState());
+      store.dispatch(newSocketMsg(replayed(2)));
+      store.dispatch(newSocketMsg(replayed(3)));
       store.dispatch(synced({ replayed: 2, unread: 3, headSeq: 3, serverTime: 0, firstVisit: false }));
       const toasts = selectToasts(store.getState());
-      expect(toasts).toHaveLength(2);
-      expect(toasts[0]?.id).not.toBe(toasts[1]?.id);
+      expect(toasts).toHaveLength(1);
+      expect(toasts[0]).toMatchObject({ kind: 'summary', reason: 'away', count: 2 });
+      expect(toasts[0]?.id).not.toBe(first?.id);
+    });
+
+    it('counts only the unread notifications a catch-up replayed', () => {
+      const store = makeStore();
+      store.dispatch(newSocketMsg(replayed(1, { read: true })));
+      store.dispatch(newSocketMsg(replayed(2)));
+      store.dispatch(synced({ replayed: 2, unread: 1, headSeq: 2, serverTime: 0, firstVisit: false }));
+      expect(selectToasts(store.getState())).toMatchObject([{ kind: 'summary', reason: 'away', count: 1, ids: ['n2'] }]);
     });
 
     it('sets the unread base', () => {
@@ -213,6 +226,16 @@ describe('notifications slice', () => {
       expect(read).toEqual({ n1: true, n2: false, n3: true });
       expect(selectUnreadCount(store.getState())).toBe(1);
       // An id the tab never loaded is not invented.
+      expect(selectNotificationById(store.getState(), 'not-loaded')).toBeUndefined();
+    });
+
+    it('marks the ids of a notifications:unread answer unread again', () => {
+      const store = makeStore();
+      for (const seq of [1, 2]) store.dispatch(newSocketMsg(note(seq, { read: true })));
+      store.dispatch(readStateChanged({ unread: 1, headSeq: 2, readIds: [], unreadIds: ['n1', 'not-loaded'] }));
+      const read = Object.fromEntries(selectAllNotifications(store.getState()).map((n) => [n.id, n.read]));
+      expect(read).toEqual({ n1: false, n2: true });
+      expect(selectUnreadCount(store.getState())).toBe(1);
       expect(selectNotificationById(store.getState(), 'not-loaded')).toBeUndefined();
     });
 

@@ -1,5 +1,6 @@
 import { createAction, createEntityAdapter, createSelector, createSlice, nanoid, type PayloadAction } from '@reduxjs/toolkit';
-import type { ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
+import type { ReadChange } from '@/lib/client/socket';
+import type { ListPage, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
 
 /** The action the socket bridge dispatches for every `receive_message`. Its type is exactly `NEW_SOCKET_MSG`. */
 export const newSocketMsg = createAction<WireNotification | ReplayedNotification>('NEW_SOCKET_MSG');
@@ -52,20 +53,28 @@ const slice = createSlice({
       state.lastSeq = action.payload;
     },
     synced: {
-      reducer(state, action: PayloadAction<SyncDone & { firstVisit: boolean; summaryId: string }>) {
+      reducer(state, action: PayloadAction<SyncDone & { firstVisit: boolean; summaryId: string; receivedAt: number }>) {
         state.base = { unread: action.payload.unread, headSeq: action.payload.headSeq };
       },
-      // The id of the summary toast this sync may raise; made here so reducers stay pure.
-      prepare: (payload: SyncDone & { firstVisit: boolean }) => ({ payload: { ...payload, summaryId: nanoid() } }),
+      // The id of the summary toast this sync may raise, and this browser's clock when it arrived
+      // (store/clock compares it with serverTime): made here so reducers stay pure.
+      prepare: (payload: SyncDone & { firstVisit: boolean }) => ({
+        payload: { ...payload, summaryId: nanoid(), receivedAt: Date.now() },
+      }),
     },
     /** The server no longer holds what followed our lastSeq: history restarts from the first page. */
     syncReset(state) {
       adapter.removeAll(state);
       state.history = { nextCursor: null, status: 'idle', complete: false };
     },
-    readStateChanged(state, action: PayloadAction<ReadState>) {
-      const { unread, headSeq, readIds, all } = action.payload;
+    /** A read or unread change from this tab's request or from any tab (notifications:state). */
+    readStateChanged(state, action: PayloadAction<ReadChange>) {
+      const { unread, headSeq, readIds, all, unreadIds = [] } = action.payload;
       state.base = { unread, headSeq };
+      adapter.updateMany(
+        state,
+        unreadIds.filter((id) => id in state.entities).map((id) => ({ id, changes: { read: false } })),
+      );
       if (all) {
         for (const id of state.ids) {
           const item = state.entities[id];
