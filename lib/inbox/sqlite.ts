@@ -5,21 +5,22 @@ import Database from 'better-sqlite3';
 import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
 import { startWorker } from '../workers';
 import { PendingDeliveries } from './pending';
+import type { AppendOutcome, CheckpointerData, CheckpointStats, SweepStep, WriterData, WriterReply, WriterRequest } from './sqlite/messages';
 import type { JsonValue, ListPage, ReadState, WireNotification } from '../protocol';
-import {
-  IDEMPOTENCY_WINDOW_MS,
-  type AppendInput,
-  type AppendResult,
-  type Inbox,
-  type InboxOptions,
-  type SinceResult,
-  type SweepResult,
+import type {
+  AppendInput,
+  AppendResult,
+  Inbox,
+  InboxOptions,
+  SinceResult,
+  StoredResponse,
+  SweepResult,
 } from './types';
 
 /**
  * The embedded inbox: one SQLite file in WAL mode, with two connections.
  *
- * Every write runs on a worker thread (sqlite-writer.mjs), so the INSERTs and the
+ * Every write runs on a worker thread (sqlite/writer.worker.ts), so the INSERTs and the
  * fsync of each commit never occupy the main event loop. Writes go through one
  * FIFO queue here and one request at a time to the worker: appends queued while
  * a request was in the worker are committed together in the next transaction
@@ -32,7 +33,7 @@ import {
  *
  * An append stores one fan-out log row, not a row per recipient; the per-user rows
  * are merged in later, in bulk, by `merge` requests this thread sends when the
- * writer has nothing else to do (sqlite-writer.mjs explains why and the rules).
+ * writer has nothing else to do (sqlite/writer/merge.ts explains why and the rules).
  * Until then `pending` holds them, and every read adds them to what it reads.
  */
 
@@ -46,7 +47,7 @@ const MAX_BATCH = 512;
 const MAX_IN_FLIGHT = 2;
 /**
  * Schema 2 added the fan-out log (`fanout`); 3 counts each notification's holders
- * and drops the deliveries' index by seq (sqlite-writer.mjs says why).
+ * and drops the deliveries' index by seq (sqlite/writer/retention.ts says why).
  */
 const SCHEMA_VERSION = 3;
 
@@ -87,7 +88,7 @@ export const DEFAULT_MERGE: MergeTuning = {
   stepMs: 4,
   forceRows: 200_000,
 };
-/** How often the checkpointer thread copies the WAL into the database (sqlite-checkpointer.mjs). */
+/** How often the checkpointer thread copies the WAL into the database (sqlite/checkpointer.worker.ts). */
 const CHECKPOINT_INTERVAL_MS = 100;
 /** After a merge request failed, wait this long before the next. */
 const MERGE_RETRY_MS = 1_000;
@@ -100,36 +101,6 @@ interface Row {
   created_at: number;
   read: number;
 }
-
-type StoredResponse = { id: string; recipients: number; online: number };
-
-/** What the worker does; the same shapes are declared (JSDoc) in sqlite-writer.mjs. */
-type WriterRequest =
-  | { op: 'append'; inputs: AppendInput[] }
-  | { op: 'saveResponse'; key: string; response: StoredResponse }
-  | { op: 'markRead'; userId: string; ids: string[] }
-  | { op: 'markAllRead'; userId: string }
-  | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
-  | { op: 'sweepNext'; sweepId: number; keepFrom: number | null }
-  | { op: 'merge'; maxRows: number; maxMs: number }
-  | { op: 'close' };
-
-/** An append's answer: only what the main thread does not already have. */
-type AppendOutcome =
-  | { status: 'stored'; seq: number }
-  | { status: 'duplicate'; id: string; recipients: number; response: StoredResponse | null }
-  | { status: 'conflict'; message: string };
-
-type SweepStep = { done: false } | { done: true; result: SweepResult };
-
-/**
- * Errors cross the thread boundary as data and are rebuilt here. Every answer says
- * which pending deliveries its request merged, and whether a merge is under way.
- */
-type WriterReply = { merged: { users: string[]; through: number } | null; mergeActive: boolean } & (
-  | { ok: true; value: unknown }
-  | { ok: false; error: { kind: 'unavailable'; message: string } }
-);
 
 interface QueuedAppend {
   kind: 'append';
@@ -245,8 +216,8 @@ export class SqliteInbox implements Inbox {
     }
 
     // Requests sent before it is up wait in its port.
-    this.writer = startWorker(import.meta.url, './sqlite-writer.mjs', 'sqlite-writer', {
-      workerData: { file, opts, idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS },
+    this.writer = startWorker(import.meta.url, './sqlite/writer.worker.ts', 'sqlite-writer', {
+      workerData: { file, opts } satisfies WriterData,
     });
     this.writer.on('message', (reply: WriterReply) => this.onReply(reply));
     this.writer.on('error', (err) => this.fail(`inbox writer failed: ${err.message}`));
@@ -260,8 +231,8 @@ export class SqliteInbox implements Inbox {
     // Idle: the writer alone must not keep the process running.
     this.writer.unref();
 
-    this.checkpointer = startWorker(import.meta.url, './sqlite-checkpointer.mjs', 'sqlite-checkpointer', {
-      workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS },
+    this.checkpointer = startWorker(import.meta.url, './sqlite/checkpointer.worker.ts', 'sqlite-checkpointer', {
+      workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS } satisfies CheckpointerData,
     });
     this.checkpointerExited = new Promise((resolve) => this.checkpointer.once('exit', () => resolve()));
     // Its failure loses nothing: commits checkpoint themselves again, only later and in line.
@@ -551,9 +522,9 @@ export class SqliteInbox implements Inbox {
   }
 
   /** What the checkpointer thread has done since open (for tests and diagnostics). */
-  checkpoints(): Promise<{ checkpoints: number; frames: number }> {
+  checkpoints(): Promise<CheckpointStats> {
     return new Promise((resolve, reject) => {
-      const onMessage = (stats: { checkpoints: number; frames: number }) => {
+      const onMessage = (stats: CheckpointStats) => {
         this.checkpointer.off('exit', onExit);
         resolve(stats);
       };
