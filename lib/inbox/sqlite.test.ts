@@ -559,7 +559,7 @@ describe('SQLite inbox', () => {
   describe('writer thread', () => {
     const errorOf = (outcome: { value: unknown } | { error: unknown }): unknown => ('error' in outcome ? outcome.error : undefined);
     /** The worker, reached past `private`: only these tests kill it. */
-    const writerOf = (inbox: SqliteInbox) => inbox['writer'];
+    const writerOf = (inbox: SqliteInbox) => inbox['queue']['writer'];
 
     it('commits concurrent appends in few transactions, in call order, up to 512 per transaction', async () => {
       const inbox = openSqliteInbox(dir, opts);
