@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
-import type { JsonValue } from '../protocol';
-import { eventually } from '../../tests/support/socket';
+import { IdempotencyConflictError, InboxUnavailableError } from '../../lib/errors';
+import type { JsonValue } from '../../lib/protocol';
+import { eventually } from '../support/socket';
 import { runInboxContract, storedOf } from './contract';
-import { openSqliteInbox, type MergeTuning, type SqliteInbox } from './sqlite';
-import type { AppendInput, InboxOptions } from './types';
+import { openSqliteInbox, type MergeTuning, type SqliteInbox } from '../../lib/inbox/sqlite';
+import type { AppendInput, InboxOptions } from '../../lib/inbox/types';
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'herald-inbox-'));
 

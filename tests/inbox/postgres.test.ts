@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InboxUnavailableError } from '../errors';
+import { InboxUnavailableError } from '../../lib/errors';
 import { runInboxContract, storedOf } from './contract';
-import { openPostgresInbox, type PostgresInbox } from './postgres';
-import type { AppendInput, InboxOptions } from './types';
+import { openPostgresInbox, type PostgresInbox } from '../../lib/inbox/postgres';
+import type { AppendInput, InboxOptions } from '../../lib/inbox/types';
 
 /**
  * The inbox contract and the cluster-only guarantees, against a real

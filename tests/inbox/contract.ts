@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, InboxUnavailableError } from '../errors';
-import type { JsonValue, WireNotification } from '../protocol';
-import { IDEMPOTENCY_WINDOW_MS, type AppendInput, type AppendResult, type Inbox, type InboxOptions } from './types';
+import { IdempotencyConflictError, InboxUnavailableError } from '../../lib/errors';
+import type { JsonValue, WireNotification } from '../../lib/protocol';
+import { IDEMPOTENCY_WINDOW_MS, type AppendInput, type AppendResult, type Inbox, type InboxOptions } from '../../lib/inbox/types';
 
 /**
  * The behaviour every `Inbox` implementation must have, written only against the
- * interface so that SQLite today and PostgreSQL later run the same suite:
+ * interface so that both engines run the same suite (sqlite.test.ts three times,
+ * with different merge tunings; postgres.test.ts once):
  *
  *   runInboxContract('sqlite', async (opts) => { ... return { inbox, cleanup } });
  *
