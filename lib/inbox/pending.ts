@@ -1,3 +1,5 @@
+import 'server-only';
+
 /**
  * The SQLite inbox's pending deliveries, as the main thread knows them: pushes the
  * writer has committed to the fan-out log (`fanout`) whose per-user rows are not

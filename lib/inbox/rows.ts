@@ -1,3 +1,4 @@
+import 'server-only';
 import type { JsonValue, ListPage, WireNotification } from '../protocol';
 import type { AppendInput } from './types';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import pg from 'pg';
 import { IdempotencyConflictError } from '../../errors';
 import { idInUse, KEY_REUSED, replayOf } from '../idempotency';

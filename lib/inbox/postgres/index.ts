@@ -1,3 +1,4 @@
+import 'server-only';
 import { InboxUnavailableError } from '../../errors';
 import type { ListPage, ReadState } from '../../protocol';
 import type { AppendInput, AppendResult, Inbox, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type pg from 'pg';
 import type { JsonValue, ListPage, ReadState, WireNotification } from '../../protocol';
 import { pageOf, ROW_COLUMNS, toWire, type NotificationRow } from '../rows';

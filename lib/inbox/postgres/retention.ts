@@ -1,3 +1,4 @@
+import 'server-only';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { InboxUnavailableError } from '../../errors';
 import { IDEMPOTENCY_WINDOW_MS } from '../idempotency';

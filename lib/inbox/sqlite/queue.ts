@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Worker } from 'node:worker_threads';
 import { IdempotencyConflictError, InboxUnavailableError } from '../../errors';
 import { startWorker } from '../../workers';

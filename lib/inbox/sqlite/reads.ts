@@ -1,3 +1,4 @@
+import 'server-only';
 import type Database from 'better-sqlite3';
 import type { JsonValue, ListPage, WireNotification } from '../../protocol';
 import type { PendingDeliveries } from '../pending';

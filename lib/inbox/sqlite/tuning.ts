@@ -1,3 +1,5 @@
+import 'server-only';
+
 /** When the writer merges pending deliveries into `deliveries`. */
 export interface MergeTuning {
   /** Start a merge, when the writer is idle, once at least this many rows are pending... */
