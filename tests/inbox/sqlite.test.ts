@@ -354,8 +354,8 @@ describe('SQLite inbox', () => {
             Array.from({ length: 10 }, () => inbox.append(input({ userIds: users })).then(() => (peak = Math.max(peak, inbox.backlog())))),
           );
         }
-        // One batch over the bound at most. Without the hold the peak here was 230, and it
-        // grows with the batch size: each batch may add more than one step merges.
+        // One batch over the bound at most. Without the hold the peak grows with the
+        // batch size: each batch may add more than one step merges.
         expect(peak).toBeLessThanOrEqual(150);
         expect(inbox.backlog()).toBeLessThanOrEqual(150);
         await inbox.mergeAll();

@@ -7,10 +7,13 @@ const MERGE_CHUNK = 32;
 /**
  * The writer's pending deliveries and their merge into `deliveries`.
  *
- * An append stores one `fanout` row naming its recipients; the per-user rows come
- * later, in bulk (`step`): all pending deliveries sorted by user, so each user's
- * page is written once for many pushes. Until then this class holds them (and the
- * main thread the same, in lib/inbox/pending.ts, so that reads include them).
+ * An append stores one `fanout` row naming its recipients, not a `deliveries` row
+ * per recipient: those would dirty an index page per recipient in the push's own
+ * commit, and every commit would write the pages to the WAL again. The per-user
+ * rows come later, in bulk (`step`): all pending deliveries sorted by user, so
+ * each user's page is written once for many pushes. Until then this class holds
+ * them (and the main thread the same, in lib/inbox/pending.ts, so that reads
+ * include them).
  *
  * Invariants the reads and retention rely on:
  * - for each user, the merged deliveries are a prefix of the user's seqs: a merge
