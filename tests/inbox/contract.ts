@@ -13,6 +13,9 @@ import { IDEMPOTENCY_WINDOW_MS, type AppendInput, type AppendResult, type Inbox,
  * `open` must return an empty inbox of its own, built with the retention
  * options it is given (the retention tests depend on them). `cleanup` runs after
  * each test, after the test may already have closed the inbox.
+ *
+ * One file past ~350 lines: the contract is one suite that every engine runs
+ * whole, and a test kept elsewhere would hold for one engine only.
  */
 export interface OpenedInbox {
   inbox: Inbox;

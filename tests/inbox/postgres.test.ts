@@ -10,7 +10,9 @@ import type { AppendInput, InboxOptions } from '../../lib/inbox/types';
 /**
  * The inbox contract and the cluster-only guarantees, against a real
  * PostgreSQL. Each test works in a fresh schema that is dropped afterwards.
- * These tests never skip: without PostgreSQL they fail, loudly.
+ * These tests never skip: without PostgreSQL they fail, loudly. One file a
+ * little past ~350 lines: its parts share the admin connection and the fresh
+ * schema per test.
  */
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
