@@ -17,6 +17,7 @@ for (const [name, merge] of [
     const dir = tempDir();
     return {
       inbox: openSqliteInbox(dir, opts, undefined, merge),
+      reopen: async () => openSqliteInbox(dir, opts, undefined, merge),
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   });
@@ -42,33 +43,6 @@ describe('SQLite inbox', () => {
     } finally {
       db.close();
       await inbox.close();
-    }
-  });
-
-  it('keeps notifications, read state and idempotency keys across reopening the file', async () => {
-    const first = openSqliteInbox(suite.dir, opts);
-    const a = storedOf(await first.append(input({ userIds: ['alice', 'bob'] })));
-    const b = storedOf(await first.append(input({ idempotency: { key: 'k1', bodyHash: 'h' } })));
-    await first.saveResponse('k1', { id: b.id, recipients: 1, online: 0 });
-    await first.markRead('alice', [a.id]);
-    await first.close();
-
-    const second = openSqliteInbox(suite.dir, opts);
-    try {
-      expect((await second.since('alice', 0, 10)).items).toEqual([{ ...a, read: true }, b]);
-      expect((await second.since('bob', 0, 10)).items).toEqual([a]);
-      expect(await second.summary('alice')).toEqual({ unread: 1, headSeq: b.seq });
-      expect(await second.append(input({ idempotency: { key: 'k1', bodyHash: 'h' } }))).toEqual({
-        status: 'duplicate',
-        id: b.id,
-        recipients: 1,
-        response: { id: b.id, recipients: 1, online: 0 },
-      });
-      // Seqs keep rising after a restart.
-      const c = storedOf(await second.append(input()));
-      expect(c.seq).toBeGreaterThan(b.seq);
-    } finally {
-      await second.close();
     }
   });
 
