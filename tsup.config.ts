@@ -11,8 +11,8 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     server: 'server.ts',
-    'workers/sqlite-writer': 'lib/inbox/sqlite-writer.mjs',
-    'workers/sqlite-checkpointer': 'lib/inbox/sqlite-checkpointer.mjs',
+    'workers/sqlite-writer': 'lib/inbox/sqlite/writer.worker.ts',
+    'workers/sqlite-checkpointer': 'lib/inbox/sqlite/checkpointer.worker.ts',
   },
   outDir: 'dist',
   format: ['esm'],

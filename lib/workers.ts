@@ -13,9 +13,14 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * @param sourcePath the entry file relative to the caller, e.g. `./writer.worker.ts`
  * @param name the compiled entry's name under dist/workers/
  */
-export function startWorker(callerUrl: string, sourcePath: string, name: string, options: Omit<WorkerOptions, 'execArgv'>): Worker {
-  const fromSource = callerUrl.endsWith('.ts');
-  const url = fromSource ? new URL(sourcePath, callerUrl) : new URL(`./workers/${name}.js`, callerUrl);
-  // No loader but tsx's, and nothing of the parent's (a test runner's flags mean nothing to a worker).
-  return new Worker(url, { ...options, execArgv: fromSource ? ['--import', 'tsx'] : [] });
+export function startWorker(callerUrl: string, sourcePath: string, name: string, options: Omit<WorkerOptions, 'execArgv' | 'eval'>): Worker {
+  // No flags of the parent's in either case: a test runner's mean nothing to a worker.
+  if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./workers/${name}.js`, callerUrl), { ...options, execArgv: [] });
+  // Node 20 applies no module hooks from a worker's execArgv (`--import tsx` registers
+  // nothing there), so a small script registers tsx's hooks in the worker itself, then
+  // imports the entry. An error in either reaches the Worker's 'error' event.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL(sourcePath, callerUrl).href;
+  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { ...options, eval: true, execArgv: [] });
 }

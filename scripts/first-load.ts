@@ -23,8 +23,14 @@ async function main(): Promise<void> {
       let buffer = '';
       child.stdout.on('data', (chunk: Buffer) => {
         buffer += chunk.toString();
-        const match = /"msg":"listening","port":(\d+)/.exec(buffer);
-        if (match) resolve(Number(match[1]));
+        for (const line of buffer.split('\n')) {
+          try {
+            const entry = JSON.parse(line) as { msg?: string; port?: number };
+            if (entry.msg === 'listening' && typeof entry.port === 'number') resolve(entry.port);
+          } catch {
+            // not a log line (Next prints plain ones), or not a whole one yet
+          }
+        }
       });
       child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
     });

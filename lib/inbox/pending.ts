@@ -1,7 +1,9 @@
+import 'server-only';
+
 /**
  * The SQLite inbox's pending deliveries, as the main thread knows them: pushes the
  * writer has committed to the fan-out log (`fanout`) whose per-user rows are not
- * yet merged into `deliveries` (see the top of sqlite-writer.mjs). Reads add these
+ * yet merged into `deliveries` (see sqlite/writer/merge.ts). Reads add these
  * to what the database holds.
  *
  * An entry is added when its append's answer arrives (before the append's promise

@@ -1,5 +1,7 @@
 import type { JsonValue, ListPage, ReadState, WireNotification } from '../contract';
 
+export { IDEMPOTENCY_WINDOW_MS } from './idempotency';
+
 /**
  * The notification store. Every method is async so that a networked store
  * (PostgreSQL) fits behind the same interface as the embedded SQLite one.
@@ -14,7 +16,7 @@ export interface Inbox {
   /** Stores a notification for its recipients, or recognizes a repeated idempotency key. */
   append(input: AppendInput): Promise<AppendResult>;
   /** Records the first answer given for an idempotency key, for replays of it. */
-  saveResponse(key: string, response: { id: string; recipients: number; online: number }): Promise<void>;
+  saveResponse(key: string, response: StoredResponse): Promise<void>;
   /** Everything for `userId` after `afterSeq`, oldest first, for catch-up. */
   since(userId: string, afterSeq: number, limit: number): Promise<SinceResult>;
   /** A page of history, newest first. */
@@ -52,8 +54,15 @@ export type AppendResult =
       id: string;
       recipients: number;
       /** The first answer, when it has been recorded. */
-      response: { id: string; recipients: number; online: number } | null;
+      response: StoredResponse | null;
     };
+
+/** The first answer given for an idempotency key, kept for its replays. */
+export interface StoredResponse {
+  id: string;
+  recipients: number;
+  online: number;
+}
 
 export interface SinceResult {
   items: WireNotification[];
@@ -73,6 +82,3 @@ export interface InboxOptions {
   maxPerUser: number;
   ttlDays: number;
 }
-
-/** How long an idempotency key is remembered. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;

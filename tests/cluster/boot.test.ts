@@ -35,7 +35,7 @@ import { connectClient, waitForId } from '../support/socket';
  * not timing).
  */
 
-/** lib/inbox/postgres.ts MIGRATION_LOCK_KEY ("HERD"). */
+/** lib/inbox/postgres/schema.ts MIGRATION_LOCK_KEY ("HERD"). */
 const MIGRATION_LOCK_KEY = 0x4845_5244;
 /** Longest the test holds the migration lock. */
 const MAX_HOLD_MS = 3_500;

@@ -27,7 +27,7 @@ import { connectClient, eventually, type ConnectedClient } from '../support/sock
 
 /**
  * "Quickly": the PostgreSQL inbox gives up on a connection after 2 s and on a
- * silent one after 5.5 s (lib/inbox/postgres.ts), and a push queued behind a
+ * silent one after 5.5 s (lib/inbox/postgres/pool.ts), and a push queued behind a
  * batch that timed out fails with it rather than wait a second timeout. A push
  * answered later than this counts as hanging.
  */

@@ -1,37 +1,34 @@
-// @ts-check
 /**
- * The SQLite inbox's checkpointer thread (see SqliteInbox in sqlite.ts). In WAL
- * mode, commits append pages to the -wal file, and a checkpoint copies them back
- * into the database file and fsyncs it. Left to SQLite, the checkpoint runs inside
+ * The SQLite inbox's checkpointer thread (started by index.ts). In WAL mode,
+ * commits append pages to the -wal file, and a checkpoint copies them back into
+ * the database file and fsyncs it. Left to SQLite, the checkpoint runs inside
  * whichever commit crosses `wal_autocheckpoint`, and every append queued behind
- * that commit waits for it: tens of ms, the largest stalls in push latency.
+ * that commit waits for it.
  *
  * Here, a connection of its own runs a PASSIVE checkpoint every `intervalMs`.
  * PASSIVE takes no lock a writer needs: commits go on appending while it copies,
  * and the writer starts the WAL over at its next transaction once everything in
  * it is copied. The writer keeps a high `wal_autocheckpoint` only as a fallback,
  * should this thread fall behind or die.
- *
- * Plain JavaScript (ESM) like sqlite-writer.mjs, type-checked through JSDoc.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import type { CheckpointerData, CheckpointerRequest, CheckpointStats } from './messages';
 
 if (!parentPort) throw new Error('sqlite-checkpointer must run as a worker thread');
 const port = parentPort;
-const { file, intervalMs } = /** @type {{ file: string; intervalMs: number }} */ (workerData);
+const { file, intervalMs } = workerData as CheckpointerData;
 
 const db = new Database(file);
 db.pragma('busy_timeout = 5000');
 
-/** Checkpoints that copied something, and the WAL frames they copied. */
-const stats = { checkpoints: 0, frames: 0 };
+const stats: CheckpointStats = { checkpoints: 0, frames: 0 };
 /** Frames in the WAL, and frames of it copied, after the last tick (both restart with the WAL). */
 let last = { log: 0, checkpointed: 0 };
 
 const timer = setInterval(() => {
   try {
-    const [row] = /** @type {Array<{ busy: number; log: number; checkpointed: number }>} */ (db.pragma('wal_checkpoint(PASSIVE)'));
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
     if (!row) return;
     // A smaller WAL than last time: the writer started it over, and all of it is new.
     const copied = row.log < last.log ? row.checkpointed : row.checkpointed - last.checkpointed;
@@ -45,9 +42,9 @@ const timer = setInterval(() => {
   }
 }, intervalMs);
 
-port.on('message', (/** @type {{ op: 'stats' } | { op: 'close' }} */ msg) => {
+port.on('message', (msg: CheckpointerRequest) => {
   if (msg.op === 'stats') {
-    port.postMessage({ ...stats });
+    port.postMessage({ ...stats } satisfies CheckpointStats);
     return;
   }
   clearInterval(timer);

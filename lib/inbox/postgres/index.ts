@@ -1,0 +1,107 @@
+import 'server-only';
+import { InboxUnavailableError } from '../../errors';
+import type { ListPage, ReadState } from '../../contract';
+import type { AppendInput, AppendResult, Inbox, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
+import { lockKeyOf, PostgresAppends } from './append';
+import { createPool, PgDatabase, unavailable } from './pool';
+import { PostgresReads } from './reads';
+import { PostgresRetention } from './retention';
+import { migrate, SCHEMA_NAME } from './schema';
+
+/**
+ * The cluster inbox: PostgreSQL shared by every Herald node. Same model and
+ * semantics as the SQLite inbox (lib/inbox/sqlite/): one notification row per
+ * push with a seq from one sequence shared by all users, one delivery row per
+ * recipient with its read flag, group commit of appends, idempotency decided
+ * inside the write transaction, retention watermarks for `since`. Its parts:
+ * - pool.ts: the connection pool, transactions, and errors as InboxUnavailableError;
+ * - schema.ts: the migrations;
+ * - append.ts: appends, and how seqs stay in commit order across nodes;
+ * - reads.ts: reads and read marks;
+ * - retention.ts: the sweep.
+ */
+
+/**
+ * Connects, migrates (safely when several nodes boot at once) and returns the
+ * inbox. `schema` puts every table in that schema (created if missing); tests
+ * use a fresh one each.
+ */
+export async function openPostgresInbox(databaseUrl: string, opts: InboxOptions & { schema?: string }): Promise<PostgresInbox> {
+  const { schema, ...inboxOpts } = opts;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid schema name "${schema}": use lower-case letters, digits and _`);
+  }
+  const pool = createPool(databaseUrl, schema);
+  try {
+    await migrate(pool, schema);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw unavailable('migration', err);
+  }
+  return new PostgresInbox(new PgDatabase(pool), inboxOpts, lockKeyOf(schema ?? ''));
+}
+
+export class PostgresInbox implements Inbox {
+  readonly kind = 'postgres' as const;
+  private readonly appends: PostgresAppends;
+  private readonly reads: PostgresReads;
+  private readonly retention: PostgresRetention;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: PgDatabase,
+    opts: InboxOptions,
+    appendLockKey: number,
+  ) {
+    this.retention = new PostgresRetention(db, opts);
+    this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds));
+    this.reads = new PostgresReads(db);
+  }
+
+  append(input: AppendInput): Promise<AppendResult> {
+    if (this.db.closed) return Promise.reject(new InboxUnavailableError('inbox is closed'));
+    return this.appends.append(input);
+  }
+
+  saveResponse(key: string, response: StoredResponse): Promise<void> {
+    return this.appends.saveResponse(key, response);
+  }
+
+  since(userId: string, afterSeq: number, limit: number): Promise<SinceResult> {
+    return this.reads.since(userId, afterSeq, limit);
+  }
+
+  list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage> {
+    return this.reads.list(userId, opts);
+  }
+
+  summary(userId: string): Promise<{ unread: number; headSeq: number }> {
+    return this.reads.summary(userId);
+  }
+
+  markRead(userId: string, ids: string[]): Promise<ReadState> {
+    return this.reads.markRead(userId, ids);
+  }
+
+  markAllRead(userId: string): Promise<ReadState> {
+    return this.reads.markAllRead(userId);
+  }
+
+  sweep(now: number = Date.now()): Promise<SweepResult> {
+    return this.retention.sweep(now);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('ping', 'SELECT 1');
+  }
+
+  /** Commits what is already queued (it may be promised to a caller), then closes the pool. */
+  close(): Promise<void> {
+    this.db.closed = true;
+    this.closing ??= (async () => {
+      await this.appends.drain();
+      await this.db.pool.end().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}

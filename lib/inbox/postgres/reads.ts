@@ -1,0 +1,97 @@
+import 'server-only';
+import type pg from 'pg';
+import type { JsonValue, ListPage, ReadState, WireNotification } from '../../contract';
+import { pageOf, ROW_COLUMNS, toWire, type NotificationRow } from '../rows';
+import type { SinceResult } from '../types';
+import type { PgDatabase } from './pool';
+
+type Row = NotificationRow<JsonValue, boolean>;
+
+const wire = (row: Row): WireNotification => toWire(row, row.data, row.read);
+
+/** Both numbers in one statement, so from one snapshot. */
+const SUMMARY_SQL = `SELECT (SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND NOT read) AS unread,
+                            (SELECT COALESCE(MAX(seq), 0) FROM deliveries WHERE user_id = $1) AS head`;
+
+async function summaryOf(client: pg.PoolClient, userId: string): Promise<{ unread: number; headSeq: number }> {
+  const { rows } = await client.query<{ unread: number; head: number }>(SUMMARY_SQL, [userId]);
+  return { unread: rows[0]?.unread ?? 0, headSeq: rows[0]?.head ?? 0 };
+}
+
+/** The PostgreSQL inbox's reads and read marks: every read is one statement, so it sees one snapshot. */
+export class PostgresReads {
+  constructor(private readonly db: PgDatabase) {}
+
+  async since(userId: string, afterSeq: number, limit: number): Promise<SinceResult> {
+    // One statement, so the head, the watermarks and the rows come from one snapshot:
+    // a sweep between them cannot turn a reset into a silent gap. The rows are not
+    // even read when the client's position is below what retention removed.
+    const { rows } = await this.db.query<Partial<Row> & { head: number; pruned: number }>(
+      'since',
+      `WITH w AS (
+         SELECT (SELECT COALESCE(MAX(seq), 0) FROM deliveries WHERE user_id = $1) AS head,
+                GREATEST(COALESCE((SELECT pruned_through FROM user_state WHERE user_id = $1), 0),
+                         COALESCE((SELECT value FROM meta WHERE key = 'ttl_pruned_through'), 0)) AS pruned
+       )
+       SELECT w.head, w.pruned, r.* FROM w LEFT JOIN LATERAL (
+         SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
+          WHERE d.user_id = $1 AND d.seq > $2::bigint AND $2::bigint >= w.pruned
+          ORDER BY d.seq ASC LIMIT $3::int
+       ) r ON true
+       ORDER BY r.seq ASC`,
+      [userId, afterSeq, limit + 1],
+    );
+    const first = rows[0];
+    const headSeq = first?.head ?? 0;
+    if (!first || afterSeq < first.pruned) return { items: [], reset: true, headSeq };
+    const items = rows.filter((r) => r.seq !== null && r.seq !== undefined) as Row[];
+    if (items.length > limit) return { items: [], reset: true, headSeq };
+    return { items: items.map(wire), reset: false, headSeq };
+  }
+
+  async list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage> {
+    const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+    const { rows } = await this.db.query<Row>(
+      'list',
+      `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
+        WHERE d.user_id = $1 AND d.seq < $2::bigint ORDER BY d.seq DESC LIMIT $3::int`,
+      [userId, before, opts.limit + 1],
+    );
+    return pageOf(rows, opts.limit, wire);
+  }
+
+  async summary(userId: string): Promise<{ unread: number; headSeq: number }> {
+    const { rows } = await this.db.query<{ unread: number; head: number }>('summary', SUMMARY_SQL, [userId]);
+    return { unread: rows[0]?.unread ?? 0, headSeq: rows[0]?.head ?? 0 };
+  }
+
+  /** Marks and counts in one transaction, so the answer matches the change. */
+  async markRead(userId: string, ids: string[]): Promise<ReadState> {
+    return this.db.transaction('markRead', async (client) => {
+      // Rows are locked in seq order, as markAllRead does, so two tabs marking at once cannot deadlock.
+      const { rows } = await client.query<{ id: string }>(
+        `WITH target AS (
+           SELECT d.seq, n.id FROM deliveries d JOIN notifications n ON n.seq = d.seq
+            WHERE d.user_id = $1 AND NOT d.read AND n.id = ANY($2::text[])
+            ORDER BY d.seq FOR UPDATE OF d
+         )
+         UPDATE deliveries d SET read = true FROM target t
+          WHERE d.user_id = $1 AND d.seq = t.seq RETURNING t.id`,
+        [userId, ids],
+      );
+      const summary = await summaryOf(client, userId);
+      return { ...summary, readIds: rows.map((r) => r.id) };
+    });
+  }
+
+  async markAllRead(userId: string): Promise<ReadState> {
+    return this.db.transaction('markAllRead', async (client) => {
+      await client.query(
+        `WITH target AS (SELECT seq FROM deliveries WHERE user_id = $1 AND NOT read ORDER BY seq FOR UPDATE)
+         UPDATE deliveries d SET read = true FROM target t WHERE d.user_id = $1 AND d.seq = t.seq`,
+        [userId],
+      );
+      return { ...(await summaryOf(client, userId)), readIds: [], all: true };
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import 'server-only';
+import type pg from 'pg';
+import { withTransaction } from './pool';
+
+/** Guards migrations, so nodes booting at once against an empty database take turns. */
+const MIGRATION_LOCK_KEY = 0x4845_5244; // "HERD"
+/** What `schema` may be: it is written into SQL and the connection's search_path. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Schema versions, applied in order inside one transaction under the migration
+ * lock. Never edit a released one: add the next.
+ */
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      -- CACHE 1 (the default) matters: a per-session cache would hand out seqs out of order.
+      CREATE SEQUENCE notification_seq AS BIGINT CACHE 1;
+      CREATE TABLE notifications (
+        seq BIGINT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        entity_type TEXT NOT NULL,
+        -- json, not jsonb: kept byte for byte (key order, lone surrogates) as the backend sent it.
+        data JSON NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX notifications_created_at ON notifications (created_at);
+      CREATE TABLE deliveries (
+        user_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        read BOOLEAN NOT NULL DEFAULT false,
+        PRIMARY KEY (user_id, seq)
+      );
+      CREATE INDEX deliveries_seq ON deliveries (seq);
+      CREATE INDEX deliveries_unread ON deliveries (user_id, seq) WHERE NOT read;
+      CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        body_hash TEXT NOT NULL,
+        notification_id TEXT NOT NULL,
+        recipients INTEGER NOT NULL,
+        response JSON,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX idempotency_created_at ON idempotency (created_at);
+      CREATE TABLE user_state (
+        user_id TEXT PRIMARY KEY,
+        pruned_through BIGINT NOT NULL DEFAULT 0
+      );
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    `,
+  },
+];
+
+/** Creates `schema` if it is missing and applies the migrations it lacks (safely when several nodes boot at once). */
+export async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    // Nodes booting at once queue here; the first creates everything, the others find it done.
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS herald_schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM herald_schema_version');
+    const current = rows[0]?.v ?? 0;
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO herald_schema_version (version) VALUES ($1)', [m.version]);
+    }
+  });
+}

@@ -1,0 +1,107 @@
+import 'server-only';
+import type Database from 'better-sqlite3';
+import type { JsonValue, ListPage, WireNotification } from '../../contract';
+import type { PendingDeliveries } from '../pending';
+import { pageOf, ROW_COLUMNS, toWire, type NotificationRow } from '../rows';
+import type { SinceResult } from '../types';
+
+type Row = NotificationRow<string, number>;
+
+const wire = (row: Row): WireNotification => toWire(row, JSON.parse(row.data) as JsonValue, row.read === 1);
+
+/**
+ * The SQLite inbox's reads, on the main thread's own connection. In WAL mode a
+ * read sees every commit the writer has finished, and a write's promise settles
+ * only after its commit, so a read made after `await append()` sees it.
+ *
+ * Every read adds the user's pending deliveries (stored in the fan-out log, not
+ * yet merged into `deliveries`) to what the database holds. For each user the
+ * merged rows are a prefix of the user's seqs, so what is pending above the
+ * user's highest merged seq is exactly what the database lacks.
+ */
+export class SqliteReads {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly pending: PendingDeliveries,
+  ) {
+    this.stmt = {
+      since: db.prepare(
+        `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
+          WHERE d.user_id = ? AND d.seq > ? ORDER BY d.seq ASC LIMIT ?`,
+      ),
+      page: db.prepare(
+        `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
+          WHERE d.user_id = ? AND d.seq < ? ORDER BY d.seq DESC LIMIT ?`,
+      ),
+      headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
+      unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
+      prunedThrough: db.prepare('SELECT pruned_through FROM user_state WHERE user_id = ?'),
+      metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      pendingRows: db.prepare(
+        `SELECT seq, id, entity_type, data, created_at, 0 AS read FROM notifications
+          WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+      ),
+    };
+  }
+
+  since(userId: string, afterSeq: number, limit: number): SinceResult {
+    // One read transaction: the head, the watermarks and the rows come from one commit
+    // of the writer, not from either side of one.
+    return this.db.transaction((): SinceResult => {
+      const merged = this.mergedHead(userId);
+      // Everything pending above the merged head comes after every merged row.
+      const extra = this.pending.above(userId, Math.max(afterSeq, merged));
+      const headSeq = Math.max(merged, this.pending.headOf(userId));
+      if (afterSeq < this.prunedThrough(userId)) return { items: [], reset: true, headSeq };
+      const rows = this.stmt.since.all(userId, afterSeq, limit + 1) as Row[];
+      if (rows.length + extra.length > limit) return { items: [], reset: true, headSeq };
+      return { items: [...rows, ...this.pendingRowsOf(extra)].map(wire), reset: false, headSeq };
+    })();
+  }
+
+  list(userId: string, opts: { before?: number; limit: number }): ListPage {
+    const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = this.db.transaction((): Row[] => {
+      // Pending entries are the newest: they come first, then merged rows.
+      const newest = this.pending
+        .above(userId, this.mergedHead(userId))
+        .filter((seq) => seq < before)
+        .slice(-(opts.limit + 1));
+      const fresh = this.pendingRowsOf(newest).reverse();
+      if (fresh.length > opts.limit) return fresh;
+      return [...fresh, ...(this.stmt.page.all(userId, before, opts.limit + 1 - fresh.length) as Row[])];
+    })();
+    return pageOf(rows, opts.limit, wire);
+  }
+
+  summary(userId: string): { unread: number; headSeq: number } {
+    // One read transaction, so both numbers come from the same commit.
+    return this.db.transaction(() => {
+      const merged = this.mergedHead(userId);
+      const fresh = this.pending.above(userId, merged);
+      return {
+        unread: (this.stmt.unread.get(userId) as { n: number }).n + fresh.length,
+        headSeq: Math.max(merged, this.pending.headOf(userId)),
+      };
+    })();
+  }
+
+  /** The user's highest seq in `deliveries`: every pending entry at or below it is merged already. */
+  private mergedHead(userId: string): number {
+    return (this.stmt.headSeq.get(userId) as { head: number }).head;
+  }
+
+  /** The notifications of pending seqs, ascending, unread (a read mark merges them first). */
+  private pendingRowsOf(seqs: number[]): Row[] {
+    return seqs.length === 0 ? [] : (this.stmt.pendingRows.all(JSON.stringify(seqs)) as Row[]);
+  }
+
+  /** How far retention deleted for this user: a client behind it gets a reset. */
+  private prunedThrough(userId: string): number {
+    const user = (this.stmt.prunedThrough.get(userId) as { pruned_through: number } | undefined)?.pruned_through ?? 0;
+    const ttl = (this.stmt.metaGet.get('ttl_pruned_through') as { value: number } | undefined)?.value ?? 0;
+    return Math.max(user, ttl);
+  }
+}

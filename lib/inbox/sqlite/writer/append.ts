@@ -1,0 +1,92 @@
+import type Database from 'better-sqlite3';
+import { idInUse, KEY_REUSED, replayOf } from '../../idempotency';
+import type { AppendInput, StoredResponse } from '../../types';
+import type { AppendOutcome } from '../messages';
+import type { Merger } from './merge';
+
+interface KeyRow {
+  body_hash: string;
+  notification_id: string;
+  recipients: number;
+  response: string | null;
+  created_at: number;
+}
+
+/**
+ * The writer's appends (group commit: the main thread sends everything queued as
+ * one batch) and the answers recorded for idempotency keys. An append stores its
+ * notification and one fan-out log row naming its recipients; `merger` holds them
+ * as pending once committed.
+ */
+export class Appender {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly merger: Merger,
+  ) {
+    this.stmt = {
+      insertNotification: db.prepare('INSERT INTO notifications (id, entity_type, data, created_at, holders) VALUES (?, ?, ?, ?, ?)'),
+      insertFanout: db.prepare('INSERT INTO fanout (seq, recipients) VALUES (?, ?)'),
+      notificationExists: db.prepare('SELECT 1 FROM notifications WHERE id = ?'),
+      keyGet: db.prepare('SELECT body_hash, notification_id, recipients, response, created_at FROM idempotency WHERE key = ?'),
+      keyDelete: db.prepare('DELETE FROM idempotency WHERE key = ?'),
+      keyInsert: db.prepare(
+        'INSERT INTO idempotency (key, body_hash, notification_id, recipients, response, created_at) VALUES (?, ?, ?, ?, NULL, ?)',
+      ),
+      keySaveResponse: db.prepare('UPDATE idempotency SET response = ? WHERE key = ? AND response IS NULL'),
+    };
+  }
+
+  /**
+   * One transaction, one fsync, for the whole batch. A conflict is an outcome, not
+   * a throw, so it rolls back nothing else; a throw (disk full, I/O error) fails the batch.
+   */
+  appendBatch(inputs: AppendInput[]): AppendOutcome[] {
+    const outcomes: AppendOutcome[] = [];
+    const stored: Array<[number, string[]]> = [];
+    this.db.transaction(() => {
+      for (const input of inputs) outcomes.push(this.appendOne(input, stored));
+    })();
+    // Committed: now they are pending.
+    for (const [seq, userIds] of stored) this.merger.add(seq, userIds);
+    return outcomes;
+  }
+
+  /** Records the first answer given for `key`. */
+  saveResponse(key: string, response: StoredResponse): void {
+    this.stmt.keySaveResponse.run(JSON.stringify(response), key);
+  }
+
+  /** `stored` collects what this transaction stores, by seq. */
+  private appendOne(input: AppendInput, stored: Array<[number, string[]]>): AppendOutcome {
+    const { idempotency } = input;
+    if (idempotency) {
+      const prior = this.stmt.keyGet.get(idempotency.key) as KeyRow | undefined;
+      const replay = replayOf(prior, idempotency.bodyHash, input.createdAt);
+      if (replay === 'conflict') return { status: 'conflict', message: KEY_REUSED };
+      if (replay === 'duplicate' && prior) {
+        return {
+          status: 'duplicate',
+          id: prior.notification_id,
+          recipients: prior.recipients,
+          response: prior.response ? (JSON.parse(prior.response) as StoredResponse) : null,
+        };
+      }
+      if (prior) this.stmt.keyDelete.run(idempotency.key);
+    }
+    if (this.stmt.notificationExists.get(input.id)) return { status: 'conflict', message: idInUse(input.id) };
+    const dataJson = JSON.stringify(input.data);
+    // Named twice, a user gets it once (the main thread dedupes the same way).
+    const userIds = [...new Set(input.userIds)];
+    const seq = Number(
+      this.stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt, userIds.length).lastInsertRowid,
+    );
+    this.stmt.insertFanout.run(seq, JSON.stringify(userIds));
+    stored.push([seq, userIds]);
+    if (idempotency) {
+      this.stmt.keyInsert.run(idempotency.key, idempotency.bodyHash, input.id, userIds.length, input.createdAt);
+    }
+    return { status: 'stored', seq };
+  }
+}

@@ -1,0 +1,61 @@
+import type Database from 'better-sqlite3';
+import type { ReadState } from '../../../contract';
+import type { Merger } from './merge';
+
+/**
+ * The writer's read marks. Each is one transaction that merges the user's pending
+ * deliveries first (pending rows are always unread), then updates; the answer is
+ * read inside the same transaction, so it matches it.
+ */
+export class ReadMarks {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly merger: Merger,
+  ) {
+    this.stmt = {
+      headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
+      unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
+      unreadByIds: db.prepare(
+        `SELECT n.id, n.seq FROM deliveries d JOIN notifications n ON n.seq = d.seq
+          WHERE d.user_id = ? AND d.read = 0 AND n.id IN (SELECT value FROM json_each(?))`,
+      ),
+      markSeqRead: db.prepare('UPDATE deliveries SET read = 1 WHERE user_id = ? AND seq = ?'),
+      markAllRead: db.prepare('UPDATE deliveries SET read = 1 WHERE user_id = ? AND read = 0'),
+    };
+  }
+
+  markRead(userId: string, ids: string[]): ReadState {
+    return this.change(userId, () => {
+      const rows = this.stmt.unreadByIds.all(userId, JSON.stringify(ids)) as Array<{ id: string; seq: number }>;
+      for (const row of rows) this.stmt.markSeqRead.run(userId, row.seq);
+      return { ...this.summary(userId), readIds: rows.map((r) => r.id) };
+    });
+  }
+
+  markAllRead(userId: string): ReadState {
+    return this.change(userId, () => {
+      this.stmt.markAllRead.run(userId);
+      return { ...this.summary(userId), readIds: [], all: true };
+    });
+  }
+
+  /** The user's pending deliveries merged first, then `update`; forgotten as pending only once that has committed. */
+  private change(userId: string, update: () => ReadState): ReadState {
+    let forget = (): void => undefined;
+    const state = this.db.transaction(() => {
+      forget = this.merger.mergeUser(userId);
+      return update();
+    })();
+    forget();
+    return state;
+  }
+
+  private summary(userId: string): { unread: number; headSeq: number } {
+    return {
+      unread: (this.stmt.unread.get(userId) as { n: number }).n,
+      headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head,
+    };
+  }
+}
