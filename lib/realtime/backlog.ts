@@ -117,16 +117,19 @@ export class OutboundLimits {
       total += queued;
       queues.push([socket, queued]);
     }
-    this.stats.queuedBytes = total;
-    if (total <= this.perProcess) return;
-    queues.sort((a, b) => b[1] - a[1]);
-    for (const [socket, queued] of queues) {
-      if (total <= this.perProcess) break;
-      this.stats.processCapCuts++;
-      this.onCut('process');
-      this.cut(socket, queued, `the process holds more than ${this.perProcess} bytes unread across sockets`);
-      total -= queued;
+    if (total > this.perProcess) {
+      queues.sort((a, b) => b[1] - a[1]);
+      for (const [socket, queued] of queues) {
+        if (total <= this.perProcess) break;
+        this.stats.processCapCuts++;
+        this.onCut('process');
+        // Memory is what this cap protects: the connection goes at once, with what it held.
+        this.cut(socket, queued, `the process holds more than ${this.perProcess} bytes unread across sockets`, 0);
+        total -= queued;
+      }
     }
+    // What stays queued: a cut socket's bytes go with its connection.
+    this.stats.queuedBytes = total;
   }
 
   start(io: HeraldServer): void {
@@ -142,13 +145,14 @@ export class OutboundLimits {
 
   /**
    * Tells the client why (it reads that if it resumes within the grace), closes
-   * the socket, and destroys the connection after CLOSE_GRACE_MS whatever the
-   * client does, freeing what was queued for it.
+   * the socket, and destroys the connection after `graceMs` whatever the client
+   * does, freeing what was queued for it.
    */
-  private cut(socket: HeraldSocket, queued: number, why: string): void {
+  private cut(socket: HeraldSocket, queued: number, why: string, graceMs = CLOSE_GRACE_MS): void {
     this.log.warn('slow consumer cut off', { userId: socket.data.userId, sid: socket.id, queuedBytes: queued, why });
     socket.emit('herald:error', { code: ErrorCodes.slowConsumer, message: `${why}: reconnect to catch up` });
     socket.disconnect(true);
-    setTimeout(terminate, CLOSE_GRACE_MS, socket).unref();
+    if (graceMs === 0) terminate(socket);
+    else setTimeout(terminate, graceMs, socket).unref();
   }
 }
