@@ -15,6 +15,7 @@ import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
 import { answerIgnoredUpgrades } from './http/upgrade';
 import { openInbox } from './inbox';
+import { WatchedInbox } from './inbox/watched';
 import { ReplayMemory, TokenBucket } from './limits';
 import type { Logger } from './log';
 import { createMetrics, pushResult } from './metrics';
@@ -58,7 +59,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   const app = next({ dev: config.env === 'development', dir: process.cwd(), hostname: 'localhost', port: config.port });
   await app.prepare();
   const handlePage = app.getRequestHandler();
-  const inbox = await openInbox(config);
+  const inbox = new WatchedInbox(await openInbox(config), log);
   const startedAt = Date.now();
   let accepting = true;
 
@@ -72,7 +73,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   const metrics = createMetrics();
   const realtime = attachRealtime(server, { config, inbox, log, metrics });
   metrics.sources.dependencies = async () => ({
-    [inbox.kind]: await orAfter(inbox.ping().then(() => true, () => false), DEPENDENCY_PING_MS, false),
+    [inbox.kind]: await orAfter(inbox.ping().then(() => inbox.writeFailure() === undefined, () => false), DEPENDENCY_PING_MS, false),
     ...(realtime.cluster ? { redis: realtime.cluster.healthy() } : {}),
   });
   // WebSocket upgrades go on to socket.io (and Next); any other offer (Java's

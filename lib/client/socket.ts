@@ -1,7 +1,7 @@
 'use client';
 
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, ReadState, ServerToClientEvents } from '../contract';
+import type { ClientToServerEvents, ReadState, ServerToClientEvents } from '../contract';
 import {
   MAX_TOKEN_RETRIES,
   refusalKind,
@@ -12,28 +12,10 @@ import {
   tokenRetryDelay,
 } from './retry';
 
-/**
- * A read-state change as the browser applies it: the server's ReadState, plus
- * the ids a `notifications:unread` made unread again.
- */
-export interface ReadChange extends ReadState {
-  unreadIds?: string[];
-}
+/** A read-state change as the browser applies it (read, unread, read-all). */
+export type ReadChange = ReadState;
 
-/**
- * The contract's events, plus `notifications:unread`, which the browser already
- * sends and the server does not answer yet (docs/ui.md, "Server gaps"): it is
- * answered like `notifications:read`, and every tab is told through
- * `notifications:state` with `unreadIds`.
- */
-export interface ClientEvents extends ClientToServerEvents {
-  'notifications:unread': (req: { ids: string[] }, ack: (res: Ack<ReadChange>) => void) => void;
-}
-export interface ServerEvents extends ServerToClientEvents {
-  'notifications:state': (s: ReadChange) => void;
-}
-
-export type HeraldClientSocket = Socket<ServerEvents, ClientEvents>;
+export type HeraldClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A refused handshake or a server-side cut, and what the client does about it. */
 export interface Refusal {

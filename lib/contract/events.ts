@@ -33,6 +33,8 @@ export interface ClientToServerEvents {
   'notifications:list': (req: ListRequest, ack: (res: Ack<ListPage>) => void) => void;
   /** Mark some notifications read. */
   'notifications:read': (req: ReadRequest, ack: (res: Ack<ReadState>) => void) => void;
+  /** Make some notifications unread again. */
+  'notifications:unread': (req: ReadRequest, ack: (res: Ack<ReadState>) => void) => void;
   /** Mark every notification read (no payload, or `{}`). */
   'notifications:read-all': (ack: (res: Ack<ReadState>) => void) => void;
   /** A fresh token for the same user, so a long-lived tab stays signed in without reconnecting. */

@@ -59,6 +59,8 @@ export interface ReadState {
   headSeq: number;
   /** Ids that this change marked read; empty after read-all (then everything is read). */
   readIds: string[];
+  /** Ids that this change made unread again (`notifications:unread`). */
+  unreadIds?: string[];
   all?: boolean;
 }
 

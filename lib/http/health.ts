@@ -11,7 +11,7 @@ const PING_TIMEOUT_MS = 1_000;
 
 /** What the probes read. */
 export interface HealthDeps {
-  inbox: Pick<Inbox, 'ping' | 'kind' | 'backlog'>;
+  inbox: Pick<Inbox, 'ping' | 'kind' | 'backlog'> & { writeFailure(): string | undefined };
   /** The fan-out link's health, when clustered. */
   redisHealthy: (() => boolean) | undefined;
   connections(): number;
@@ -47,6 +47,8 @@ export function healthHandler(deps: HealthDeps): (req: IncomingMessage, res: Ser
       // A database that holds the connection open and never answers is as down as one that refuses it.
       const answered = await orAfter(deps.inbox.ping().then(() => true), PING_TIMEOUT_MS, false);
       if (!answered) throw new Error(`no answer within ${PING_TIMEOUT_MS} ms`);
+      const failing = deps.inbox.writeFailure();
+      if (failing !== undefined) throw new Error(`writes are failing: ${failing}`);
       // backlog: deliveries stored in the fan-out log, not yet merged into per-user rows (SQLite).
       database = { ok: true, kind: deps.inbox.kind, ...(deps.inbox.backlog ? { backlog: deps.inbox.backlog() } : {}) };
     } catch (err) {

@@ -23,6 +23,10 @@ export interface Inbox {
   list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage>;
   markRead(userId: string, ids: string[]): Promise<ReadState>;
   markAllRead(userId: string): Promise<ReadState>;
+  /** Makes these of the user's notifications unread again; `unreadIds` says which were read. */
+  markUnread(userId: string, ids: string[]): Promise<ReadState>;
+  /** Writes a row and commits it: resolves when the store can take writes (readiness), throws when it cannot. */
+  probeWrite(): Promise<void>;
   /** Unread count and the head seq it covers, read together. */
   summary(userId: string): Promise<{ unread: number; headSeq: number }>;
   /** Enforces retention; works in small steps so delivery is never blocked for long. */

@@ -335,6 +335,30 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
         expect((await inbox.since('alice', 0, 10)).items).toEqual([mine]);
       });
 
+      it("makes read notifications unread again, only the user's own, and says which changed", async () => {
+        const a = await storeOne(inbox, { userIds: ['alice', 'bob'] });
+        const b = await storeOne(inbox);
+        await inbox.markAllRead('alice');
+        await inbox.markRead('bob', [a.id]);
+        const state = await inbox.markUnread('alice', [a.id, 'no-such-id']);
+        expect(state).toMatchObject({ unread: 1, headSeq: b.seq, readIds: [], unreadIds: [a.id] });
+        // Already unread: nothing changes.
+        expect((await inbox.markUnread('alice', [a.id])).unreadIds).toEqual([]);
+        expect((await inbox.since('alice', 0, 10)).items.map((i) => [i.id, i.read])).toEqual([
+          [a.id, false],
+          [b.id, true],
+        ]);
+        // Bob's copy stays read, and Alice cannot reach it otherwise.
+        expect((await inbox.since('bob', 0, 10)).items[0]?.read).toBe(true);
+        expect((await inbox.markUnread('bob', [b.id])).unreadIds).toEqual([]);
+        expect(await inbox.summary('bob')).toMatchObject({ unread: 0 });
+      });
+
+      it('takes a probe write when it can take writes', async () => {
+        await expect(inbox.probeWrite()).resolves.toBeUndefined();
+        await expect(inbox.probeWrite()).resolves.toBeUndefined();
+      });
+
       it('keeps read state per user for a notification shared by several', async () => {
         const shared = await storeOne(inbox, { userIds: ['alice', 'bob'] });
         await inbox.markRead('alice', [shared.id]);

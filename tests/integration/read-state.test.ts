@@ -74,6 +74,25 @@ describe('read state across tabs', () => {
     expect(later.synced[0]).toMatchObject({ unread: 0 });
   });
 
+  it('makes read notifications unread again and tells every tab, leaving other users alone', async () => {
+    const ids = await pushMany('rs-unread', 3);
+    const [theirs] = await pushMany('rs-unread-other', 1);
+    const [tabA, tabB] = await Promise.all([connect('rs-unread'), connect('rs-unread')]);
+    const readAllSeenByB = waitFor<ReadState>(tabB.socket, 'notifications:state', OTHER_TAB_WITHIN_MS);
+    await readAll(tabA);
+    expect(await readAllSeenByB).toMatchObject({ all: true });
+    const seenByB = waitFor<ReadState>(tabB.socket, 'notifications:state', OTHER_TAB_WITHIN_MS);
+    const ack = await raw(tabA, 'notifications:unread', { ids: [ids[1], theirs, 'no-such-id'] });
+    expect(ack).toEqual({ ok: true, unread: 1, headSeq: expect.any(Number), readIds: [], unreadIds: [ids[1]] });
+    expect(await seenByB).toEqual({ unread: 1, headSeq: (ack as unknown as ReadState).headSeq, readIds: [], unreadIds: [ids[1]] });
+    // Another user's id changed nothing of theirs: still unread, as pushed.
+    const other = await connect('rs-unread-other');
+    expect(other.synced[0]).toMatchObject({ unread: 1 });
+    for (const bad of [{ ids: [] }, { ids: 'x' }, { ids: Array.from({ length: 201 }, (_, i) => `n${i}`) }, {}]) {
+      expect(await raw(tabA, 'notifications:unread', bad)).toMatchObject({ ok: false, error: 'validation_failed' });
+    }
+  });
+
   it("does not let a user mark another user's notifications read, nor tell them anything", async () => {
     const [theirs] = await pushMany('rs-victim', 1);
     const [victim, intruder] = await Promise.all([connect('rs-victim'), connect('rs-intruder')]);

@@ -83,6 +83,14 @@ export class PostgresInbox implements Inbox {
     return this.reads.markRead(userId, ids);
   }
 
+  markUnread(userId: string, ids: string[]): Promise<ReadState> {
+    return this.reads.markUnread(userId, ids);
+  }
+
+  probeWrite(): Promise<void> {
+    return this.reads.probeWrite();
+  }
+
   markAllRead(userId: string): Promise<ReadState> {
     return this.reads.markAllRead(userId);
   }

@@ -84,6 +84,32 @@ export class PostgresReads {
     });
   }
 
+  async markUnread(userId: string, ids: string[]): Promise<ReadState> {
+    return this.db.transaction('markUnread', async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `WITH target AS (
+           SELECT d.seq, n.id FROM deliveries d JOIN notifications n ON n.seq = d.seq
+            WHERE d.user_id = $1 AND d.read AND n.id = ANY($2::text[])
+            ORDER BY d.seq FOR UPDATE OF d
+         )
+         UPDATE deliveries d SET read = false FROM target t
+          WHERE d.user_id = $1 AND d.seq = t.seq RETURNING t.id`,
+        [userId, ids],
+      );
+      const summary = await summaryOf(client, userId);
+      return { ...summary, readIds: [], unreadIds: rows.map((r) => r.id) };
+    });
+  }
+
+  /** A committed one-row write, for readiness. */
+  async probeWrite(): Promise<void> {
+    await this.db.query(
+      'probeWrite',
+      `INSERT INTO meta (key, value) VALUES ('write_probe', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [Date.now()],
+    );
+  }
+
   async markAllRead(userId: string): Promise<ReadState> {
     return this.db.transaction('markAllRead', async (client) => {
       await client.query(

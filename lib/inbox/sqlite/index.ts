@@ -101,6 +101,14 @@ export class SqliteInbox implements Inbox {
     return this.queue.write({ op: 'markRead', userId, ids });
   }
 
+  markUnread(userId: string, ids: string[]): Promise<ReadState> {
+    return this.queue.write({ op: 'markUnread', userId, ids });
+  }
+
+  probeWrite(): Promise<void> {
+    return this.queue.write({ op: 'probe', now: Date.now() }).then(() => undefined);
+  }
+
   markAllRead(userId: string): Promise<ReadState> {
     return this.queue.write({ op: 'markAllRead', userId });
   }

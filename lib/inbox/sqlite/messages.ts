@@ -20,6 +20,8 @@ export type WriterRequest =
   | { op: 'saveResponse'; key: string; response: StoredResponse }
   | { op: 'markRead'; userId: string; ids: string[] }
   | { op: 'markAllRead'; userId: string }
+  | { op: 'markUnread'; userId: string; ids: string[] }
+  | { op: 'probe'; now: number }
   /** `keepFrom`: the lowest seq the main thread holds as pending when it sends the step (null: none). */
   | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
   | { op: 'sweepNext'; sweepId: number; keepFrom: number | null }
@@ -44,6 +46,8 @@ export interface WriterValues {
   saveResponse: null;
   markRead: ReadState;
   markAllRead: ReadState;
+  markUnread: ReadState;
+  probe: null;
   sweep: SweepStep;
   sweepNext: SweepStep;
   merge: null;

@@ -51,6 +51,10 @@ function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
       return readMarks.markRead(req.userId, req.ids);
     case 'markAllRead':
       return readMarks.markAllRead(req.userId);
+    case 'markUnread':
+      return readMarks.markUnread(req.userId, req.ids);
+    case 'probe':
+      return readMarks.probe(req.now);
     case 'sweep':
       return retention.start(req.sweepId, req.now, req.keepFrom);
     case 'sweepNext':

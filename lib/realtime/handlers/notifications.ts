@@ -23,6 +23,11 @@ export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeD
     const state = await inbox.markRead(userId, [...new Set(req.ids)]);
     return state.readIds.length > 0 ? broadcastState(userId, state) : state;
   });
+  const unread = acked(ReadRequestSchema, log, async (socket, req) => {
+    const { userId } = socket.data;
+    const state = await inbox.markUnread(userId, [...new Set(req.ids)]);
+    return (state.unreadIds?.length ?? 0) > 0 ? broadcastState(userId, state) : state;
+  });
   const readAll = acked(NoPayloadSchema, log, async (socket) => {
     const { userId } = socket.data;
     return broadcastState(userId, await inbox.markAllRead(userId));
@@ -30,6 +35,7 @@ export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeD
   return (socket) => {
     socket.on('notifications:list', list);
     socket.on('notifications:read', read);
+    socket.on('notifications:unread', unread);
     socket.on('notifications:read-all', readAll);
   };
 }

@@ -22,6 +22,12 @@ export class ReadMarks {
           WHERE d.user_id = ? AND d.read = 0 AND n.id IN (SELECT value FROM json_each(?))`,
       ),
       markSeqRead: db.prepare('UPDATE deliveries SET read = 1 WHERE user_id = ? AND seq = ?'),
+      readByIds: db.prepare(
+        `SELECT n.id, n.seq FROM deliveries d JOIN notifications n ON n.seq = d.seq
+          WHERE d.user_id = ? AND d.read = 1 AND n.id IN (SELECT value FROM json_each(?))`,
+      ),
+      markSeqUnread: db.prepare('UPDATE deliveries SET read = 0 WHERE user_id = ? AND seq = ?'),
+      probe: db.prepare("INSERT INTO meta (key, value) VALUES ('write_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
       markAllRead: db.prepare('UPDATE deliveries SET read = 1 WHERE user_id = ? AND read = 0'),
     };
   }
@@ -32,6 +38,20 @@ export class ReadMarks {
       for (const row of rows) this.stmt.markSeqRead.run(userId, row.seq);
       return { ...this.summary(userId), readIds: rows.map((r) => r.id) };
     });
+  }
+
+  markUnread(userId: string, ids: string[]): ReadState {
+    return this.change(userId, () => {
+      const rows = this.stmt.readByIds.all(userId, JSON.stringify(ids)) as Array<{ id: string; seq: number }>;
+      for (const row of rows) this.stmt.markSeqUnread.run(userId, row.seq);
+      return { ...this.summary(userId), readIds: [], unreadIds: rows.map((r) => r.id) };
+    });
+  }
+
+  /** A committed one-row write, for readiness: fails when the disk or file cannot take writes. */
+  probe(now: number): null {
+    this.stmt.probe.run(now);
+    return null;
   }
 
   markAllRead(userId: string): ReadState {
