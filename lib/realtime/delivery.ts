@@ -14,8 +14,9 @@ import { frameOf, writeFrame, type Frame } from './wire';
  * framed once, and offered to each recipient socket's delivery gate (gate.ts),
  * which holds it during that socket's catch-up or drops it when the catch-up
  * already carried it. What the gate admits is written by wire.ts where it can
- * be, else through Engine.IO's public `write`, which is what socket.io's own
- * broadcast does for each socket. Every other broadcast is socket.io's.
+ * be, else through Engine.IO's `write` with the frame already built, which is
+ * what socket.io's own broadcast does for each socket. Every other broadcast
+ * is socket.io's.
  *
  * `DeliveryAdapter` is the in-memory adapter (one node). In a cluster,
  * cluster.ts extends the Redis adapter the same way and carries notifications
@@ -45,6 +46,13 @@ interface DeliveryNamespace {
   sockets: Map<string, HeraldSocket>;
   server: { encoder: Encoder };
 }
+
+/**
+ * Engine.IO's `write` with the option socket.io's own broadcast passes: a
+ * WebSocket transport sends the frame as built (one frame per fan-out, not one
+ * per socket); a polling transport ignores it.
+ */
+type EngineWrite = (data: string, options: { wsPreEncodedFrame: Buffer[] }) => unknown;
 
 /** What delivery on one server does besides writing: its outbound caps, and what it reports. */
 export interface DeliverySettings {
@@ -80,7 +88,7 @@ export function deliverHere(adapter: Adapter, n: WireNotification, opts: Broadca
     frame ??= frameOf(text);
     // A socket over its cap is cut off here and gets nothing more: it catches up when it reconnects.
     if (limits && !limits.admit(socket, frame.length)) return;
-    if (!writeFrame(socket, frame)) socket.conn.write(text);
+    if (!writeFrame(socket, frame)) (socket.conn.write as EngineWrite).call(socket.conn, text, { wsPreEncodedFrame: [frame] });
     limits?.noteWritten(frame.length);
     written++;
   });
