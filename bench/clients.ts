@@ -184,7 +184,7 @@ serveIpc('clients', {
   async connect(msg: IpcMessage) {
     const kind = msg.kind as Kind;
     const port = Number(msg.port);
-    const path = String(msg.path ?? '/socket.io');
+    const path = typeof msg.path === 'string' ? msg.path : '/socket.io';
     const from = Number(msg.from ?? 0);
     const users = Number(msg.users);
     const tabs = Number(msg.tabs ?? 1);
@@ -234,7 +234,7 @@ serveIpc('clients', {
     const conn = await openSocket({
       kind: 'herald',
       port: Number(msg.port),
-      path: String(msg.path ?? '/socket.io'),
+      path: (typeof msg.path === 'string' ? msg.path : '/socket.io'),
       user,
       auth,
       tap: (frame, now) => {

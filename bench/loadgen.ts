@@ -27,8 +27,8 @@ serveIpc('loadgen', {
   async run(msg: IpcMessage) {
     const mode = msg.mode as Mode;
     const port = Number(msg.port);
-    const method = String(msg.method ?? 'POST');
-    const path = String(msg.path ?? '/api/push');
+    const method = typeof msg.method === 'string' ? msg.method : 'POST';
+    const path = typeof msg.path === 'string' ? msg.path : '/api/push';
     const headers = method === 'POST' ? pushHeaders(String(msg.key)) : {};
     const concurrency = mode === 'sequential' ? 1 : Number(msg.concurrency ?? 32);
     const durationMs = Number(msg.durationMs ?? 2_000);

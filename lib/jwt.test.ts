@@ -26,7 +26,7 @@ async function joseOutcome(token: string, secret = SECRET): Promise<Outcome> {
       clockTolerance: TOLERANCE,
       currentDate: new Date(NOW * 1000),
     });
-    return { kind: 'ok', claims: payload as Record<string, unknown> };
+    return { kind: 'ok', claims: payload };
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) return { kind: 'expired' };
     if (err instanceof joseErrors.JWTClaimValidationFailed) return { kind: 'claims' };

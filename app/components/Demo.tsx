@@ -181,7 +181,7 @@ function SignIn({ devAuth, focusOnMount, onSignIn }: { devAuth: boolean; focusOn
 
   return (
     <main className="signin">
-      <form className="card signin-card" onSubmit={submit} aria-labelledby="signin-title">
+      <form className="card signin-card" onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">
         <div className="brand large">
           <span className="logo" aria-hidden="true">
             <Icon name="bell" size={22} />

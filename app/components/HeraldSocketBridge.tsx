@@ -39,14 +39,14 @@ export class RefusedRequestError extends Error {
 
 export interface HeraldActions {
   /** Loads the next older page of history (the first page when nothing is loaded). */
-  loadHistory(opts?: { first?: boolean }): Promise<void>;
-  markRead(ids: string[]): Promise<void>;
+  loadHistory: (opts?: { first?: boolean }) => Promise<void>;
+  markRead: (ids: string[]) => Promise<void>;
   /**
    * Marks notifications unread. A server that refuses the event, or does not
    * answer it while connected, turns every "Mark unread" control off.
    */
-  markUnread(ids: string[]): Promise<void>;
-  markAllRead(): Promise<void>;
+  markUnread: (ids: string[]) => Promise<void>;
+  markAllRead: () => Promise<void>;
 }
 
 const HeraldContext = createContext<HeraldActions | null>(null);
@@ -221,7 +221,7 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
         if (!socket?.connected) throw new Error('not connected');
         let res: Ack<ReadChange>;
         try {
-          res = await socket.timeout(UNREAD_ACK_TIMEOUT_MS).emitWithAck('notifications:unread', { ids });
+          res = (await socket.timeout(UNREAD_ACK_TIMEOUT_MS).emitWithAck('notifications:unread', { ids })) as Ack<ReadChange>;
         } catch (err) {
           // No answer although the connection held: a server without the event.
           if (socket.connected) dispatch(markUnreadAnswered(false));

@@ -29,7 +29,10 @@ let client: HeraldClient | undefined;
 afterEach(async () => {
   client?.close();
   client = undefined;
-  await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+  await new Promise<void>((resolve) => {
+    if (io) void io.close(() => resolve());
+    else resolve();
+  });
   io = undefined;
   http = undefined;
 });

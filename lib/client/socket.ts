@@ -1,7 +1,7 @@
 'use client';
 
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ReadState, ServerToClientEvents } from '../contract';
+import type { Ack, ClientToServerEvents, ReadState, ServerToClientEvents } from '../contract';
 import {
   MAX_TOKEN_RETRIES,
   refusalKind,
@@ -158,7 +158,7 @@ export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClient {
         .getToken({ refresh: true })
         .then(async (fresh) => {
           if (fresh === token || !socket.connected) return;
-          const res = await socket.timeout(RENEW_ACK_TIMEOUT_MS).emitWithAck('auth:refresh', { token: fresh });
+          const res = (await socket.timeout(RENEW_ACK_TIMEOUT_MS).emitWithAck('auth:refresh', { token: fresh })) as Ack<{ exp: number }>;
           if (res.ok) {
             token = fresh;
             scheduleRenewal();

@@ -7,7 +7,7 @@ import type { WireNotification } from '../contract';
 import { deliverHere, notificationOf } from './delivery';
 import type { Logger } from '../log';
 import { orAfter } from '../timeout';
-import { RedisPresence, type LocalRooms, type PresenceRedis, type PresenceSubscriber } from './presence';
+import { RedisPresence, type LocalRooms } from './presence';
 
 /**
  * Fan-out between nodes: the socket.io Redis adapter (pub/sub), and presence
@@ -128,7 +128,7 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
 
   return {
     adapter,
-    presenceFor: (local) => new RedisPresence(local, pub as unknown as PresenceRedis, sub as unknown as PresenceSubscriber, nodeId, log, KEY_PREFIX),
+    presenceFor: (local) => new RedisPresence(local, pub, sub, nodeId, log, KEY_PREFIX),
     healthy,
     onOutage: (fn) => outageListeners.push(fn),
     onRecovery: (fn) => recoveryListeners.push(fn),
@@ -178,6 +178,10 @@ type Pub = ReturnType<typeof createClient>;
 class ClusterDeliveryAdapter extends RedisAdapter {
   private readonly id = randomUUID();
 
+  private get namespace(): string {
+    return (this.nsp as { name: string }).name;
+  }
+
   constructor(
     nsp: unknown,
     private readonly pub: Pub,
@@ -191,7 +195,7 @@ class ClusterDeliveryAdapter extends RedisAdapter {
     const n = notificationOf(packet, opts);
     if (!n) return super.broadcast(packet, opts);
     if (!opts.flags?.local) {
-      const message: NotifyMessage = { from: this.id, nsp: this.nsp.name as string, rooms: [...opts.rooms], except: [...(opts.except ?? [])], n };
+      const message: NotifyMessage = { from: this.id, nsp: this.namespace, rooms: [...opts.rooms], except: [...(opts.except ?? [])], n };
       // A failed publish (Redis down) is covered by the resync when the link returns (catchup.ts).
       this.pub.publish(NOTIFY_CHANNEL, JSON.stringify(message)).catch(() => undefined);
     }
@@ -205,7 +209,7 @@ class ClusterDeliveryAdapter extends RedisAdapter {
     } catch {
       return;
     }
-    if (message.from === this.id || message.nsp !== this.nsp.name) return;
+    if (message.from === this.id || message.nsp !== this.namespace) return;
     deliverHere(this, message.n, { rooms: new Set(message.rooms), except: new Set(message.except) });
   };
 

@@ -33,7 +33,7 @@ interface Packet {
 
 /** The notification a broadcast carries, when it is a plain notification event (no ack, not volatile). */
 export function notificationOf(packet: Packet, opts: BroadcastOptions): WireNotification | undefined {
-  if (packet.type !== PacketType.EVENT || packet.id !== undefined || opts.flags?.volatile) return undefined;
+  if ((packet.type as PacketType) !== PacketType.EVENT || packet.id !== undefined || opts.flags?.volatile) return undefined;
   const data = packet.data;
   if (!Array.isArray(data) || data.length !== 2 || data[0] !== NOTIFICATION_EVENT) return undefined;
   const n = data[1] as WireNotification | null | undefined;

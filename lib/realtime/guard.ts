@@ -94,7 +94,7 @@ export function refuseHandshakes(origin: AllowRequest, handshake: AllowRequest, 
       const refusal = HANDSHAKE_REFUSALS[code] ?? { status: 403, reason: 'Forbidden', message: 'connection refused' };
       const envelope = { error: { code, message: refusal.message } };
       if (res instanceof ServerResponse) {
-        sendJson(res, refusal.status, envelope);
+        sendJson(res as ServerResponse, refusal.status, envelope);
       } else if (req.socket.writable) {
         // A WebSocket upgrade: nothing answered yet, the socket is ours to answer on.
         const body = JSON.stringify(envelope);

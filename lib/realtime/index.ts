@@ -28,9 +28,9 @@ export interface Realtime {
   deliver(notification: WireNotification, userIds: string[]): void;
   /** How many of these users have at least one live socket (cluster-wide when clustered). */
   onlineCount(userIds: string[]): number;
-  connections(): number;
+  connections: () => number;
   /** Unread bytes queued for clients, and the sockets cut off for them. */
-  outbound(): Readonly<OutboundStats>;
+  outbound: () => Readonly<OutboundStats>;
   /** The fan-out link: `undefined` when embedded (no Redis). */
   cluster: Pick<ClusterLink, 'healthy' | 'claimOnce'> | undefined;
   close(): Promise<void>;

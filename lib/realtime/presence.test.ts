@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../tests/support/services';
 import { eventually } from '../../tests/support/socket';
 import { createLogger } from '../log';
-import { RedisPresence, roomsOf, type PresenceRedis, type PresenceSubscriber } from './presence';
+import { RedisPresence, roomsOf } from './presence';
 
 /** Two nodes' presence over a private redis-server (never the machine's shared one). */
 
@@ -27,7 +27,7 @@ async function node(id: string, prefix: string) {
   clients.push(pub, sub);
   await Promise.all([pub.connect(), sub.connect()]);
   const rooms = new Map<string, Set<string>>();
-  const presence = new RedisPresence(roomsOf(rooms, 'user:'), pub as unknown as PresenceRedis, sub as unknown as PresenceSubscriber, id, quiet, prefix);
+  const presence = new RedisPresence(roomsOf(rooms, 'user:'), pub, sub, id, quiet, prefix);
   const join = (user: string, sid: string) => {
     const set = rooms.get(`user:${user}`) ?? new Set<string>();
     rooms.set(`user:${user}`, set.add(sid));

@@ -191,7 +191,7 @@ export function toPushRequest(body: PushBody): PushRequest {
   return {
     userIds: [...new Set(ids)],
     entityType: body.entityType ?? DEFAULT_ENTITY_TYPE,
-    data: (body.data ?? null) as JsonValue,
+    data: (body.data ?? null),
     ...(body.id !== undefined ? { id: body.id } : {}),
   };
 }

@@ -74,7 +74,7 @@ it('two nodes booting at once against an empty schema both come up and work as o
     settled = true;
   });
   // Whatever starts is stopped after the test, even if the other failed or the test did.
-  resources.add(starting, async (all) => {
+  void resources.add(starting, async (all) => {
     for (const r of await all) if (r.status === 'fulfilled') await stopNode(r.value);
   });
   let bothQueued = false;

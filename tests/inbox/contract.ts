@@ -152,8 +152,8 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
           inbox.append(input({ id: 'twice', userIds: ['alice', 'alice', 'bob'], idempotency: { key: 'k', bodyHash: 'h' } })),
           inbox.append(input({ id: 'beside' })),
         ]);
-        const n = storedOf(twice as AppendResult);
-        expect(storedOf(beside as AppendResult).id).toBe('beside');
+        const n = storedOf(twice);
+        expect(storedOf(beside).id).toBe('beside');
         expect((await inbox.since('alice', 0, 10)).items.map((i) => i.id)).toEqual(['twice', 'beside']);
         expect((await inbox.since('bob', 0, 10)).items).toEqual([n]);
         expect(await inbox.summary('alice')).toEqual({ unread: 2, headSeq: expect.any(Number) });

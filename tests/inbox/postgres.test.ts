@@ -141,7 +141,7 @@ describe('PostgreSQL inbox', () => {
     it('both come up when they boot at once against an empty schema', async () => {
       const s = schema();
       const nodes = await Promise.all([open(s), open(s), open(s)]);
-      const [a, b, c] = nodes as [PostgresInbox, PostgresInbox, PostgresInbox];
+      const [a, b, c] = nodes;
       const x = storedOf(await a.append(input()));
       const y = storedOf(await b.append(input()));
       expect(y.seq).toBeGreaterThan(x.seq);
@@ -152,7 +152,7 @@ describe('PostgreSQL inbox', () => {
 
     it('make seqs visible in order: a reader polling `since` never sees one appear below one it saw', async () => {
       const s = schema();
-      const [nodeA, nodeB, reader] = (await Promise.all([open(s), open(s), open(s)])) as [PostgresInbox, PostgresInbox, PostgresInbox];
+      const [nodeA, nodeB, reader] = await Promise.all<[Promise<PostgresInbox>, Promise<PostgresInbox>, Promise<PostgresInbox>]>([open(s), open(s), open(s)]);
       const PER_NODE = 1500;
       const WAVE = 50;
 
@@ -208,7 +208,7 @@ describe('PostgreSQL inbox', () => {
 
     it('store an idempotency key sent to both nodes at once exactly once', async () => {
       const s = schema();
-      const [nodeA, nodeB] = (await Promise.all([open(s), open(s)])) as [PostgresInbox, PostgresInbox];
+      const [nodeA, nodeB] = await Promise.all<[Promise<PostgresInbox>, Promise<PostgresInbox>]>([open(s), open(s)]);
       const push = (node: PostgresInbox) =>
         node.append({ ...input(), id: 'once', idempotency: { key: 'once', bodyHash: 'h' } });
       const results = await Promise.all([push(nodeA), push(nodeB), push(nodeA), push(nodeB)]);
@@ -220,10 +220,7 @@ describe('PostgreSQL inbox', () => {
     it('sweep at the same time without failing or deleting too much', async () => {
       const s = schema();
       const opts = { maxPerUser: 50, ttlDays: 30 };
-      const [nodeA, nodeB] = (await Promise.all([open(s, DATABASE_URL, opts), open(s, DATABASE_URL, opts)])) as [
-        PostgresInbox,
-        PostgresInbox,
-      ];
+      const [nodeA, nodeB] = await Promise.all<[Promise<PostgresInbox>, Promise<PostgresInbox>]>([open(s, DATABASE_URL, opts), open(s, DATABASE_URL, opts)]);
       await Promise.all(Array.from({ length: 3000 }, (_, i) => (i % 2 ? nodeA : nodeB).append(input({ userIds: ['alice', `u${i % 7}`] }))));
       const now = Date.UTC(2025, 0, 2);
       const [ra, rb] = await Promise.all([nodeA.sweep(now), nodeB.sweep(now)]);

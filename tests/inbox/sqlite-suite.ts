@@ -33,9 +33,9 @@ export interface SqliteSuite {
   /** This test's data directory, removed after it. */
   readonly dir: string;
   /** A valid append with a fresh id for Alice; `createdAt` rises with each call. */
-  input(over?: Partial<AppendInput>): AppendInput;
+  input: (over?: Partial<AppendInput>) => AppendInput;
   /** A connection of the test's own, to look at or shape the file as a crash would leave it. */
-  raw<T>(fn: (db: Database.Database) => T): T;
+  raw: <T>(fn: (db: Database.Database) => T) => T;
 }
 
 /** Call inside a `describe`: registers the per-test directory there. */

@@ -36,9 +36,9 @@ describe('idempotent pushes', () => {
     const answers = await Promise.all([push(suite.server.url, body), push(suite.server.url, body), push(suite.server.url, body)]);
 
     for (const a of answers) expect(a.status).toBe(202);
-    expect(answers[0]!.body).toEqual({ id: 'invoice-1001:paid', recipients: 1, online: 1 });
-    expect(answers[1]!.body).toEqual(answers[0]!.body);
-    expect(answers[2]!.body).toEqual(answers[0]!.body);
+    expect(answers[0].body).toEqual({ id: 'invoice-1001:paid', recipients: 1, online: 1 });
+    expect(answers[1].body).toEqual(answers[0].body);
+    expect(answers[2].body).toEqual(answers[0].body);
     expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(2);
 
     const marker = await barrier(client, 'idem-id');
@@ -53,12 +53,12 @@ describe('idempotent pushes', () => {
     const answers = await Promise.all([push(suite.server.url, body, headers), push(suite.server.url, body, headers), push(suite.server.url, body, headers)]);
 
     for (const a of answers) expect(a.status).toBe(202);
-    expect(answers[0]!.body).toEqual({ id: expect.any(String), recipients: 1, online: 1 });
-    expect(answers[1]!.body).toEqual(answers[0]!.body);
-    expect(answers[2]!.body).toEqual(answers[0]!.body);
+    expect(answers[0].body).toEqual({ id: expect.any(String), recipients: 1, online: 1 });
+    expect(answers[1].body).toEqual(answers[0].body);
+    expect(answers[2].body).toEqual(answers[0].body);
 
     const marker = await barrier(client, 'idem-key');
-    expect(idsOf(client)).toEqual([answers[0]!.body.id, marker]);
+    expect(idsOf(client)).toEqual([answers[0].body.id, marker]);
     expect(await stored('idem-key')).toHaveLength(2);
   });
 
@@ -113,11 +113,11 @@ describe('idempotent pushes', () => {
       push(suite.server.url, { tokens: ['idem-key-conflict'], data: 'one' }, headers),
       push(suite.server.url, { tokens: ['idem-key-conflict'], data: 'two' }, headers),
     ]);
-    expect([a!.status, b!.status].sort()).toEqual([202, 409]);
-    const conflict = a!.status === 409 ? a! : b!;
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    const conflict = a.status === 409 ? a : b;
     expect(conflict.body.error.code).toBe('idempotency_conflict');
 
-    const winner = a!.status === 202 ? a! : b!;
+    const winner = a.status === 202 ? a : b;
     const marker = await barrier(client, 'idem-key-conflict');
     expect(idsOf(client)).toEqual([winner.body.id, marker]);
 

@@ -39,11 +39,11 @@ describe('delivery', () => {
     expect(res.body).toEqual({ id: expect.any(String), recipients: 2, online: 2 });
     const id = res.body.id as string;
 
-    const marker = await barrier([one!, two!, three!], ['tgt-1', 'tgt-2', 'tgt-3']);
-    expect(idsOf(one!)).toEqual([id, marker]);
-    expect(idsOf(two!)).toEqual([id, marker]);
-    expect(idsOf(three!)).toEqual([marker]);
-    expect(one!.received[0]).toEqual({
+    const marker = await barrier([one, two, three], ['tgt-1', 'tgt-2', 'tgt-3']);
+    expect(idsOf(one)).toEqual([id, marker]);
+    expect(idsOf(two)).toEqual([id, marker]);
+    expect(idsOf(three)).toEqual([marker]);
+    expect(one.received[0]).toEqual({
       id,
       seq: expect.any(Number),
       entityType: 'like',
@@ -51,21 +51,21 @@ describe('delivery', () => {
       createdAt: expect.stringMatching(ISO_TIME),
       read: false,
     });
-    expect(two!.received[0]).toEqual(one!.received[0]);
+    expect(two.received[0]).toEqual(one.received[0]);
   });
 
   it('writes the frame to WebSocket tabs itself and to a long-polling tab through socket.io, the same notification to each', async () => {
     const frames = async () => ((await request(suite.server.url, '/readyz', operator)).body as { checks: { realtime: { frames: { direct: number } } } }).checks.realtime.frames.direct;
     const [ws1, ws2, polling] = await Promise.all([connect('path-1'), connect('path-1'), connect('path-1', { transports: ['polling'] })]);
-    expect(polling!.socket.io.engine.transport.name).toBe('polling');
+    expect(polling.socket.io.engine.transport.name).toBe('polling');
     const before = await frames();
     const res = await push(suite.server.url, { tokens: ['path-1'], entityType: 'like', data: { n: 1 } });
     expect(res.status).toBe(202);
-    await Promise.all([ws1!, ws2!, polling!].map((c) => waitForId(c, res.body.id as string)));
+    await Promise.all([ws1, ws2, polling].map((c) => waitForId(c, res.body.id as string)));
     expect(await frames()).toBe(before + 2);
-    expect(ws2!.received).toEqual(ws1!.received);
-    expect(polling!.received).toEqual(ws1!.received);
-    expect(ws1!.received).toHaveLength(1);
+    expect(ws2.received).toEqual(ws1.received);
+    expect(polling.received).toEqual(ws1.received);
+    expect(ws1.received).toHaveLength(1);
   });
 
   it('delivers to every tab of a user exactly once', async () => {

@@ -203,7 +203,8 @@ describe('handshake floods', () => {
     const user = 'flood-user';
     for (let i = 0; i < 120; i++) expect((await push(strict.url, { tokens: [user], data: { n: i } })).status).toBe(202);
     const token = await tokenFor(user);
-    const outcomes: Array<'admitted' | string> = [];
+    /** 'admitted', or the refusal's message. */
+    const outcomes: string[] = [];
     let retryAfter: number | undefined;
     const started = Date.now();
     for (let i = 0; i < 40; i++) {

@@ -44,9 +44,10 @@ export const alive = (node: TestServer): boolean => node.process.exitCode === nu
 
 /** Cleanup actions run last-in first-out; each is awaited, and a failing one does not stop the rest. */
 export class Resources {
-  private readonly stack: Array<() => Promise<unknown> | unknown> = [];
+  private readonly stack: Array<() => unknown> = [];
 
-  add<T>(value: T, release: (value: T) => Promise<unknown> | unknown): T {
+  /** `release` may return a promise; it is awaited. */
+  add<T>(value: T, release: (value: T) => unknown): T {
     this.stack.push(() => release(value));
     return value;
   }

@@ -152,7 +152,7 @@ export async function request(
     body: raw as BodyInit | undefined,
     // Needed by undici for a streamed (chunked, no Content-Length) body.
     ...(raw instanceof ReadableStream ? { duplex: 'half' } : {}),
-  } as RequestInit);
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -302,7 +302,7 @@ export async function runSoak(server: TestServer, opts: SoakOptions): Promise<So
   clearInterval(progress);
   await Promise.all([...pending]);
   await Promise.all([...reconnectJobs]);
-  await Promise.all(slots.map((s) => s.reconnecting));
+  await Promise.all(slots.map((s) => s.reconnecting ?? Promise.resolve()));
 
   // --- settle: a marker per user, pushed last, must reach every socket -------------
   const markers = new Map<string, string>();
