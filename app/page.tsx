@@ -11,6 +11,7 @@ export default function Home() {
       socketPath={settings?.socketPath ?? '/socket.io'}
       devAuth={settings?.devAuth ?? false}
       openPushApi={settings?.openPushApi ?? false}
+      idleDisconnectMs={settings?.idleDisconnectMs}
     />
   );
 }

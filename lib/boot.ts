@@ -115,7 +115,12 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     operatorKeys: [config.pushApiKey, config.metricsToken],
     startedAt,
   });
-  setPageSettings({ socketPath: config.socketPath, devAuth: config.devAuth && !config.production, openPushApi: config.pushApiKey === undefined });
+  setPageSettings({
+    socketPath: config.socketPath,
+    devAuth: config.devAuth && !config.production,
+    openPushApi: config.pushApiKey === undefined,
+    idleDisconnectMs: config.clientIdleDisconnectMs,
+  });
 
   serve = (req, res) => {
     void (async () => {

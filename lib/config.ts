@@ -92,6 +92,8 @@ const envSchema = z.object({
         .min(1, 'list at least one origin'),
     )
     .optional(),
+  /** The demo page's browser connection closes once every tab of the user has been hidden this long (0 = never). */
+  CLIENT_IDLE_DISCONNECT_MS: intFrom(0, 24 * 60 * 60 * 1000).default(5 * 60 * 1000),
   /** Upper bound on graceful shutdown before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
 });
@@ -132,6 +134,8 @@ export interface Config {
   redisUrl: string | undefined;
   nodeId: string;
   shutdownTimeoutMs: number;
+  /** What the page passes to its browser client: close the connection after this long with no tab visible. */
+  clientIdleDisconnectMs: number;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +192,7 @@ export function loadConfig(
     redisUrl: env.REDIS_URL,
     nodeId: env.NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    clientIdleDisconnectMs: env.CLIENT_IDLE_DISCONNECT_MS,
   };
 }
 

@@ -11,6 +11,8 @@ export interface PageSettings {
   devAuth: boolean;
   /** No push key: the demo pushes from the page. */
   openPushApi: boolean;
+  /** The browser client closes its connection after this long with no tab visible (0: never). */
+  idleDisconnectMs: number;
 }
 
 const KEY = Symbol.for('herald.page-settings');

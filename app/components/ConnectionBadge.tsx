@@ -9,6 +9,7 @@ const LABEL: Record<ConnectionStatus, string> = {
   live: 'Live',
   reconnecting: 'Reconnecting…',
   offline: 'Offline',
+  paused: 'Paused while no tab is visible',
 };
 
 const REASON: Record<string, string> = {
@@ -21,10 +22,10 @@ const REASON: Record<string, string> = {
 
 /** Connection state in words and colour; announced politely when it changes. */
 export function ConnectionBadge() {
-  const { status, error } = useAppSelector(selectConnection);
+  const { status, error, leader } = useAppSelector(selectConnection);
   const reason = error ? (REASON[error] ?? error) : null;
   return (
-    <span className={`status status-${status}`} data-testid="connection-status" data-status={status} role="status">
+    <span className={`status status-${status}`} data-testid="connection-status" data-status={status} data-leader={leader} role="status">
       <span className="status-dot" aria-hidden="true" />
       {LABEL[status]}
       {status === 'offline' && reason ? <span className="status-reason">: {reason}</span> : null}

@@ -1,7 +1,8 @@
 'use client';
 
 import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { signedIn, signedOutOfConnection } from '@/store/connection/slice';
+import { TOKEN_REFUSALS } from '@/lib/client/retry';
+import { selectConnection, signedIn, signedOutOfConnection } from '@/store/connection/slice';
 import { useAppDispatch, useAppSelector } from '@/store/hooks';
 import { selectLiveNotifications, signedOut, type Notification } from '@/store/notifications/slice';
 import { inboxClosed, inboxOpened, selectInboxOpen } from '@/store/ui/slice';
@@ -27,6 +28,8 @@ interface Props {
   socketPath: string;
   devAuth: boolean;
   openPushApi: boolean;
+  /** The connection closes after this long with no tab visible (0: never; unset: the client's default). */
+  idleDisconnectMs?: number;
 }
 
 async function fetchDevToken(userId: string): Promise<string> {
@@ -40,11 +43,14 @@ async function fetchDevToken(userId: string): Promise<string> {
   return body.token;
 }
 
-export function Demo({ socketPath, devAuth, openPushApi }: Props) {
+export function Demo({ socketPath, devAuth, openPushApi, idleDisconnectMs }: Props) {
   const dispatch = useAppDispatch();
   const [session, setSession] = useState<Session | null>(null);
   /** Set by "Sign out": the sign-in form then takes focus (the button that had it is gone). */
   const [signedOutHere, setSignedOutHere] = useState(false);
+  const connection = useAppSelector(selectConnection);
+  /** Why the session ended without the user asking (the server refused a fresh token too). */
+  const [endedBecause, setEndedBecause] = useState<string | null>(null);
 
   const getToken = useCallback(
     async () => {
@@ -54,12 +60,24 @@ export function Demo({ socketPath, devAuth, openPushApi }: Props) {
     [session],
   );
 
+  // The client asked for a fresh token once and the server refused it as well: the session is over.
+  useEffect(() => {
+    if (!session || connection.status !== 'offline' || !connection.error || !TOKEN_REFUSALS.has(connection.error)) return;
+    setEndedBecause(connection.error);
+    setSession(null);
+    setSignedOutHere(true);
+    dispatch(signedOut());
+    dispatch(signedOutOfConnection());
+  }, [session, connection.status, connection.error, dispatch]);
+
   if (!session) {
     return (
       <SignIn
+        notice={endedBecause === null ? null : 'Your session ended: the server refused its token. Sign in again.'}
         devAuth={devAuth}
         focusOnMount={signedOutHere}
         onSignIn={(s) => {
+          setEndedBecause(null);
           dispatch(signedIn(s.userId));
           setSession(s);
         }}
@@ -75,7 +93,7 @@ export function Demo({ socketPath, devAuth, openPushApi }: Props) {
   };
 
   return (
-    <HeraldSocketBridge key={session.userId} userId={session.userId} socketPath={socketPath} getToken={getToken}>
+    <HeraldSocketBridge key={session.userId} userId={session.userId} socketPath={socketPath} getToken={getToken} idleDisconnectMs={idleDisconnectMs}>
       <SignedIn userId={session.userId} openPushApi={openPushApi} onSignOut={signOut} />
     </HeraldSocketBridge>
   );
@@ -142,7 +160,18 @@ function SignedIn({ userId, openPushApi, onSignOut }: { userId: string; openPush
   );
 }
 
-function SignIn({ devAuth, focusOnMount, onSignIn }: { devAuth: boolean; focusOnMount: boolean; onSignIn: (s: Session) => void }) {
+function SignIn({
+  devAuth,
+  focusOnMount,
+  notice,
+  onSignIn,
+}: {
+  devAuth: boolean;
+  focusOnMount: boolean;
+  /** Why the user is here again, when the session ended on its own. */
+  notice: string | null;
+  onSignIn: (s: Session) => void;
+}) {
   const [userId, setUserId] = useState('1');
   const inputRef = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -189,6 +218,11 @@ function SignIn({ devAuth, focusOnMount, onSignIn }: { devAuth: boolean; focusOn
           Herald
         </div>
         <h1 id="signin-title">Sign in to see your notifications live</h1>
+        {notice && (
+          <p className="form-error" role="alert" data-testid="session-ended">
+            {notice}
+          </p>
+        )}
         <p className="muted">
           {devAuth
             ? 'Development mode: any user id works, with a token this server signs for you.'

@@ -1,10 +1,13 @@
 'use client';
 
 import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { createHeraldSocket, type HeraldClientSocket, type ReadChange, type Refusal } from '@/lib/client/socket';
-import type { Ack, ErrorCode, ListPage, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
-import { statusChanged } from '@/store/connection/slice';
+import { connectHerald, type HeraldConnection } from '@/lib/client/connection';
+import type { ReadChange } from '@/lib/client/socket';
+import type { Ack, ErrorCode, ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
+import { leaderChanged, statusChanged } from '@/store/connection/slice';
 import { useAppDispatch, useAppStore } from '@/store/hooks';
+import { fromTab, SHARED_ACTIONS } from '@/store/tabs';
+import { toastPresence } from '@/store/toasts/slice';
 import {
   historyFailed,
   historyLoaded,
@@ -72,38 +75,28 @@ interface Props {
   userId: string;
   socketPath: string;
   getToken: (opts: { refresh: boolean }) => Promise<string>;
+  /** With every tab hidden this long, the connection closes until one is visible (0: never; default 5 min). */
+  idleDisconnectMs?: number;
   children: ReactNode;
 }
 
 /**
- * Owns the socket for one signed-in user and bridges it to Redux: every
- * `receive_message` becomes a NEW_SOCKET_MSG. Listeners are named functions
- * removed on cleanup, so StrictMode's double effects never register twice.
+ * Connects this tab to Herald for one signed-in user and bridges the
+ * connection to Redux: every `receive_message` becomes a NEW_SOCKET_MSG. The
+ * tabs of one user share one connection (lib/client/connection.ts): whichever
+ * tab holds it, every tab's store gets the same actions, and requests from the
+ * others go through it.
  */
-export function HeraldSocketBridge({ userId, socketPath, getToken, children }: Props) {
+export function HeraldSocketBridge({ userId, socketPath, getToken, idleDisconnectMs, children }: Props) {
   const dispatch = useAppDispatch();
   const store = useAppStore();
-  const socketRef = useRef<HeraldClientSocket | null>(null);
+  const connectionRef = useRef<HeraldConnection | null>(null);
   const getTokenRef = useRef(getToken);
   getTokenRef.current = getToken;
 
   useEffect(() => {
     const persisted = readPersistedSeq(userId);
     dispatch(resumeFrom(persisted));
-    let sentLastSeq: number | null = persisted;
-    const client = createHeraldSocket({
-      path: socketPath,
-      getToken: (o) => getTokenRef.current(o),
-      getLastSeq: () => {
-        sentLastSeq = selectLastSeq(store.getState());
-        return sentLastSeq;
-      },
-      onRefused: ({ code, retryInMs }: Refusal) => {
-        dispatch(statusChanged({ status: retryInMs === null ? 'offline' : 'reconnecting', error: code }));
-      },
-    });
-    const { socket } = client;
-    socketRef.current = socket;
 
     const persistSeq = () => {
       const seq = selectLastSeq(store.getState());
@@ -115,84 +108,76 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
       }
     };
 
-    function onConnect() {
-      dispatch(statusChanged({ status: 'connecting' }));
-    }
-    function onReceive(n: WireNotification | ReplayedNotification) {
-      dispatch(newSocketMsg(n));
-      persistSeq();
-    }
-    function onSynced(s: SyncDone) {
-      const firstVisit = sentLastSeq === null;
-      dispatch(synced({ ...s, firstVisit }));
-      dispatch(statusChanged({ status: 'live' }));
-      if (firstVisit) void actions.loadHistory({ first: true });
-    }
-    function onReset() {
-      dispatch(syncReset());
-      void actions.loadHistory({ first: true });
-    }
-    function onState(s: ReadChange) {
-      dispatch(readStateChanged(s));
-    }
-    function onDisconnect(reason: string) {
-      // A server-side close is retried by the client, which reports it through onRefused.
-      dispatch(statusChanged({ status: reason === 'io client disconnect' ? 'idle' : 'reconnecting' }));
-    }
-    function onConnectError() {
-      // Refusals are the client's to retry (onRefused); a transport failure is socket.io's.
-      if (socket.active) dispatch(statusChanged({ status: navigator.onLine ? 'reconnecting' : 'offline' }));
+    const connection = connectHerald({
+      userId,
+      path: socketPath,
+      getToken: (o) => getTokenRef.current(o),
+      getLastSeq: () => selectLastSeq(store.getState()),
+      idleDisconnectMs,
+      on: {
+        event(event, payload) {
+          switch (event) {
+            case 'receive_message':
+              dispatch(newSocketMsg(payload as WireNotification | ReplayedNotification));
+              persistSeq();
+              return;
+            case 'notifications:synced': {
+              const { firstVisit, ...sync } = payload as SyncDone & { firstVisit: boolean };
+              dispatch(synced({ ...sync, firstVisit }));
+              if (firstVisit) void actions.loadHistory({ first: true });
+              return;
+            }
+            case 'sync_reset':
+              dispatch(syncReset());
+              void actions.loadHistory({ first: true });
+              return;
+            case 'notifications:state':
+              dispatch(readStateChanged(payload as ReadState));
+          }
+        },
+        status(status, error) {
+          dispatch(statusChanged({ status, error }));
+        },
+        presence(p) {
+          dispatch(toastPresence(p));
+        },
+        leader(isLeader) {
+          dispatch(leaderChanged(isLeader));
+        },
+        shared(action) {
+          if (SHARED_ACTIONS(action)) dispatch(fromTab(action));
+        },
+      },
+    });
+    connectionRef.current = connection;
+    store.tabs.relay = (action) => connection.share(action);
+
+    function onOnline() {
+      dispatch(statusChanged({ status: 'reconnecting' }));
     }
     function onOffline() {
       dispatch(statusChanged({ status: 'offline' }));
     }
-    function onOnline() {
-      if (!socket.connected) {
-        dispatch(statusChanged({ status: 'reconnecting' }));
-        socket.connect();
-      }
-    }
-    function onReconnectAttempt() {
-      dispatch(statusChanged({ status: navigator.onLine ? 'reconnecting' : 'offline' }));
-    }
-
-    socket.on('connect', onConnect);
-    socket.on('receive_message', onReceive);
-    socket.on('notifications:synced', onSynced);
-    socket.on('sync_reset', onReset);
-    socket.on('notifications:state', onState);
-    socket.on('disconnect', onDisconnect);
-    socket.on('connect_error', onConnectError);
-    socket.io.on('reconnect_attempt', onReconnectAttempt);
     window.addEventListener('offline', onOffline);
     window.addEventListener('online', onOnline);
-    dispatch(statusChanged({ status: 'connecting' }));
-    socket.connect();
 
     return () => {
-      socket.off('connect', onConnect);
-      socket.off('receive_message', onReceive);
-      socket.off('notifications:synced', onSynced);
-      socket.off('sync_reset', onReset);
-      socket.off('notifications:state', onState);
-      socket.off('disconnect', onDisconnect);
-      socket.off('connect_error', onConnectError);
-      socket.io.off('reconnect_attempt', onReconnectAttempt);
       window.removeEventListener('offline', onOffline);
       window.removeEventListener('online', onOnline);
-      client.close();
-      socketRef.current = null;
+      store.tabs.relay = null;
+      connection.close();
+      connectionRef.current = null;
     };
-    // `actions` is stable for a given store; listing it would recreate the socket for nothing.
+    // `actions` is stable for a given store; listing it would reconnect for nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [userId, socketPath, dispatch, store]);
+  }, [userId, socketPath, idleDisconnectMs, dispatch, store]);
 
   const actions = useMemo<HeraldActions>(() => {
-    const request = async <T extends object>(send: (s: HeraldClientSocket) => Promise<Ack<T>>): Promise<T> => {
-      const socket = socketRef.current;
-      if (!socket?.connected) throw new Error('not connected');
-      const res = await send(socket);
-      if (!res.ok) throw new Error(res.error);
+    const request = async <T extends object>(event: Parameters<HeraldConnection['request']>[0], payload: unknown, timeoutMs = ACK_TIMEOUT_MS): Promise<T> => {
+      const connection = connectionRef.current;
+      if (!connection) throw new Error('not connected');
+      const res = (await connection.request(event, payload, timeoutMs)) as Ack<T>;
+      if (!res.ok) throw new RefusedRequestError(res.error);
       return res;
     };
     return {
@@ -202,9 +187,7 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
         dispatch(historyRequested());
         try {
           const before = first ? undefined : (history.nextCursor ?? undefined);
-          const page = await request<ListPage>((s) =>
-            s.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:list', before === undefined ? { limit: PAGE_SIZE } : { before, limit: PAGE_SIZE }),
-          );
+          const page = await request<ListPage>('notifications:list', before === undefined ? { limit: PAGE_SIZE } : { before, limit: PAGE_SIZE });
           dispatch(historyLoaded({ items: page.items, nextCursor: page.nextCursor, first: before === undefined }));
         } catch {
           dispatch(historyFailed());
@@ -212,31 +195,26 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, children }: P
       },
       async markRead(ids) {
         if (ids.length === 0) return;
-        const state = await request<ReadChange>((s) => s.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:read', { ids }));
-        dispatch(readStateChanged(state));
+        dispatch(readStateChanged(await request<ReadChange>('notifications:read', { ids })));
       },
       async markUnread(ids) {
         if (ids.length === 0) return;
-        const socket = socketRef.current;
-        if (!socket?.connected) throw new Error('not connected');
-        let res: Ack<ReadChange>;
+        let res: ReadChange;
         try {
-          res = (await socket.timeout(UNREAD_ACK_TIMEOUT_MS).emitWithAck('notifications:unread', { ids })) as Ack<ReadChange>;
+          res = await request<ReadChange>('notifications:unread', { ids }, UNREAD_ACK_TIMEOUT_MS);
         } catch (err) {
-          // No answer although the connection held: a server without the event.
-          if (socket.connected) dispatch(markUnreadAnswered(false));
+          // An error answer other than "try again", or no answer at all while connected: a server without the event.
+          const refused = err instanceof RefusedRequestError;
+          if ((refused && !TRANSIENT_ACK_ERRORS.has(err.code)) || (!refused && store.getState().connection.status === 'live')) {
+            dispatch(markUnreadAnswered(false));
+          }
           throw err;
-        }
-        if (!res.ok) {
-          if (!TRANSIENT_ACK_ERRORS.has(res.error)) dispatch(markUnreadAnswered(false));
-          throw new RefusedRequestError(res.error);
         }
         dispatch(markUnreadAnswered(true));
         dispatch(readStateChanged({ ...res, unreadIds: res.unreadIds ?? ids }));
       },
       async markAllRead() {
-        const state = await request<ReadChange>((s) => s.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:read-all'));
-        dispatch(readStateChanged(state));
+        dispatch(readStateChanged(await request<ReadChange>('notifications:read-all', undefined)));
       },
     };
   }, [dispatch, store]);

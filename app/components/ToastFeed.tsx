@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type RefObject } from 'react';
 import { useAppDispatch, useAppSelector } from '@/store/hooks';
 import { selectNotificationById, selectUnreadCount } from '@/store/notifications/slice';
-import { selectToasts, toastDismissed, toastsExpired, type Toast } from '@/store/toasts/slice';
+import { selectToastOwner, selectToasts, toastDismissed, toastsExpired, type Toast } from '@/store/toasts/slice';
 import { inboxOpened, selectInboxOpen } from '@/store/ui/slice';
 import { describe, type IconName, type TitlePart } from './describe';
 import { ExternalLink } from './ExternalLink';
@@ -139,6 +139,8 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
   const dispatch = useAppDispatch();
   const toasts = useAppSelector(selectToasts);
   const inboxOpen = useAppSelector(selectInboxOpen);
+  // Every tab holds the same toasts; only the one the user is looking at shows them and counts them down.
+  const owner = useAppSelector(selectToastOwner);
   const sectionRef = useRef<HTMLElement>(null);
   const [pointerInside, setPointerInside] = useState(false);
   const keyboardInside = useKeyboardFocusWithin(sectionRef);
@@ -149,7 +151,7 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
   const returnFocus = useRef<HTMLElement | null>(null);
 
   const expanded = pointerInside || keyboardInside;
-  useToastTimers(toasts, expanded || hidden, (ids) => dispatch(toastsExpired(ids)));
+  useToastTimers(toasts, expanded || hidden || !owner, (ids) => dispatch(toastsExpired(ids)));
   useFocusRescue(sectionRef, () => bellRef.current);
 
   const onHeight = useCallback((id: string, h: number) => {
@@ -211,7 +213,7 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
       }}
     >
       {/* The store raises no toasts while the inbox is open; the region stays, empty, for its listeners. */}
-      {shown.length > 0 && !inboxOpen && (
+      {shown.length > 0 && !inboxOpen && owner && (
         <div
           className="toast-stack"
           data-testid="toast-stack"

@@ -17,8 +17,12 @@ export function refusalKind(code: string): RefusalKind {
   return 'final';
 }
 
-/** Token refusals retried (each with a fresh token) before the session is called offline. */
-export const MAX_TOKEN_RETRIES = 4;
+/**
+ * Token refusals retried, each with a fresh token from the page, before the
+ * client stops and the page shows the signed-out state: one. A token the page
+ * cannot renew would otherwise be retried forever by every open browser.
+ */
+export const MAX_TOKEN_RETRIES = 1;
 /** Token refusals back off 1 s, 2 s, 4 s, … up to 10 s: a dev server restarting needs a moment. */
 export const TOKEN_RETRY_BASE_MS = 1_000;
 export const TOKEN_RETRY_MAX_MS = 10_000;

@@ -48,7 +48,7 @@ describe('connection slice', () => {
   });
 
   it('can be preloaded through makeStore', () => {
-    const store = makeStore({ connection: { status: 'reconnecting', userId: '3', error: null } });
+    const store = makeStore({ connection: { status: 'reconnecting', userId: '3', error: null, leader: false } });
     expect(selectConnection(store.getState()).status).toBe('reconnecting');
   });
 });

@@ -27,9 +27,15 @@ export interface ToastsState {
   replayed: string[];
   /** True while the inbox is open: it shows every arrival, so nothing is toasted. */
   suppressed: boolean;
+  /** This tab shows the browser's toasts (the tab the user is looking at; lib/client/tabs.ts). */
+  owner: boolean;
+  /** Some tab of the user is visible. While none is, arrivals are kept for one summary on return. */
+  anyVisible: boolean;
+  /** Unread notifications that arrived while no tab was visible. */
+  away: string[];
 }
 
-const initialState: ToastsState = { items: [], toasted: [], replayed: [], suppressed: false };
+const initialState: ToastsState = { items: [], toasted: [], replayed: [], suppressed: false, owner: true, anyVisible: true, away: [] };
 
 type Summary = Extract<Toast, { kind: 'summary' }>;
 const isSummary = (t: Toast): t is Summary => t.kind === 'summary';
@@ -55,6 +61,21 @@ const slice = createSlice({
   name: 'toasts',
   initialState,
   reducers: {
+    /** Which tab shows the toasts, and whether any is visible (every tab's store holds the same toasts). */
+    toastPresence(state, action: PayloadAction<{ owner: boolean; anyVisible: boolean }>) {
+      const { owner, anyVisible } = action.payload;
+      state.owner = owner;
+      const returning = anyVisible && !state.anyVisible;
+      state.anyVisible = anyVisible;
+      if (!returning || state.away.length === 0) return;
+      const ids = state.away;
+      state.away = [];
+      if (state.suppressed) return;
+      state.items = [
+        ...state.items.filter((t) => !isSummary(t)),
+        { id: `away:${ids[0] ?? ''}:${ids.length}`, kind: 'summary', reason: 'away', count: ids.length, ids, version: 0 },
+      ];
+    },
     toastDismissed(state, action: PayloadAction<string>) {
       state.items = state.items.filter((t) => t.id !== action.payload);
     },
@@ -76,6 +97,11 @@ const slice = createSlice({
         }
         remember(state, n.id);
         if (n.read || state.suppressed) return;
+        if (!state.anyVisible) {
+          // Nobody is looking: the badge counts it, and the summary on return says so.
+          state.away.push(n.id);
+          return;
+        }
         state.items.unshift({ id: `n:${n.id}`, kind: 'notification', notificationId: n.id, seq: n.seq });
         const shown = state.items.filter((t) => t.kind === 'notification');
         if (shown.length <= VISIBLE_TOASTS) return;
@@ -112,9 +138,11 @@ const slice = createSlice({
         if (all) {
           // Everything up to headSeq is read: so are the notifications every summary counts.
           state.items = state.items.filter((t) => t.kind === 'notification' && t.seq > headSeq);
+          state.away = [];
           return;
         }
         forget(state, new Set(readIds));
+        state.away = state.away.filter((id) => !readIds.includes(id));
         if (unread === 0) state.items = state.items.filter((t) => !(isSummary(t) && t.reason === 'unread'));
       })
       .addCase(inboxOpened, (state) => {
@@ -131,7 +159,9 @@ const slice = createSlice({
   },
 });
 
-export const { toastDismissed, toastsExpired } = slice.actions;
+export const { toastDismissed, toastsExpired, toastPresence } = slice.actions;
 export const { selectToasts } = slice.selectors;
+/** Whether this tab shows the toasts. */
+export const selectToastOwner = (state: { toasts: ToastsState }): boolean => state.toasts.owner;
 export const toastsSlice = slice;
 export default slice.reducer;
