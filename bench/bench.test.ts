@@ -75,7 +75,7 @@ describe('the benchmark harness, smoke run', () => {
     expect(names.filter((n) => n.startsWith('fanout-'))).toHaveLength(2);
     expect(names).toEqual(expect.arrayContaining(['targeted', 'recipients-100', 'connections', 'catchup', 'cluster']));
     expect(results.scenarios.cluster?.notMeasured, output).toBeUndefined();
-    for (const name of names.filter((n) => n !== 'cluster')) {
+    for (const name of names.filter((n) => n !== 'cluster' && n !== 'tabs')) {
       for (const kind of ['herald', 'bare', 'raw'] as const) {
         expect(results.scenarios[name]?.servers[kind], `${name}/${kind}`).toBeDefined();
       }

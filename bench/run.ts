@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MAX_RECIPIENTS_PER_PUSH } from '../lib/contract';
 import { addSqliteReference, clusterState, emptyCluster, runCluster } from './cluster';
+import { runTabs, TABS } from './tabs';
 import { CONNECTION_TABS, FD_HEADROOM, PROFILES, ROOT, type Profile } from './config';
 import { goals } from './goals';
 import { log } from './lib/log';
@@ -45,7 +46,7 @@ import { heraldState, removeDataDirsSync, startHelper, startTarget } from './tar
  * `npm run bench`: Herald (the real server.ts in production mode, real push API,
  * real SQLite inbox) against a bare socket.io server and a raw `ws` server, one
  * at a time, on 127.0.0.1. Flags: --quick, --smoke, --out <dir>,
- * --servers herald,bare,raw, --scenarios fanout,targeted,r100,connections,catchup,cluster,
+ * --servers herald,bare,raw, --scenarios fanout,targeted,r100,connections,catchup,cluster,tabs,
  * --profile, --data-parent <dir>, --window <rounds>, --hold <s>, --rerender
  * (see bench/README.md).
  *
@@ -77,7 +78,7 @@ function parseArgs(argv: string[]): Args {
   let mode: Profile['mode'] = 'full';
   let outDir = path.join(ROOT, 'bench', 'results');
   let servers: ServerKind[] = [...SERVER_KINDS];
-  let scenarios = new Set(['catchup', 'fanout', 'targeted', 'r100', 'cluster', 'connections']);
+  let scenarios = new Set(['catchup', 'fanout', 'targeted', 'r100', 'cluster', 'connections', 'tabs']);
   let dataParent = tmpdir();
   let cpuProfile = false;
   let rerender = false;
@@ -98,7 +99,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--help' || a === '-h') {
       console.log(
         'usage: tsx bench/run.ts [--quick|--smoke] [--out DIR] [--servers herald,bare,raw] ' +
-          '[--scenarios catchup,fanout,targeted,r100,cluster,connections] [--data-parent DIR] [--profile] [--window ROUNDS] [--hold SECONDS] [--rerender]',
+          '[--scenarios catchup,fanout,targeted,r100,cluster,connections,tabs] [--data-parent DIR] [--profile] [--window ROUNDS] [--hold SECONDS] [--rerender]',
       );
       process.exit(0);
     } else {
@@ -106,6 +107,8 @@ function parseArgs(argv: string[]): Args {
       process.exit(2);
     }
   }
+  // The smoke run (part of npm test) leaves out the tabs scenario unless asked: sixteen Chromium tabs cost a minute.
+  if (mode === 'smoke' && !argv.includes('--scenarios')) scenarios.delete('tabs');
   const profile = { ...PROFILES[mode] };
   if (windowOverride > 0) profile.window = windowOverride;
   if (holdOverride > 0) profile.connHoldFirstMs = holdOverride;
@@ -273,6 +276,20 @@ function emptyScenarios(p: Profile): Record<string, ScenarioResult> {
       servers: {},
     },
     cluster: emptyCluster(p),
+    tabs: {
+      title: `Tabs: one user with ${TABS} tabs open in one browser profile`,
+      method:
+        `Real Chromium opens Herald's page ${TABS} times in one context and signs each tab in as the same user; the sockets the server holds once the count has held still for a second. ` +
+        'Shared: the page as it is (one leader tab holds the connection). One per tab: the same page without BroadcastChannel, so each tab connects on its own, as every tab did before.',
+      rows: [{ key: 'sockets', label: 'sockets the server holds for the user', better: 'lower' }],
+      servers: {},
+      columns: [
+        { key: 'shared', label: 'shared (one leader tab)' },
+        { key: 'perTab', label: 'one per tab' },
+      ],
+      variants: {},
+      ratios: [{ label: 'shared/per tab', num: 'shared', den: 'perTab' }],
+    },
   };
 }
 
@@ -370,6 +387,21 @@ async function main(): Promise<void> {
     }
   }
   if (!cluster.notMeasured) addSqliteReference(scenarios);
+
+  const tabs = scenarios.tabs as ScenarioResult;
+  if (!args.scenarios.has('tabs')) tabs.notMeasured = 'not run: `--scenarios` without `tabs`';
+  else if (!args.servers.includes('herald')) tabs.notMeasured = 'not run: `--servers` without `herald`';
+  else if (isOver()) tabs.notMeasured = 'not run: the run reached its time budget';
+  else {
+    log(`=== Herald: ${TABS} tabs of one user in Chromium`);
+    try {
+      await runTabs(tabs);
+    } catch (err) {
+      const msg = (err as Error).message;
+      tabs.notMeasured = `not measured: ${msg.split('\n')[0] ?? ''}`;
+      warnings.push(`tabs scenario aborted: ${msg}`);
+    }
+  }
 
   // Connections last and per server on a fresh process, so the memory baseline is clean.
   for (const kind of args.servers) {
