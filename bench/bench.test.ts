@@ -28,7 +28,7 @@ let harnessPid: number | undefined;
 
 beforeAll(async () => {
   outDir = mkdtempSync(path.join(tmpdir(), 'herald-bench-smoke-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outDir], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--prebuilt', '--out', outDir], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

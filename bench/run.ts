@@ -72,6 +72,8 @@ interface Args {
   cpuProfile: boolean;
   /** Only re-render latest.md, latency.svg and the goals from an existing latest.json. */
   rerender: boolean;
+  /** Use dist/ and .next/ as they are: the test suite builds them once, and a rebuild would pull dist/ from under its other servers. */
+  prebuilt: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -82,6 +84,7 @@ function parseArgs(argv: string[]): Args {
   let dataParent = tmpdir();
   let cpuProfile = false;
   let rerender = false;
+  let prebuilt = false;
   let windowOverride = NaN;
   let holdOverride = NaN;
   for (let i = 0; i < argv.length; i++) {
@@ -94,12 +97,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--data-parent') dataParent = path.resolve(argv[++i] ?? dataParent);
     else if (a === '--profile') cpuProfile = true;
     else if (a === '--rerender') rerender = true;
+    else if (a === '--prebuilt') prebuilt = true;
     else if (a === '--window') windowOverride = Number(argv[++i]);
     else if (a === '--hold') holdOverride = Number(argv[++i]) * 1000;
     else if (a === '--help' || a === '-h') {
       console.log(
         'usage: tsx bench/run.ts [--quick|--smoke] [--out DIR] [--servers herald,bare,raw] ' +
-          '[--scenarios catchup,fanout,targeted,r100,cluster,connections,tabs] [--data-parent DIR] [--profile] [--window ROUNDS] [--hold SECONDS] [--rerender]',
+          '[--scenarios catchup,fanout,targeted,r100,cluster,connections,tabs] [--data-parent DIR] [--profile] [--window ROUNDS] [--hold SECONDS] [--rerender] [--prebuilt]',
       );
       process.exit(0);
     } else {
@@ -112,7 +116,7 @@ function parseArgs(argv: string[]): Args {
   const profile = { ...PROFILES[mode] };
   if (windowOverride > 0) profile.window = windowOverride;
   if (holdOverride > 0) profile.connHoldFirstMs = holdOverride;
-  return { profile, outDir, servers, scenarios, dataParent, cpuProfile, rerender };
+  return { profile, outDir, servers, scenarios, dataParent, cpuProfile, rerender, prebuilt };
 }
 
 // ---------------------------------------------------------------------------
@@ -337,7 +341,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const deadline = Date.now() + p.budgetMs;
   const isOver = () => Date.now() > deadline;
-  ensureBuild();
+  if (!args.prebuilt) ensureBuild();
   const sourceAtStart = heraldSource();
   const cpuList = cpus();
   const warnings: string[] = [];

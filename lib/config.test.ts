@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       nodeId: expect.stringMatching(/^[A-Za-z0-9._-]+-\d+-[a-z0-9]+$/),
       shutdownTimeoutMs: 10_000,
+      clientIdleDisconnectMs: 300_000,
     });
   });
 
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
         REDIS_URL: 'redis://cache:6379',
         NODE_ID: 'node-a',
         SHUTDOWN_TIMEOUT_MS: '2000',
+        CLIENT_IDLE_DISCONNECT_MS: '0',
       },
       fixedSecret,
     );
@@ -106,6 +108,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://cache:6379',
       nodeId: 'node-a',
       shutdownTimeoutMs: 2000,
+      clientIdleDisconnectMs: 0,
     });
   });
 

@@ -4,13 +4,13 @@ import { selectConnection, signedIn, signedOutOfConnection, statusChanged } from
 
 describe('connection slice', () => {
   it('starts idle and signed out', () => {
-    expect(selectConnection(makeStore().getState())).toEqual({ status: 'idle', userId: null, error: null });
+    expect(selectConnection(makeStore().getState())).toEqual({ status: 'idle', userId: null, error: null, leader: false });
   });
 
   it('is connecting as soon as a user signs in', () => {
     const store = makeStore();
     store.dispatch(signedIn('7'));
-    expect(selectConnection(store.getState())).toEqual({ status: 'connecting', userId: '7', error: null });
+    expect(selectConnection(store.getState())).toEqual({ status: 'connecting', userId: '7', error: null, leader: false });
   });
 
   it('keeps the refusal code while retrying and clears it once live', () => {
@@ -22,7 +22,7 @@ describe('connection slice', () => {
     store.dispatch(statusChanged({ status: 'reconnecting' }));
     expect(selectConnection(store.getState()).error).toBe('token_expired');
     store.dispatch(statusChanged({ status: 'live' }));
-    expect(selectConnection(store.getState())).toEqual({ status: 'live', userId: '7', error: null });
+    expect(selectConnection(store.getState())).toEqual({ status: 'live', userId: '7', error: null, leader: false });
   });
 
   it('goes offline with the reason the server gave', () => {
@@ -36,7 +36,7 @@ describe('connection slice', () => {
     const store = makeStore();
     store.dispatch(statusChanged({ status: 'offline', error: 'unauthorized' }));
     store.dispatch(signedIn('8'));
-    expect(selectConnection(store.getState())).toEqual({ status: 'connecting', userId: '8', error: null });
+    expect(selectConnection(store.getState())).toEqual({ status: 'connecting', userId: '8', error: null, leader: false });
   });
 
   it('returns to idle on sign-out', () => {
@@ -44,7 +44,7 @@ describe('connection slice', () => {
     store.dispatch(signedIn('7'));
     store.dispatch(statusChanged({ status: 'live' }));
     store.dispatch(signedOutOfConnection());
-    expect(selectConnection(store.getState())).toEqual({ status: 'idle', userId: null, error: null });
+    expect(selectConnection(store.getState())).toEqual({ status: 'idle', userId: null, error: null, leader: false });
   });
 
   it('can be preloaded through makeStore', () => {
