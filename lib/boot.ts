@@ -59,7 +59,6 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   const app = next({ dev: config.env === 'development', dir: process.cwd(), hostname: 'localhost', port: config.port });
   await app.prepare();
   const handlePage = app.getRequestHandler();
-  const inbox = new WatchedInbox(await openInbox(config), log);
   const startedAt = Date.now();
   let accepting = true;
 
@@ -71,6 +70,15 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     (req, res) => serve(req, res),
   );
   const metrics = createMetrics();
+  const inbox = new WatchedInbox(
+    await openInbox(config, {
+      onCommit: (seconds, appends) => {
+        metrics.inboxCommit.observe(seconds);
+        metrics.inboxBatch.observe(appends);
+      },
+    }),
+    log,
+  );
   const realtime = attachRealtime(server, { config, inbox, log, metrics });
   metrics.sources.dependencies = async () => ({
     [inbox.kind]: await orAfter(inbox.ping().then(() => inbox.writeFailure() === undefined, () => false), DEPENDENCY_PING_MS, false),

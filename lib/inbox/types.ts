@@ -86,3 +86,9 @@ export interface InboxOptions {
   maxPerUser: number;
   ttlDays: number;
 }
+
+/** Observers of the store's work, for metrics; kept apart from InboxOptions, which are sent to worker threads. */
+export interface InboxHooks {
+  /** Told of every committed append batch: the time from hand-off to commit (seconds) and its number of appends. */
+  onCommit?: (seconds: number, appends: number) => void;
+}

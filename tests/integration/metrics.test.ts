@@ -94,6 +94,13 @@ describe('every metric moves with its traffic', () => {
     expect(delta(after, 'herald_push_duration_seconds_count')).toBe(5 + 30 + 60);
     expect(delta(after, 'herald_http_requests_total', { route: 'push' })).toBe(5 + 30 + 60);
     expect(delta(after, 'herald_rate_limited_total', { limit: 'push' })).toBe(burst.filter((r) => r.status === 429).length);
+    // Every accepted push was appended in some committed batch (the replay may reach the writer too, which recognizes its key).
+    const stored = 3 + 30 + burst.filter((r) => r.status === 202).length;
+    expect(delta(after, 'herald_inbox_batch_size_sum')).toBeGreaterThanOrEqual(stored);
+    expect(delta(after, 'herald_inbox_batch_size_sum')).toBeLessThanOrEqual(stored + 1);
+    expect(delta(after, 'herald_inbox_commit_seconds_count')).toBe(delta(after, 'herald_inbox_batch_size_count'));
+    expect(delta(after, 'herald_inbox_commit_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(delta(after, 'herald_inbox_commit_seconds_sum')).toBeGreaterThan(0);
     // Live: 2 tabs of m-a, 1 of m-b, and the slow client's first few; replay: 1 to the returning m-b tab.
     expect(delta(after, 'herald_deliveries_total', { path: 'live' })).toBeGreaterThanOrEqual(3);
     expect(delta(after, 'herald_deliveries_total', { path: 'replay' })).toBe(1);

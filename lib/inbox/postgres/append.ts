@@ -3,7 +3,7 @@ import pg from 'pg';
 import { IdempotencyConflictError } from '../../errors';
 import { idInUse, KEY_REUSED, replayOf } from '../idempotency';
 import { storedNotification } from '../rows';
-import type { AppendInput, AppendResult, StoredResponse } from '../types';
+import type { AppendInput, AppendResult, InboxHooks, StoredResponse } from '../types';
 import { CONNECT_TIMEOUT_MS, isDataError, unavailable, withTransaction, type PgDatabase } from './pool';
 
 /** Most appends committed in one transaction. */
@@ -71,6 +71,7 @@ export class PostgresAppends {
     private readonly appendLockKey: number,
     /** Told the recipients of every stored append (retention's cap looks at them). */
     private readonly onStored: (userIds: readonly string[]) => void,
+    private readonly hooks: InboxHooks = {},
   ) {}
 
   append(input: AppendInput): Promise<AppendResult> {
@@ -126,7 +127,9 @@ export class PostgresAppends {
     let outcomes: Array<AppendResult | Error>;
     const started = Date.now();
     try {
+      const sentAt = performance.now();
       outcomes = await withTransaction(this.db.pool, (client) => this.appendBatch(client, batch));
+      this.hooks.onCommit?.((performance.now() - sentAt) / 1000, batch.length);
     } catch (err) {
       if (batch.length > 1 && isDataError(err)) {
         for (const p of batch) await this.commit([p]);

@@ -1,7 +1,7 @@
 import 'server-only';
 import { InboxUnavailableError } from '../../errors';
 import type { ListPage, ReadState } from '../../contract';
-import type { AppendInput, AppendResult, Inbox, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
+import type { AppendInput, AppendResult, Inbox, InboxHooks, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
 import { lockKeyOf, PostgresAppends } from './append';
 import { createPool, PgDatabase, unavailable } from './pool';
 import { PostgresReads } from './reads';
@@ -26,7 +26,11 @@ import { migrate, SCHEMA_NAME } from './schema';
  * inbox. `schema` puts every table in that schema (created if missing); tests
  * use a fresh one each.
  */
-export async function openPostgresInbox(databaseUrl: string, opts: InboxOptions & { schema?: string }): Promise<PostgresInbox> {
+export async function openPostgresInbox(
+  databaseUrl: string,
+  opts: InboxOptions & { schema?: string },
+  hooks: InboxHooks = {},
+): Promise<PostgresInbox> {
   const { schema, ...inboxOpts } = opts;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`invalid schema name "${schema}": use lower-case letters, digits and _`);
@@ -38,7 +42,7 @@ export async function openPostgresInbox(databaseUrl: string, opts: InboxOptions 
     await pool.end().catch(() => undefined);
     throw unavailable('migration', err);
   }
-  return new PostgresInbox(new PgDatabase(pool), inboxOpts, lockKeyOf(schema ?? ''));
+  return new PostgresInbox(new PgDatabase(pool), inboxOpts, lockKeyOf(schema ?? ''), hooks);
 }
 
 export class PostgresInbox implements Inbox {
@@ -52,9 +56,10 @@ export class PostgresInbox implements Inbox {
     private readonly db: PgDatabase,
     opts: InboxOptions,
     appendLockKey: number,
+    hooks: InboxHooks = {},
   ) {
     this.retention = new PostgresRetention(db, opts);
-    this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds));
+    this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds), hooks);
     this.reads = new PostgresReads(db);
   }
 

@@ -7,7 +7,7 @@ import { InboxUnavailableError } from '../../errors';
 import type { ListPage, ReadState } from '../../contract';
 import { startWorker } from '../../workers';
 import { PendingDeliveries } from '../pending';
-import type { AppendInput, AppendResult, Inbox, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
+import type { AppendInput, AppendResult, Inbox, InboxHooks, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
 import type { CheckpointerData, CheckpointerRequest, CheckpointStats } from './messages';
 import { WriterQueue } from './queue';
 import { SqliteReads } from './reads';
@@ -30,9 +30,15 @@ const CHECKPOINT_INTERVAL_MS = 100;
  * - ../pending.ts: the deliveries stored in the fan-out log and not yet merged,
  *   which the queue keeps and every read adds.
  */
-export function openSqliteInbox(dataDir: string, opts: InboxOptions, file = 'herald.db', merge: Partial<MergeTuning> = {}): SqliteInbox {
+export function openSqliteInbox(
+  dataDir: string,
+  opts: InboxOptions,
+  file = 'herald.db',
+  merge: Partial<MergeTuning> = {},
+  hooks: InboxHooks = {},
+): SqliteInbox {
   mkdirSync(dataDir, { recursive: true });
-  return new SqliteInbox(path.join(dataDir, file), opts, { ...DEFAULT_MERGE, ...merge });
+  return new SqliteInbox(path.join(dataDir, file), opts, { ...DEFAULT_MERGE, ...merge }, hooks);
 }
 
 export class SqliteInbox implements Inbox {
@@ -49,7 +55,7 @@ export class SqliteInbox implements Inbox {
   private closing: Promise<void> | undefined;
   private nextSweepId = 1;
 
-  constructor(file: string, opts: InboxOptions, merge: MergeTuning = DEFAULT_MERGE) {
+  constructor(file: string, opts: InboxOptions, merge: MergeTuning = DEFAULT_MERGE, hooks: InboxHooks = {}) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -62,7 +68,7 @@ export class SqliteInbox implements Inbox {
     const log = this.db.prepare('SELECT seq, recipients FROM fanout ORDER BY seq').iterate() as Iterable<{ seq: number; recipients: string }>;
     for (const row of log) this.pending.add(row.seq, JSON.parse(row.recipients) as string[], now);
 
-    this.queue = new WriterQueue(file, opts, this.pending, merge);
+    this.queue = new WriterQueue(file, opts, this.pending, merge, hooks);
 
     this.checkpointer = startWorker(import.meta.url, './checkpointer.worker.ts', 'sqlite-checkpointer', {
       workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS } satisfies CheckpointerData,

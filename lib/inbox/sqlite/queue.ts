@@ -4,7 +4,7 @@ import { IdempotencyConflictError, InboxUnavailableError } from '../../errors';
 import { startWorker } from '../../workers';
 import type { PendingDeliveries } from '../pending';
 import { storedNotification } from '../rows';
-import type { AppendInput, AppendResult, InboxOptions } from '../types';
+import type { AppendInput, AppendResult, InboxHooks, InboxOptions } from '../types';
 import type { AppendOutcome, WriterData, WriterReply, WriterRequest, WriterValues } from './messages';
 import type { MergeTuning } from './tuning';
 
@@ -79,6 +79,7 @@ export class WriterQueue {
     /** Stored in the fan-out log, not yet merged into `deliveries`. */
     private readonly pending: PendingDeliveries,
     private readonly merge: MergeTuning,
+    private readonly hooks: InboxHooks = {},
   ) {
     // Requests sent before it is up wait in its port.
     this.writer = startWorker(import.meta.url, './writer.worker.ts', 'sqlite-writer', { workerData: { file, opts } satisfies WriterData });
@@ -203,8 +204,12 @@ export class WriterQueue {
         while (n < MAX_BATCH && this.queue[n]?.kind === 'append') n++;
         const batch = this.queue.splice(0, n) as QueuedAppend[];
         req = { op: 'append', inputs: batch.map((p) => p.input) };
+        const sentAt = performance.now();
         inFlight = {
-          resolve: (value) => this.settleBatch(batch, value as AppendOutcome[]),
+          resolve: (value) => {
+            this.hooks.onCommit?.((performance.now() - sentAt) / 1000, batch.length);
+            this.settleBatch(batch, value as AppendOutcome[]);
+          },
           reject: (err) => batch.forEach((p) => p.reject(err)),
         };
       }
