@@ -110,7 +110,9 @@ test.describe('Bursts', () => {
     const context = await browser.newContext();
     try {
       const page = await openAs(u, { context });
-      const other = await openAs(u, { context });
+      // The other tab is in a browser profile of its own: in the same one, the two would share one
+      // stack of toasts, shown in whichever the user looks at (e2e/tabs.spec.ts).
+      const other = await openAs(u);
       const announced = await recordAnnouncements(page);
       // Sample the stack while the burst arrives: it never holds more than three toasts and a summary.
       await page.evaluate(() => {
@@ -134,7 +136,7 @@ test.describe('Bursts', () => {
 
       // The pointer over the stack holds the toasts while the other tab is used.
       await toasts(page).first().hover();
-      // Reading the front notification in the other tab takes its toast away here.
+      // Reading the front notification in the other browser takes its toast away here.
       const front = await toasts(page).first().locator('.toast-title').textContent();
       await openInbox(other);
       await inboxPanel(other).getByRole('button', { name: `Mark read: ${front}`, exact: true }).click();
