@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MAX_RECIPIENTS_PER_PUSH } from '../lib/contract';
 import { addSqliteReference, clusterState, emptyCluster, runCluster } from './cluster';
-import { runTabs, TABS } from './tabs';
+import { HANDOVERS, runTabs, TABS } from './tabs';
 import { CONNECTION_TABS, FD_HEADROOM, PROFILES, ROOT, type Profile } from './config';
 import { goals } from './goals';
 import { log } from './lib/log';
@@ -284,8 +284,12 @@ function emptyScenarios(p: Profile): Record<string, ScenarioResult> {
       title: `Tabs: one user with ${TABS} tabs open in one browser profile`,
       method:
         `Real Chromium opens Herald's page ${TABS} times in one context and signs each tab in as the same user; the sockets the server holds once the count has held still for a second. ` +
-        'Shared: the page as it is (one leader tab holds the connection). One per tab: the same page without BroadcastChannel, so each tab connects on its own, as every tab did before.',
-      rows: [{ key: 'sockets', label: 'sockets the server holds for the user', better: 'lower' }],
+        'Shared: the page as it is (one leader tab holds the connection). One per tab: the same page without BroadcastChannel, so each tab connects on its own, as every tab did before. ' +
+        `Then, shared only, the leader tab is closed ${HANDOVERS} times in a row and the handover timed on the machine clock, from the close until another tab holds the leader lock.`,
+      rows: [
+        { key: 'sockets', label: 'sockets the server holds for the user', better: 'lower' },
+        { key: 'handoverMs', label: `leader tab closed: until another tab holds the connection's lock (${HANDOVERS} closes)`, better: 'none' },
+      ],
       servers: {},
       columns: [
         { key: 'shared', label: 'shared (one leader tab)' },
