@@ -107,4 +107,18 @@ describe('TokenBucket', () => {
     t += 1_000;
     expect(bucket.isFull()).toBe(true);
   });
+
+  it('takes several tokens at once, all or none', () => {
+    let t = 0;
+    const bucket = new TokenBucket(10, 20, () => t);
+    expect(bucket.take(15)).toBe(true);
+    expect(bucket.take(6)).toBe(false);
+    expect(bucket.retryAfterSeconds(6)).toBe(1);
+    expect(bucket.take(5)).toBe(true);
+    expect(bucket.take(1)).toBe(false);
+    t += 1_000;
+    expect(bucket.take(10)).toBe(true);
+    expect(bucket.capacity).toBe(20);
+    expect(bucket.take(21)).toBe(false);
+  });
 });

@@ -21,19 +21,24 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes one token; false when empty (the caller is over its limit). */
-  take(): boolean {
+  /** Takes `count` tokens, all or none; false when there are fewer (the caller is over its limit). */
+  take(count = 1): boolean {
     const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
     this.last = t;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < count) return false;
+    this.tokens -= count;
     return true;
   }
 
-  /** Seconds until one token is available (for Retry-After). */
-  retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil((1 - this.tokens) / this.ratePerSecond));
+  /** Seconds until `count` tokens are available (for Retry-After). */
+  retryAfterSeconds(count = 1): number {
+    return Math.max(1, Math.ceil((count - this.tokens) / this.ratePerSecond));
+  }
+
+  /** The most tokens the bucket ever holds: a larger `take` never succeeds. */
+  get capacity(): number {
+    return this.burst;
   }
 
   /** True when the bucket is full again: forgetting it changes nothing. */

@@ -17,6 +17,12 @@ export interface PushResult {
 
 export interface PushService {
   push(req: PushRequest, opts?: { idempotencyKey?: string }): Promise<PushResult>;
+  /**
+   * Pushes each request as `push` would, each keyed by its own id, all handed
+   * to the inbox in one turn so that group commit stores them together. One
+   * outcome per request, in order; a failure is that request's alone.
+   */
+  pushMany(reqs: readonly PushRequest[]): Promise<Array<PromiseSettledResult<PushResult>>>;
 }
 
 export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log: Logger }): PushService {
@@ -48,7 +54,10 @@ export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log:
     return { body, replayed: false };
   }
 
-  return {
+  const service: PushService = {
+    pushMany(reqs) {
+      return Promise.allSettled(reqs.map((req) => service.push(req)));
+    },
     async push(req, opts = {}) {
       const key = opts.idempotencyKey ?? req.id;
       if (key === undefined) return pushOnce(req, undefined);
@@ -69,6 +78,7 @@ export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log:
       }
     },
   };
+  return service;
 }
 
 /** What makes two pushes "the same" for idempotency. */

@@ -5,6 +5,10 @@ export const MAX_DATA_BYTES = 16 * 1024;
 /** Arrays and objects nested deeper than this in `data` are refused (validators and renderers recurse). */
 export const MAX_DATA_DEPTH = 32;
 export const MAX_PUSH_BODY_BYTES = 64 * 1024;
+/** `POST /api/push/batch`: notifications per batch, bytes per body, and recipients summed over the batch. */
+export const MAX_BATCH_ITEMS = 1000;
+export const MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
+export const MAX_BATCH_RECIPIENTS = 100_000;
 export const MAX_ENTITY_TYPE_CHARS = 64;
 export const MAX_NOTIFICATION_ID_CHARS = 128;
 export const MAX_PAGE_LIMIT = 100;

@@ -1,4 +1,5 @@
 /** What travels between Herald and its clients: notifications, pages, read state, requests. */
+import type { ErrorBody } from './errors';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -33,6 +34,15 @@ export interface PushAccepted {
   recipients: number;
   /** How many of them had at least one live socket. */
   online: number;
+}
+
+/**
+ * The answer to `POST /api/push/batch`: one result per notification, in the
+ * order sent. An item with `error` was not stored; `unavailable` is worth a
+ * retry (with the same id), `validation_failed` and `idempotency_conflict` are not.
+ */
+export interface PushBatchAccepted {
+  results: Array<PushAccepted | ErrorBody>;
 }
 
 /** `notifications:list`, and the query of the history endpoints. */

@@ -1,10 +1,10 @@
 import 'server-only';
 import { checkPushKey } from '../auth';
-import { HttpError } from '../errors';
-import { ErrorCodes, MAX_PUSH_BODY_BYTES } from '../contract';
+import { HttpError, IdempotencyConflictError, InboxUnavailableError } from '../errors';
+import { ErrorCodes, MAX_BATCH_BODY_BYTES, MAX_BATCH_RECIPIENTS, MAX_PUSH_BODY_BYTES, type ErrorBody, type PushAccepted, type PushRequest } from '../contract';
 import type { ReplayMemory, TokenBucket } from '../limits';
 import type { PushService } from '../push';
-import { describeIssues, NotificationIdSchema, parsePushBody, toPushRequest } from '../validate';
+import { describeIssues, NotificationIdSchema, parsePushBody, PushBatchBodySchema, toPushRequest } from '../validate';
 import { checkJsonBodyHeaders, decodeUtf8, parseJson } from './body';
 import type { Answer } from './respond';
 import type { Route } from './router';
@@ -33,7 +33,10 @@ export interface PushRequestSource {
 }
 
 export function pushRoutes(deps: PushRouteDeps): Route[] {
-  return [{ method: 'POST', path: '/api/push', name: 'push', handler: (req) => acceptPush(req, deps) }];
+  return [
+    { method: 'POST', path: '/api/push', name: 'push', handler: (req) => acceptPush(req, deps) },
+    { method: 'POST', path: '/api/push/batch', name: 'push-batch', handler: (req) => acceptPushBatch(req, deps) },
+  ];
 }
 
 /** The push-API key check shared by every backend-facing route: 401 without it. */
@@ -87,6 +90,79 @@ export async function acceptPush(request: PushRequestSource, deps: PushRouteDeps
   return { status: 202, body: result.body, headers: result.replayed ? { 'idempotent-replayed': 'true' } : {} };
 }
 
+/**
+ * POST /api/push/batch: up to MAX_BATCH_ITEMS pushes in one request, each
+ * validated, keyed by its own id and stored as if pushed alone, all handed to
+ * the inbox in one turn (group commit stores them in one or two transactions:
+ * the writer commits at most 512 appends at a time, so that no push waits
+ * behind an unbounded one). 202 with one result per item, in order; an item
+ * that is refused carries its own `{error}` and the others are stored. When the
+ * store takes none of them, the answer is the 503 of a single push.
+ *
+ * Every item is one push of the key's budget. A key request pays one before the
+ * body is read, like a single push, and the rest once the batch is counted; a
+ * signed one pays all of them after its signature is verified, before the
+ * signature is remembered, so a 429 can be retried as sent.
+ */
+export async function acceptPushBatch(request: PushRequestSource, deps: PushRouteDeps): Promise<Answer> {
+  const key = deps.pushApiKey;
+  const timestamp = request.header(TIMESTAMP_HEADER);
+  const signature = request.header(SIGNATURE_HEADER);
+  const signed = key !== undefined && (timestamp !== null || signature !== null);
+  let signedAt = 0;
+  if (signed) {
+    signedAt = checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
+  } else {
+    requirePushKey(request.header('authorization'), key);
+    takeRateToken(deps);
+  }
+  if (request.header('idempotency-key') !== null) {
+    throw new HttpError(400, ErrorCodes.validationFailed, 'Idempotency-Key applies to one push: in a batch, give each notification its own `id`');
+  }
+
+  checkJsonBodyHeaders((name) => request.header(name), MAX_BATCH_BODY_BYTES);
+  const raw = decodeUtf8(await request.body(MAX_BATCH_BODY_BYTES));
+  if (signed && key !== undefined && timestamp !== null && signature !== null) verifySignature(key, timestamp, signature, raw);
+  const envelope = PushBatchBodySchema.safeParse(parseJson(raw));
+  if (!envelope.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(envelope.error));
+
+  const items: Array<PushRequest | ErrorBody> = envelope.data.notifications.map((item) => {
+    const parsed = parsePushBody(item);
+    if (!parsed.success) return { error: { code: ErrorCodes.validationFailed, message: describeIssues(parsed.error) } };
+    return toPushRequest(parsed.data);
+  });
+  let recipients = 0;
+  for (const item of items) if (!('error' in item)) recipients += item.userIds.length;
+  if (recipients > MAX_BATCH_RECIPIENTS) {
+    throw new HttpError(400, ErrorCodes.validationFailed, `notifications: must name at most ${MAX_BATCH_RECIPIENTS} recipients in all, not ${recipients}`);
+  }
+
+  if (deps.limiter && items.length > deps.limiter.capacity) {
+    throw new HttpError(400, ErrorCodes.validationFailed, `a batch of ${items.length} is more than this key's burst of ${deps.limiter.capacity} pushes; send smaller batches`);
+  }
+  takeRateToken(deps, signed ? items.length : items.length - 1);
+  if (signed && signature !== null) await claimSignature(deps, signature.toLowerCase(), signedAt);
+
+  const valid = items.filter((item): item is PushRequest => !('error' in item));
+  const outcomes = await deps.push.pushMany(valid);
+  let next = 0;
+  let unavailable: unknown;
+  const results: Array<PushAccepted | ErrorBody> = items.map((item) => {
+    if ('error' in item) return item;
+    const outcome = outcomes[next++] as PromiseSettledResult<{ body: PushAccepted }>;
+    if (outcome.status === 'fulfilled') return outcome.value.body;
+    const err: unknown = outcome.reason;
+    if (err instanceof IdempotencyConflictError) return { error: { code: ErrorCodes.idempotencyConflict, message: err.message } };
+    if (err instanceof InboxUnavailableError) {
+      unavailable = err;
+      return { error: { code: ErrorCodes.unavailable, message: 'storage is unavailable; this notification was not accepted' } };
+    }
+    throw err;
+  });
+  if (unavailable !== undefined && outcomes.every((o) => o.status === 'rejected')) throw unavailable;
+  return { status: 202, body: { results } };
+}
+
 const replayed = () =>
   new HttpError(401, ErrorCodes.signatureReplayed, 'this signed request was already received', { 'www-authenticate': 'HeraldSignature' });
 
@@ -110,10 +186,10 @@ async function claimSignature(deps: PushRouteDeps, signature: string, signedAt: 
   if ((await deps.claimOnce?.(`sig:${signature}`, Math.max(1_000, ttlMs))) === false) throw replayed();
 }
 
-/** One push from the key's budget; 429 with Retry-After when it is spent. */
-function takeRateToken(deps: PushRouteDeps): void {
-  if (!deps.limiter || deps.limiter.take()) return;
+/** `count` pushes from the key's budget; 429 with Retry-After when it is spent. */
+function takeRateToken(deps: PushRouteDeps, count = 1): void {
+  if (!deps.limiter || count <= 0 || deps.limiter.take(count)) return;
   throw new HttpError(429, ErrorCodes.rateLimited, `over ${deps.pushPerSecond} pushes per second for this key`, {
-    'retry-after': String(deps.limiter.retryAfterSeconds()),
+    'retry-after': String(deps.limiter.retryAfterSeconds(count)),
   });
 }

@@ -7,6 +7,7 @@ import {
   MAX_ENTITY_TYPE_CHARS,
   MAX_LINK_CHARS,
   MAX_NOTIFICATION_ID_CHARS,
+  MAX_BATCH_ITEMS,
   MAX_RECIPIENTS_PER_PUSH,
   MAX_USER_ID_CHARS,
   type JsonValue,
@@ -59,6 +60,21 @@ export const PushBodySchema = z
   });
 
 export type PushBody = z.infer<typeof PushBodySchema>;
+
+/**
+ * The body of `POST /api/push/batch`: the envelope only. Each item is a push
+ * body, checked on its own by parsePushBody so that one bad item is refused in
+ * its own result while the others are stored.
+ */
+export const PushBatchBodySchema = z.strictObject(
+  {
+    notifications: z
+      .array(z.unknown(), { error: 'must be an array of push bodies' })
+      .min(1, 'must hold at least one notification')
+      .max(MAX_BATCH_ITEMS, `must hold at most ${MAX_BATCH_ITEMS} notifications`),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
+);
 
 /**
  * PushBodySchema's verdict on a parsed JSON body, the common case first: a
