@@ -146,12 +146,12 @@ export async function acceptPushBatch(request: PushRequestSource, deps: PushRout
   const valid = items.filter((item): item is PushRequest => !('error' in item));
   const outcomes = await deps.push.pushMany(valid);
   let next = 0;
-  let unavailable: unknown;
+  let unavailable: InboxUnavailableError | undefined;
   const results: Array<PushAccepted | ErrorBody> = items.map((item) => {
     if ('error' in item) return item;
     const outcome = outcomes[next++] as PromiseSettledResult<{ body: PushAccepted }>;
     if (outcome.status === 'fulfilled') return outcome.value.body;
-    const err: unknown = outcome.reason;
+    const err = outcome.reason as unknown;
     if (err instanceof IdempotencyConflictError) return { error: { code: ErrorCodes.idempotencyConflict, message: err.message } };
     if (err instanceof InboxUnavailableError) {
       unavailable = err;
