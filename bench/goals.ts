@@ -58,6 +58,16 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
     met: judge(targeted, (v) => v >= 8000 && tLost === 0),
     bound: boundOf('load generator', usage('targeted', 'loadgenCores', h('targeted', 'httpFloorPerSec')?.median ?? NaN)),
   });
+  const batchRate = h('targeted', 'batchPerSec');
+  const rawTargeted = raw('targeted', 'acceptedPerSec');
+  const batchRatio = batchRate && rawTargeted && rawTargeted.median > 0 ? batchRate.median / rawTargeted.median : NaN;
+  out.push({
+    goal: 'batch push, single-recipient items: notifications/s stored and delivered, against raw ws generating the same stream in its own process',
+    target: '≥ 1.0× raw ws, same run',
+    measured: batchRate && rawTargeted ? `${spread(batchRate)} against ${spread(rawTargeted)}: ${fmt(batchRatio, 2)}×` : 'not measured',
+    met: Number.isFinite(batchRatio) ? batchRatio >= 1 : null,
+    bound: `server CPU per notification ${fmt(h('targeted', 'batchUsPerNotification')?.median ?? NaN, 1)} µs batched against ${fmt(h('targeted', 'serverUsPerNotification')?.median ?? NaN, 1)} µs one per request`,
+  });
   const refs = (key: string, m: string) => {
     const b = sc[key]?.servers.bare?.metrics[m]?.median;
     const w = raw(key, m)?.median;

@@ -16,6 +16,8 @@ import { nowMs, sleep } from './lib/proc';
  * - sequential: one push at a time with a pause between (idle latency).
  *
  * Each push names `rmin..rmax` distinct random users out of u0..u(users-1).
+ * With `batch` > 1, each request is a `POST /api/push/batch` of that many such
+ * pushes, and every count below is of notifications, not requests.
  */
 
 type Mode = 'closed' | 'open' | 'sequential';
@@ -28,7 +30,8 @@ serveIpc('loadgen', {
     const mode = msg.mode as Mode;
     const port = Number(msg.port);
     const method = typeof msg.method === 'string' ? msg.method : 'POST';
-    const path = typeof msg.path === 'string' ? msg.path : '/api/push';
+    const batch = Math.max(1, Number(msg.batch ?? 1));
+    const path = batch > 1 ? '/api/push/batch' : typeof msg.path === 'string' ? msg.path : '/api/push';
     const headers = method === 'POST' ? pushHeaders(String(msg.key)) : {};
     const concurrency = mode === 'sequential' ? 1 : Number(msg.concurrency ?? 32);
     const durationMs = Number(msg.durationMs ?? 2_000);
@@ -54,8 +57,21 @@ serveIpc('loadgen', {
     const fire = async (stamp: number | undefined): Promise<void> => {
       sent++;
       outstanding++;
-      const k = rmin + Math.floor(Math.random() * (rmax - rmin + 1));
-      const body = method === 'POST' ? pushBody(JSON.stringify(pickDistinct(k, users)), -1, stamp ?? nowMs()) : '';
+      const pick = () => rmin + Math.floor(Math.random() * (rmax - rmin + 1));
+      let k = 0;
+      let body = '';
+      if (method === 'POST' && batch > 1) {
+        const items: string[] = [];
+        for (let i = 0; i < batch; i++) {
+          const n = pick();
+          k += n;
+          items.push(pushBody(JSON.stringify(pickDistinct(n, users)), -1, stamp ?? nowMs()));
+        }
+        body = `{"notifications":[${items.join(',')}]}`;
+      } else {
+        k = pick();
+        if (method === 'POST') body = pushBody(JSON.stringify(pickDistinct(k, users)), -1, stamp ?? nowMs());
+      }
       const t0 = stamp ?? nowMs();
       if (firstAt === 0) firstAt = t0;
       try {
@@ -66,7 +82,7 @@ serveIpc('loadgen', {
         const key = String(answer.status);
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
         if (answer.status === 202 || (method !== 'POST' && answer.status === 200)) {
-          accepted++;
+          accepted += batch;
           recipientsAccepted += k;
         }
       } catch (err) {

@@ -328,6 +328,8 @@ export interface LoadSpec {
   rmin: number;
   rmax: number;
   users: number;
+  /** Herald only: pushes per `POST /api/push/batch` request (absent: one push per `POST /api/push`). */
+  batch?: number;
 }
 
 export interface LoadRun {
@@ -413,6 +415,10 @@ export async function load(ctx: Ctx, spec: LoadSpec): Promise<LoadRun> {
   };
 }
 
+/** Notifications per batch request in the targeted scenario's batch runs, and batch requests in flight. */
+export const BATCH_ITEMS = 100;
+const BATCH_CONCURRENCY = 8;
+
 export const TARGETED_ROWS: RowSpec[] = [
   { key: 'acceptedPerSec', label: 'notifications/s accepted (Herald: HTTP 202, stored) / emitted (refs)', better: 'higher' },
   { key: 'deliveredPerSec', label: 'deliveries/s at saturation', better: 'higher' },
@@ -421,6 +427,9 @@ export const TARGETED_ROWS: RowSpec[] = [
   { key: 'serverMainRun', label: 'server main thread on a CPU', better: 'none' },
   { key: 'serverMainWait', label: 'server main thread runnable, waiting for a CPU', better: 'lower' },
   { key: 'loadgenCores', label: 'load generator CPU at saturation', better: 'none' },
+  { key: 'batchPerSec', label: `batch push (${BATCH_ITEMS} single-recipient notifications per request): notifications/s stored`, better: 'higher' },
+  { key: 'batchDeliveredPerSec', label: 'batch push: deliveries/s', better: 'higher' },
+  { key: 'batchUsPerNotification', label: 'batch push: server CPU per notification', better: 'lower' },
   { key: 'halfRatePerSec', label: 'half rate: notifications/s offered', better: 'none' },
   { key: 'p50Ms', label: 'half rate: push-to-receive p50', better: 'lower' },
   { key: 'p99Ms', label: 'half rate: push-to-receive p99', better: 'lower' },
@@ -471,6 +480,21 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
       );
     } catch (err) {
       result.errors.push(`saturation run ${i + 1}: ${(err as Error).message}`);
+    }
+  }
+  if (ctx.target.kind === 'herald') {
+    // The same stream of single-recipient notifications, sent in batches (the references have no HTTP to batch).
+    for (let i = 0; i < p.runs; i++) {
+      try {
+        const r = await load(ctx, { ...base, rmax: 1, mode: 'closed', batch: BATCH_ITEMS, concurrency: BATCH_CONCURRENCY, durationMs: p.targetedMs });
+        check(r, `batch run ${i + 1}`);
+        c.add('batchPerSec', r.notificationsPerSec, '/s');
+        c.add('batchDeliveredPerSec', r.deliveredPerSec, '/s');
+        c.add('batchUsPerNotification', r.cpu.serverUs / r.notifications, 'µs');
+        log(`herald batch push ${i + 1}/${p.runs}: ${fmt(r.notificationsPerSec)} notifications/s, ${fmt(r.deliveredPerSec)} deliveries/s (server ${fmt(r.cpu.serverCores, 2)} cores)`);
+      } catch (err) {
+        result.errors.push(`batch run ${i + 1}: ${(err as Error).message}`);
+      }
     }
   }
   const half = median(sat) / 2;
