@@ -49,14 +49,31 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
     ...(floor !== undefined ? { floor } : {}),
   });
 
+  // Every goal is a ratio to something measured in the same run: absolute figures on a shared
+  // machine swing by half from hour to hour.
+  const bare = (key: string, m: string) => sc[key]?.servers.bare?.metrics[m];
+  const ratioOf = (a: Metric | undefined, b: Metric | undefined) => (a && b && a.runs.length > 0 && b.runs.length > 0 && b.median > 0 ? a.median / b.median : NaN);
+  const x = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '—');
+
   const targeted = h('targeted', 'acceptedPerSec');
+  const httpFloor = h('targeted', 'httpFloorPerSec');
   const tLost = sc.targeted?.servers.herald?.lost ?? 0;
+  const tRatio = ratioOf(targeted, httpFloor);
   out.push({
-    goal: 'single-recipient pushes over HTTP, accepted, stored and delivered (stream of 1–3 recipients)',
-    target: '≥ 8,000 notifications/s',
-    measured: targeted ? `${spread(targeted)}, ${tLost} lost` : 'not measured',
-    met: judge(targeted, (v) => v >= 8000 && tLost === 0),
-    bound: boundOf('load generator', usage('targeted', 'loadgenCores', h('targeted', 'httpFloorPerSec')?.median ?? NaN)),
+    goal: 'single-recipient pushes over HTTP, accepted, stored and delivered (stream of 1–3 recipients), against plain node:http in Herald\'s process',
+    target: '≥ 0.5× plain node:http requests/s, same run',
+    measured: targeted && httpFloor ? `${spread(targeted)} against ${spread(httpFloor)}: ${x(tRatio)}, ${tLost} lost` : 'not measured',
+    met: Number.isFinite(tRatio) ? tRatio >= 0.5 && tLost === 0 : null,
+    bound: boundOf('load generator', usage('targeted', 'loadgenCores', httpFloor?.median ?? NaN)),
+  });
+  const tUs = h('targeted', 'serverUsPerNotification');
+  const bUs = bare('targeted', 'serverUsPerNotification');
+  const usRatio = ratioOf(tUs, bUs);
+  out.push({
+    goal: 'server CPU per single-recipient notification over HTTP, against bare socket.io (no HTTP, no storage)',
+    target: '≤ 2× bare socket.io, same run',
+    measured: tUs && bUs ? `${fmt(tUs.median, 1)} against ${fmt(bUs.median, 1)} µs: ${x(usRatio)}` : 'not measured',
+    met: Number.isFinite(usRatio) ? usRatio <= 2 : null,
   });
   const batchRate = h('targeted', 'batchPerSec');
   const rawTargeted = raw('targeted', 'acceptedPerSec');
@@ -82,19 +99,22 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
   const floor = Number.isFinite(commitP99)
     ? `; a lone one-row commit with synchronous = FULL beside Herald's data takes p50 ${fmt(commitP50, 2)} ms, p99 ${fmt(commitP99, 2)} ms (storage floor)`
     : '';
+  const bareP99 = bare('targeted', 'p99Ms')?.median ?? NaN;
+  const p99Limit = 2 * (bareP99 + commitP99);
   out.push({
     goal: 'push-to-receive p99 at half that rate',
-    target: '≤ 20 ms',
-    measured: spread(tp99, 2, ' ms'),
-    met: judge(tp99, (v) => v <= 20),
+    target: '≤ 2× (bare socket.io\'s p99 at its half rate + the storage floor\'s commit p99), same run',
+    measured: `${spread(tp99, 2, ' ms')} against a limit of ${fmt(p99Limit, 2)} ms`,
+    met: Number.isFinite(p99Limit) ? judge(tp99, (v) => v <= p99Limit) : null,
     bound: `${refs('targeted', 'p99Ms')}${majorGcsPerRun(tp99, h('targeted', 'halfRateMajorGcs'))}${floor}`,
   });
   const idle = h('targeted', 'idleP99Ms');
+  const idleLimit = 1.5 * ((bare('targeted', 'idleP99Ms')?.median ?? NaN) + commitP99);
   out.push({
     goal: 'idle single push p99',
-    target: '≤ 5 ms',
-    measured: spread(idle, 2, ' ms'),
-    met: judge(idle, (v) => v <= 5),
+    target: '≤ 1.5× (bare socket.io\'s idle p99 + the storage floor\'s p99), same run',
+    measured: `${spread(idle, 2, ' ms')} against a limit of ${fmt(idleLimit, 2)} ms`,
+    met: Number.isFinite(idleLimit) ? judge(idle, (v) => v <= idleLimit) : null,
     bound: `${refs('targeted', 'idleP99Ms').replace(' (at their own half rates)', '')}; p50 ${fmt(h('targeted', 'idleP50Ms')?.median ?? NaN, 2)} ms${floor}`,
   });
   const r100 = h('recipients-100', 'deliveriesPerSec');
@@ -106,11 +126,13 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
     bound: boundOf('simulated-user process', usage('recipients-100', 'clientCores')),
   });
   const fan = h(`fanout-${nBig}`, 'deliveriesPerSec');
+  const rawFan = raw(`fanout-${nBig}`, 'deliveriesPerSec');
+  const fanRatio = ratioOf(fan, rawFan);
   out.push({
-    goal: `fan-out to ${nBig.toLocaleString('en-US')} users${scaled}`,
-    target: '≥ 70,000 deliveries/s',
-    measured: spread(fan),
-    met: judge(fan, (v) => v >= 70_000),
+    goal: `fan-out to ${nBig.toLocaleString('en-US')} users: deliveries/s against raw ws${scaled}`,
+    target: '≥ 1.0× raw ws, same run',
+    measured: fan && rawFan ? `${spread(fan)} against ${spread(rawFan)}: ${x(fanRatio)}` : 'not measured',
+    met: Number.isFinite(fanRatio) ? fanRatio >= 1 : null,
     bound: boundOf('simulated-user process', usage(`fanout-${nBig}`, 'clientCores')),
   });
   const hu = h(`fanout-${nBig}`, 'serverUsPerDelivery');
@@ -118,9 +140,9 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
   const ratio = hu && ru ? hu.median / ru.median : NaN;
   out.push({
     goal: `fan-out to ${nBig.toLocaleString('en-US')}: server CPU per delivery against raw ws in the same run${scaled}`,
-    target: '≤ 1.5× raw ws',
+    target: '≤ 1.15× raw ws, same run',
     measured: Number.isFinite(ratio) ? `${ratio.toFixed(2)}× (Herald ${fmt(hu?.median ?? NaN, 2)} µs, raw ws ${fmt(ru?.median ?? NaN, 2)} µs)` : 'not measured',
-    met: Number.isFinite(ratio) ? ratio <= 1.5 : null,
+    met: Number.isFinite(ratio) ? ratio <= 1.15 : null,
     bound: (() => {
       const bu = sc[`fanout-${nBig}`]?.servers.bare?.metrics.serverUsPerDelivery?.median ?? NaN;
       if (!hu || !ru || !Number.isFinite(bu)) return '';
@@ -156,10 +178,25 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
   const conn = (kind: ServerKind, m: string) => sc.connections?.servers[kind]?.metrics[m]?.median ?? NaN;
   out.push({
     goal: 'server RSS per socket',
-    target: '≤ 18 KiB',
+    target: '≤ 10 KiB',
     measured: spread(rss, 2, ' KiB'),
-    met: judge(rss, (v) => v <= 18),
+    met: judge(rss, (v) => v <= 10),
     bound: `same run: bare socket.io ${fmt(conn('bare', 'rssPerSocketKiB'), 2)} KiB, raw ws ${fmt(conn('raw', 'rssPerSocketKiB'), 2)} KiB; Herald's V8 heap ${fmt(conn('herald', 'heapPerSocketKiB'), 2)} KiB per socket`,
+  });
+  const peak = h('targeted', 'peakRssMiB');
+  const barePeak = bare('targeted', 'peakRssMiB');
+  const peakRatio = ratioOf(peak, barePeak);
+  out.push({
+    goal: "Herald's peak RSS in the targeted scenario, against bare socket.io's",
+    target: '≤ 1.5× bare socket.io, same run',
+    measured: peak && barePeak ? `${fmt(peak.median, 0)} against ${fmt(barePeak.median, 0)} MiB: ${x(peakRatio)}` : 'not measured',
+    met: Number.isFinite(peakRatio) ? peakRatio <= 1.5 : null,
+  });
+  out.push({
+    goal: 'with one core taken by a busy process: single-recipient pushes against the quiet figure of the same invocation, and the half-rate p99 goal still met',
+    target: '≥ 0.75× the quiet figure',
+    measured: 'not measured: the busy-core variant of the targeted scenario is not built into the harness yet (docs/benchmarks.md describes the manual imitation)',
+    met: null,
   });
   const rate = h('connections', 'connectPerSec');
   out.push({
