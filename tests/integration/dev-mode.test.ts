@@ -37,5 +37,6 @@ describe('npm run dev', () => {
       const status = await hmrUpgrade(port, origin).catch((err: Error) => err.message);
       expect({ origin, status }).toEqual({ origin, status: 'HTTP/1.1 101 Switching Protocols' });
     }
-  });
+    // Next compiles the page on this first request: tens of seconds on a busy 2-core machine.
+  }, 120_000);
 });
