@@ -60,24 +60,13 @@ export function requirePushKey(authorization: string | null, pushApiKey: string 
  * refusal) only once the limit let it through, so a 429 can be retried as sent.
  */
 export async function acceptPush(request: PushRequestSource, deps: PushRouteDeps): Promise<Answer> {
-  const key = deps.pushApiKey;
-  const timestamp = request.header(TIMESTAMP_HEADER);
-  const signature = request.header(SIGNATURE_HEADER);
-  const signed = key !== undefined && (timestamp !== null || signature !== null);
-  let signedAt = 0;
-  if (signed) {
-    signedAt = checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
-  } else {
-    requirePushKey(request.header('authorization'), key);
-    takeRateToken(deps);
-  }
-
+  const signed = authenticate(request, deps);
   checkJsonBodyHeaders((name) => request.header(name), MAX_PUSH_BODY_BYTES);
   const raw = decodeUtf8(await request.body(MAX_PUSH_BODY_BYTES));
-  if (signed && key !== undefined && timestamp !== null && signature !== null) {
-    verifySignature(key, timestamp, signature, raw);
+  if (signed) {
+    verifySignature(signed.key, signed.timestamp, signed.signature, raw);
     takeRateToken(deps);
-    await claimSignature(deps, signature.toLowerCase(), signedAt);
+    await claimSignature(deps, signed.signature.toLowerCase(), signed.signedAt);
   }
 
   const idempotencyKey = request.header('idempotency-key') ?? undefined;
@@ -105,24 +94,14 @@ export async function acceptPush(request: PushRequestSource, deps: PushRouteDeps
  * signature is remembered, so a 429 can be retried as sent.
  */
 export async function acceptPushBatch(request: PushRequestSource, deps: PushRouteDeps): Promise<Answer> {
-  const key = deps.pushApiKey;
-  const timestamp = request.header(TIMESTAMP_HEADER);
-  const signature = request.header(SIGNATURE_HEADER);
-  const signed = key !== undefined && (timestamp !== null || signature !== null);
-  let signedAt = 0;
-  if (signed) {
-    signedAt = checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
-  } else {
-    requirePushKey(request.header('authorization'), key);
-    takeRateToken(deps);
-  }
+  const signed = authenticate(request, deps);
   if (request.header('idempotency-key') !== null) {
     throw new HttpError(400, ErrorCodes.validationFailed, 'Idempotency-Key applies to one push: in a batch, give each notification its own `id`');
   }
 
   checkJsonBodyHeaders((name) => request.header(name), MAX_BATCH_BODY_BYTES);
   const raw = decodeUtf8(await request.body(MAX_BATCH_BODY_BYTES));
-  if (signed && key !== undefined && timestamp !== null && signature !== null) verifySignature(key, timestamp, signature, raw);
+  if (signed) verifySignature(signed.key, signed.timestamp, signed.signature, raw);
   const envelope = PushBatchBodySchema.safeParse(parseJson(raw));
   if (!envelope.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(envelope.error));
 
@@ -141,7 +120,7 @@ export async function acceptPushBatch(request: PushRequestSource, deps: PushRout
     throw new HttpError(400, ErrorCodes.validationFailed, `a batch of ${items.length} is more than this key's burst of ${deps.limiter.capacity} pushes; send smaller batches`);
   }
   takeRateToken(deps, signed ? items.length : items.length - 1);
-  if (signed && signature !== null) await claimSignature(deps, signature.toLowerCase(), signedAt);
+  if (signed) await claimSignature(deps, signed.signature.toLowerCase(), signed.signedAt);
 
   const valid = items.filter((item): item is PushRequest => !('error' in item));
   const outcomes = await deps.push.pushMany(valid);
@@ -161,6 +140,32 @@ export async function acceptPushBatch(request: PushRequestSource, deps: PushRout
   });
   if (unavailable !== undefined && outcomes.every((o) => o.status === 'rejected')) throw unavailable;
   return { status: 202, body: { results } };
+}
+
+/** A signed request's headers, in form and inside the window; the HMAC over the body is checked once the body is read. */
+interface SignedHeaders {
+  key: string;
+  timestamp: string;
+  signature: string;
+  signedAt: number;
+}
+
+/**
+ * What can be checked before the body is read: a signed request's headers
+ * (returned), or else the key, which then pays one push of its budget.
+ */
+function authenticate(request: PushRequestSource, deps: PushRouteDeps): SignedHeaders | undefined {
+  const key = deps.pushApiKey;
+  const timestamp = request.header(TIMESTAMP_HEADER);
+  const signature = request.header(SIGNATURE_HEADER);
+  if (key !== undefined && (timestamp !== null || signature !== null)) {
+    const signedAt = checkSignatureHeaders(timestamp, signature, Math.floor(Date.now() / 1000));
+    // checkSignatureHeaders refuses a request without both headers.
+    return { key, timestamp: timestamp as string, signature: signature as string, signedAt };
+  }
+  requirePushKey(request.header('authorization'), key);
+  takeRateToken(deps);
+  return undefined;
 }
 
 const replayed = () =>
