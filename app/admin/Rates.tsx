@@ -12,7 +12,9 @@ const CAPACITY = 150;
 export function Rates() {
   const overview = useAppSelector(selectOverview);
   const points = overview?.rates.points ?? [];
-  const minutes = Math.round((CAPACITY * (overview?.rates.sampleMs ?? 2000)) / 60_000);
+  // The chart spans what the server has kept so far, at least a minute and at most CAPACITY samples.
+  const seconds = (Math.min(CAPACITY, Math.max(30, points.length)) * (overview?.rates.sampleMs ?? 2000)) / 1000;
+  const minutes = seconds < 90 ? '1 min' : `${Math.round(seconds / 60)} min`;
   const last = points.at(-1);
   const pushes = points.map((p) => p.pushesPerSecond);
   const peak = Math.max(0, ...pushes);
@@ -23,7 +25,7 @@ export function Rates() {
     <section className="card admin-card" aria-labelledby="rates-title">
       <div className="admin-card-head">
         <h2 id="rates-title">Rates</h2>
-        <span className="muted">this node, last {minutes} min</span>
+        <span className="muted">this node, last {minutes}</span>
       </div>
       <div className="chart">
         <div className="chart-head">
@@ -35,7 +37,7 @@ export function Rates() {
         <Sparkline
           capacity={CAPACITY}
           series={[{ values: pushes, tone: 'a', area: true }]}
-          label={`Pushes per second over the last ${minutes} minutes: now ${formatRate(last?.pushesPerSecond ?? 0)}, peak ${formatRate(peak)}`}
+          label={`Pushes per second over the last ${minutes}: now ${formatRate(last?.pushesPerSecond ?? 0)}, peak ${formatRate(peak)}`}
         />
         <p className="chart-foot muted">peak {formatRate(peak)}/s</p>
       </div>
@@ -53,7 +55,7 @@ export function Rates() {
             { values: p99, tone: 'b' },
             { values: p50, tone: 'a' },
           ]}
-          label={`Delivery lag over the last ${minutes} minutes: p50 ${formatLag(lastLag?.lagP50 ?? null)}, p99 ${formatLag(lastLag?.lagP99 ?? null)}`}
+          label={`Delivery lag over the last ${minutes}: p50 ${formatLag(lastLag?.lagP50 ?? null)}, p99 ${formatLag(lastLag?.lagP99 ?? null)}`}
         />
         <p className="chart-foot muted">from createdAt to the frame written to the socket; gaps: nothing delivered</p>
       </div>

@@ -14,9 +14,13 @@ const WIDTH = 300;
 const HEIGHT = 72;
 const PAD = 3;
 
+/** The x axis spans at least this many points, and grows with the data up to `capacity`. */
+const MIN_SPAN = 30;
+
 export function Sparkline({ series, label, capacity }: { series: SparkSeries[]; label: string; capacity: number }) {
+  const span = Math.min(capacity, Math.max(MIN_SPAN, ...series.map((s) => s.values.length)));
   const max = Math.max(1e-9, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
-  const x = (i: number, n: number) => WIDTH - ((n - 1 - i) / Math.max(1, capacity - 1)) * WIDTH;
+  const x = (i: number, n: number) => WIDTH - ((n - 1 - i) / Math.max(1, span - 1)) * WIDTH;
   const y = (v: number) => HEIGHT - PAD - (v / max) * (HEIGHT - PAD * 2);
   return (
     <svg className="sparkline" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={label}>
