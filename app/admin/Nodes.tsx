@@ -14,7 +14,7 @@ export function Nodes() {
         <h2 id="nodes-title">Nodes</h2>
         <span className="admin-count">{nodes.length === 1 ? '1 node' : `${nodes.length} nodes`}</span>
       </div>
-      <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="nodes-title">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Nodes table">
         <table className="admin-table">
           <thead>
             <tr>

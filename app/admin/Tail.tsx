@@ -15,7 +15,7 @@ export function Tail() {
         <h2 id="tail-title">Live tail</h2>
         <span className="muted">newest first · never the data</span>
       </div>
-      <div className="table-scroll tail-scroll" tabIndex={0} role="region" aria-labelledby="tail-title">
+      <div className="table-scroll tail-scroll" tabIndex={0} role="region" aria-label="Live tail table">
         <table className="admin-table" data-testid="tail">
           <thead>
             <tr>

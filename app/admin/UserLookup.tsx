@@ -62,7 +62,7 @@ export function UserLookup() {
           {user.sockets.length === 0 ? (
             <p className="empty">Not connected anywhere.</p>
           ) : (
-            <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="sockets-title">
+            <div className="table-scroll" tabIndex={0} role="region" aria-label="Sockets table">
               <table className="admin-table">
                 <thead>
                   <tr>
@@ -103,7 +103,7 @@ export function UserLookup() {
           {user.notifications.length === 0 ? (
             <p className="empty">No notifications stored for this user.</p>
           ) : (
-            <div className="table-scroll recent-scroll" tabIndex={0} role="region" aria-labelledby="recent-title">
+            <div className="table-scroll recent-scroll" tabIndex={0} role="region" aria-label="Latest notifications table">
               <table className="admin-table">
                 <thead>
                   <tr>

@@ -12,9 +12,9 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
-/** A wall-clock time with seconds, in the browser's locale (24-hour where the locale uses it). */
+/** A wall-clock time with seconds on a 24-hour clock: narrow columns, and no AM/PM to misread in a log-like list. */
 export function formatClock(t: number | string): string {
-  return new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 }
 
 /** Pushes per second: one decimal below 10, whole above. */
