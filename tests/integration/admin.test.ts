@@ -14,17 +14,24 @@ import { connectClient, eventuallyAsync, waitForId, type ConnectedClient } from 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 let server: TestServer;
 let untokened: TestServer;
+let development: TestServer;
 const open: ConnectedClient[] = [];
 
 beforeAll(async () => {
-  [server, untokened] = await Promise.all([startServer({ mode: 'production', env: { ADMIN_TOKEN } }), startServer({ mode: 'production' })]);
+  [server, untokened, development] = await Promise.all([
+    startServer({ mode: 'production', env: { ADMIN_TOKEN } }),
+    startServer({ mode: 'production' }),
+    // The built app with dev auth and no ADMIN_TOKEN: the admin view is open, as /metrics is.
+    startServer({ mode: 'test' }),
+  ]);
 });
 
 afterAll(async () => {
   for (const c of open) c.close();
-  await Promise.all([server?.stop(), untokened?.stop()]);
+  await Promise.all([server?.stop(), untokened?.stop(), development?.stop()]);
   server?.cleanup();
   untokened?.cleanup();
+  development?.cleanup();
 });
 
 const json = { 'content-type': 'application/json' };
@@ -127,6 +134,16 @@ describe('admin access', () => {
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.body).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
     }
+  });
+
+  it('is open without ADMIN_TOKEN outside production, with no cookie', async () => {
+    const session = await request(development.url, '/api/admin/session');
+    expect(session.status).toBe(200);
+    expect(session.body).toEqual({ access: 'open', expiresAt: null });
+    expect((await request(development.url, '/api/admin/overview')).status).toBe(200);
+    const signIn = await request(development.url, '/api/admin/session', { method: 'POST', headers: json, body: { token: 'anything' } });
+    expect(signIn.status).toBe(200);
+    expect(signIn.headers.get('set-cookie')).toBeNull();
   });
 });
 
