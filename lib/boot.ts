@@ -2,8 +2,13 @@ import 'server-only';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
+import { AdminMonitor } from './admin/monitor';
+import { AdminSessions } from './admin/session';
+import { tailed } from './admin/tail';
 import { signUserToken } from './auth';
 import type { Config } from './config';
+import type { AdminAccess } from './contract';
+import { adminRoutes } from './http/admin';
 import { devTokenRoutes } from './http/devToken';
 import { healthHandler } from './http/health';
 import { historyRoutes } from './http/history';
@@ -32,6 +37,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const TIMEOUT_CHECK_MS = 2_000;
 /** Replay memory for signed pushes; while this many are live, further signed pushes get 429. */
 const MAX_REMEMBERED_SIGNATURES = 200_000;
+/** Admin sign-in attempts per second on this node (bursts of twice that). */
+const ADMIN_SIGN_IN_PER_SECOND = 5;
 /** A scrape waits this long at most for the database's answer. */
 const DEPENDENCY_PING_MS = 1_000;
 
@@ -88,7 +95,14 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   // default "Upgrade: h2c") is answered as the HTTP/1.1 request it also is.
   answerIgnoredUpgrades(server);
 
-  const push = createPushService({ inbox, realtime, log });
+  // Like /metrics: behind ADMIN_TOKEN, open in development without it, absent in production without it.
+  const adminAccess: AdminAccess = config.adminToken !== undefined ? 'token' : config.production ? 'off' : 'open';
+  const admin =
+    adminAccess === 'off'
+      ? undefined
+      : new AdminMonitor({ nodeId: config.nodeId, startedAt, metrics, inbox, io: realtime.io, board: realtime.cluster?.adminBoard, log });
+  const pushService = createPushService({ inbox, realtime, log });
+  const push = admin ? tailed(pushService, admin.tail) : pushService;
   const routes: Route[] = [
     ...pushRoutes({
       pushApiKey: config.pushApiKey,
@@ -101,6 +115,14 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     ...historyRoutes({ inbox, pushApiKey: config.pushApiKey, authSecret: config.authSecret }),
     // Without a token, /metrics is open in development and absent in production.
     ...(config.metricsToken !== undefined || !config.production ? metricsRoutes({ metrics, token: config.metricsToken }) : []),
+    ...(admin
+      ? adminRoutes({
+          sessions: config.adminToken !== undefined ? new AdminSessions(config.adminToken, config.production) : undefined,
+          adminToken: config.adminToken,
+          signInLimit: new TokenBucket(ADMIN_SIGN_IN_PER_SECOND, ADMIN_SIGN_IN_PER_SECOND * 2),
+          monitor: admin,
+        })
+      : []),
     // Outside dev auth the dev routes do not exist, whatever the method.
     ...(config.devAuth && !config.production
       ? devTokenRoutes({ signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds), tokenTtlSeconds: config.tokenTtlSeconds })
@@ -128,6 +150,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     devAuth: config.devAuth && !config.production,
     openPushApi: config.pushApiKey === undefined,
     idleDisconnectMs: config.clientIdleDisconnectMs,
+    admin: adminAccess,
   });
 
   serve = (req, res) => {
@@ -164,6 +187,8 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     (closing ??= (async () => {
       accepting = false;
       clearInterval(sweep);
+      // Before the Redis link closes: the node leaves the cluster's admin view at once.
+      await admin?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await realtime.close();
       server.closeIdleConnections();

@@ -32,6 +32,8 @@ const envSchema = z.object({
   PUSH_API_KEY: z.string().min(MIN_API_KEY_CHARS, `must be at least ${MIN_API_KEY_CHARS} characters`).optional(),
   /** Bearer token for GET /metrics (and the checks of /readyz); in production, /metrics exists only with it. */
   METRICS_TOKEN: z.string().min(MIN_API_KEY_CHARS, `must be at least ${MIN_API_KEY_CHARS} characters`).optional(),
+  /** Password of the admin view at /admin; in production, /admin exists only with it. */
+  ADMIN_TOKEN: z.string().min(MIN_API_KEY_CHARS, `must be at least ${MIN_API_KEY_CHARS} characters`).optional(),
   /** Lifetime of tokens minted by the dev route and `npm run token`. */
   TOKEN_TTL_SECONDS: intFrom(60, 60 * 60 * 24 * 30).default(60 * 60 * 12),
   DATA_DIR: z.string().trim().min(1).default('./data'),
@@ -113,6 +115,8 @@ export interface Config {
   pushApiKey: string | undefined;
   /** For /metrics; undefined: /metrics is open in development and absent in production. */
   metricsToken: string | undefined;
+  /** For /admin; undefined: /admin is open in development and absent in production. */
+  adminToken: string | undefined;
   tokenTtlSeconds: number;
   dataDir: string;
   inbox: { maxPerUser: number; ttlDays: number; sweepIntervalMs: number };
@@ -169,6 +173,7 @@ export function loadConfig(
     authSecret: env.AUTH_SECRET ?? randomSecret(),
     pushApiKey: env.PUSH_API_KEY,
     metricsToken: env.METRICS_TOKEN,
+    adminToken: env.ADMIN_TOKEN,
     tokenTtlSeconds: env.TOKEN_TTL_SECONDS,
     dataDir: env.DATA_DIR,
     inbox: {

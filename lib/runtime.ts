@@ -1,4 +1,5 @@
 import 'server-only';
+import type { AdminAccess } from './contract';
 /**
  * What the page (app/page.tsx) needs to know of the running server. Next
  * bundles pages apart from server.ts, so a module-level value set by the server
@@ -13,6 +14,8 @@ export interface PageSettings {
   openPushApi: boolean;
   /** The browser client closes its connection after this long with no tab visible (0: never). */
   idleDisconnectMs: number;
+  /** How /admin is reached; 'off': it does not exist (a 404). */
+  admin: AdminAccess;
 }
 
 const KEY = Symbol.for('herald.page-settings');

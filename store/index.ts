@@ -1,4 +1,5 @@
 import { combineReducers, configureStore } from '@reduxjs/toolkit';
+import admin from './admin/slice';
 import clock from './clock/slice';
 import connection from './connection/slice';
 import notifications from './notifications/slice';
@@ -6,7 +7,7 @@ import toasts from './toasts/slice';
 import { tabRelayMiddleware, type TabRelay } from './tabs';
 import ui from './ui/slice';
 
-const rootReducer = combineReducers({ notifications, connection, toasts, clock, ui });
+const rootReducer = combineReducers({ notifications, connection, toasts, clock, ui, admin });
 
 export type RootState = ReturnType<typeof rootReducer>;
 

@@ -8,3 +8,4 @@ export * from './events';
 export * from './limits';
 export * from './links';
 export * from './wire';
+export * from './admin';

@@ -5,6 +5,7 @@ import { createClient } from 'redis';
 import type { BroadcastOptions } from 'socket.io-adapter';
 import type { WireNotification } from '../contract';
 import { deliverHere, notificationOf } from './delivery';
+import type { AdminBoard } from '../admin/board';
 import type { Logger } from '../log';
 import { orAfter } from '../timeout';
 import { RedisPresence, type LocalRooms } from './presence';
@@ -25,6 +26,8 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /** Give the re-subscription a moment to land before reading what was missed. */
 const RESYNC_DELAY_MS = 250;
 const KEY_PREFIX = 'herald';
+/** Each node's status for the admin view, one field per node. */
+const ADMIN_NODES_KEY = `${KEY_PREFIX}:admin:nodes`;
 
 export interface ClusterLink {
   /** For `new Server({ adapter })`. */
@@ -42,6 +45,8 @@ export interface ClusterLink {
    * not say (down, frozen, or no answer within CLAIM_TIMEOUT_MS): the caller decides alone.
    */
   claimOnce(key: string, ttlMs: number): Promise<boolean | undefined>;
+  /** The admin view's shared hash of node statuses (lib/admin/monitor.ts). */
+  adminBoard: AdminBoard;
   close(): Promise<void>;
 }
 
@@ -142,6 +147,11 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
       if (answer !== 'late') return answer;
       responsive = false;
       return undefined;
+    },
+    adminBoard: {
+      write: async (nodeId, status) => void (await pub.hSet(ADMIN_NODES_KEY, nodeId, status)),
+      read: () => pub.hGetAll(ADMIN_NODES_KEY),
+      remove: async (nodeId) => void (await pub.hDel(ADMIN_NODES_KEY, nodeId)),
     },
     async close() {
       clearInterval(probe);

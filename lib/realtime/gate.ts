@@ -111,6 +111,11 @@ export function releaseDeliveries(socket: GatedSocket, replayedUpTo: number): nu
   return sent;
 }
 
+/** Highest seq written to this socket, live or replayed (the admin view's user lookup); undefined before its catch-up. */
+export function lastDeliveredOf(socket: object): number | undefined {
+  return gates.get(socket)?.lastDelivered;
+}
+
 /** Forgets a socket's gate (identity change or disconnect). */
 export function clearGate(socket: GatedSocket): void {
   gates.delete(socket);

@@ -32,7 +32,7 @@ export interface Realtime {
   /** Unread bytes queued for clients, and the sockets cut off for them. */
   outbound: () => Readonly<OutboundStats>;
   /** The fan-out link: `undefined` when embedded (no Redis). */
-  cluster: Pick<ClusterLink, 'healthy' | 'claimOnce'> | undefined;
+  cluster: Pick<ClusterLink, 'healthy' | 'claimOnce' | 'adminBoard'> | undefined;
   close(): Promise<void>;
 }
 

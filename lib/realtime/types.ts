@@ -4,10 +4,13 @@ import type { Config } from '../config';
 import type { Inbox } from '../inbox/types';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { ClientToServerEvents, ServerToClientEvents } from '../contract';
+import type { AdminSocket, ClientToServerEvents, ServerToClientEvents } from '../contract';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-type InterServerEvents = {};
+/** Between the nodes of a cluster (socket.io's server-side events over the Redis adapter). */
+type InterServerEvents = {
+  /** The admin view's user lookup: each node answers with its own sockets of the user. */
+  'admin:sockets': (userId: string, ack: (sockets: AdminSocket[]) => void) => void;
+};
 
 /** What Herald keeps on each socket. */
 export interface SocketData {
