@@ -2,12 +2,14 @@ import 'server-only';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
+import packageJson from '../package.json';
 import { signUserToken } from './auth';
 import type { Config } from './config';
 import { devTokenRoutes } from './http/devToken';
 import { healthHandler } from './http/health';
 import { historyRoutes } from './http/history';
 import { metricsRoutes } from './http/metrics';
+import { openapiRoutes } from './http/openapi';
 import { pushRoutes } from './http/push';
 import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
@@ -32,6 +34,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const TIMEOUT_CHECK_MS = 2_000;
 /** Replay memory for signed pushes; while this many are live, further signed pushes get 429. */
 const MAX_REMEMBERED_SIGNATURES = 200_000;
+/** The API's version in the OpenAPI document: the package's. */
+const HERALD_VERSION = packageJson.version;
 /** A scrape waits this long at most for the database's answer. */
 const DEPENDENCY_PING_MS = 1_000;
 
@@ -98,6 +102,8 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       ? devTokenRoutes({ signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds), tokenTtlSeconds: config.tokenTtlSeconds })
       : []),
   ];
+  // The document describes the table as it stands once complete: these routes included.
+  routes.push(...openapiRoutes({ routes, openPushApi: config.pushApiKey === undefined, version: HERALD_VERSION }));
   const serveApi = apiHandler(routes, log, (route, status, ms, answer) => {
     metrics.httpRequests.inc({ route, status });
     if (route !== 'push') return;
