@@ -97,7 +97,8 @@ const HEADERS: Record<HeaderName | 'x-request-id', { description: string; schema
   'idempotent-replayed': { description: '`true` when this is the answer of an earlier push with the same key; nothing new was delivered.', schema: { const: 'true' } },
 };
 
-function responseObject(spec: ResponseSpec): OperationObject['responses'][string] {
+/** One response; `requestId` false for the probes, which answer before the API's router and carry no X-Request-Id. */
+function responseObject(spec: ResponseSpec, requestId: boolean): OperationObject['responses'][string] {
   const examples = Object.fromEntries(
     Object.entries(spec.examples ?? {}).map(([name, ex]) => {
       const object: ExampleObject = { summary: ex.summary };
@@ -114,7 +115,7 @@ function responseObject(spec: ResponseSpec): OperationObject['responses'][string
       : undefined;
   return {
     description: spec.description,
-    headers: Object.fromEntries(['x-request-id' as const, ...(spec.headers ?? [])].map((h) => [h, HEADERS[h]])),
+    headers: Object.fromEntries([...(requestId ? ['x-request-id' as const] : []), ...(spec.headers ?? [])].map((h) => [h, HEADERS[h]])),
     ...(content ? { content } : {}),
   };
 }
@@ -164,7 +165,9 @@ function operationObject(route: DocumentRoute, spec: OperationSpec, openPushApi:
           },
         }
       : {}),
-    responses: Object.fromEntries(Object.entries(spec.responses).map(([status, r]) => [status, responseObject(r)])),
+    responses: Object.fromEntries(
+      Object.entries(spec.responses).map(([status, r]) => [status, responseObject(r, !PROBE_ROUTES.some((p) => p.name === route.name))]),
+    ),
   };
 }
 
