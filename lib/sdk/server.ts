@@ -1,3 +1,4 @@
+import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { signUserToken } from '../auth';
@@ -11,7 +12,8 @@ import { SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from '../http/signature'
  * browser connects with; `verifyWebhook()` checks a webhook Herald sent.
  *
  * Signing and tokens are Herald's own code (lib/http/signature.ts,
- * lib/auth.ts), bundled in, so the SDK and the server cannot disagree. There is
+ * lib/auth.ts), bundled in, so the SDK and the server cannot disagree (and
+ * `server-only` is the empty lib/server-only.ts there). There is
  * no `pushBatch()`: Herald has no batch route (one push already names up to
  * 1000 users).
  */
