@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { compileErrors, validate } from '@readme/openapi-parser';
-import { Ajv2020 } from 'ajv/dist/2020';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DOCS_CSP, VIEWER_PATH } from '../../lib/http/openapi';
@@ -24,24 +24,26 @@ type Doc = {
   components: { schemas: Record<string, unknown> };
 };
 let doc: Doc;
-let ajv: Ajv2020;
+let schemaAt: SchemaAt;
+
+type SchemaAt = (...parts: string[]) => ValidateFunction;
+
+/** A server's document, and validators for the schemas at places in it (ajv, JSON Schema 2020-12). */
+async function loadDocument(base: string): Promise<{ doc: Doc; schemaAt: SchemaAt }> {
+  const res = await request(base, '/api/openapi.json');
+  expect(res.status).toBe(200);
+  const loaded = res.body as Doc;
+  // The whole document is one schema resource: `#/components/schemas/…` references resolve inside it.
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema(loaded, DOC_ID);
+  const pointer = (parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+  return { doc: loaded, schemaAt: (...parts) => ajv.compile({ $ref: `${DOC_ID}#/${pointer(parts)}` }) };
+}
 
 beforeAll(async () => {
-  const res = await request(suite.server.url, '/api/openapi.json');
-  expect(res.status).toBe(200);
-  doc = res.body as Doc;
-  // The whole document is one schema resource: `#/components/schemas/…` references resolve inside it.
-  ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  ajv.addSchema(doc, DOC_ID);
+  ({ doc, schemaAt } = await loadDocument(suite.server.url));
 });
-
-const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
-
-/** A validator for the schema at a place in the document. */
-function schemaAt(...parts: string[]) {
-  return ajv.compile({ $ref: `${DOC_ID}#/${pointer(...parts)}` });
-}
 
 interface Example {
   path: string;
@@ -53,7 +55,7 @@ interface Example {
   replay: string | undefined;
 }
 
-function examples(): Example[] {
+function examples(doc: Doc): Example[] {
   const out: Example[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -71,6 +73,66 @@ function examples(): Example[] {
 
 function errorsOf(validateFn: { errors?: unknown }): string {
   return JSON.stringify(validateFn.errors ?? [], null, 1);
+}
+
+/**
+ * Sends every replayable example (or those `only` keeps) as the document spells it: parameters and
+ * body from the same-named request examples, credentials as `x-herald-replay` says. Checks each
+ * answer's status, media type, always-present headers, and body against the documented schema.
+ * Returns a label for each exchange sent.
+ */
+async function replayExamples(base: string, doc: Doc, schemaAt: SchemaAt, only?: (ex: Example) => boolean): Promise<string[]> {
+  const replayed: string[] = [];
+  for (const ex of examples(doc)) {
+    if (only && !only(ex)) continue;
+    if (ex.replay === undefined) continue;
+    const op = doc.paths[ex.path]![ex.method];
+    const query = new URLSearchParams();
+    const headers: Record<string, string> = {};
+    for (const p of (op.parameters ?? []) as Array<{ name: string; in: string; examples?: Record<string, { value: string | number }> }>) {
+      const value = p.examples?.[ex.name]?.value;
+      if (value === undefined) continue;
+      if (p.in === 'query') query.set(p.name, String(value));
+      if (p.in === 'header') headers[p.name.toLowerCase()] = String(value);
+    }
+    const bodyValue = op.requestBody?.content?.['application/json']?.examples?.[ex.name]?.value;
+    const body = bodyValue === undefined ? undefined : JSON.stringify(bodyValue);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+
+    const schemes = ((op.security ?? []) as Array<Record<string, unknown>>).find((s) => Object.keys(s).length > 0) ?? {};
+    if (ex.replay === 'valid') {
+      if ('pushKey' in schemes) headers.authorization = `Bearer ${TEST_PUSH_KEY}`;
+      else if ('userToken' in schemes) headers.authorization = `Bearer ${await tokenFor('alice')}`;
+      else if ('metricsToken' in schemes) headers.authorization = `Bearer ${METRICS_TOKEN}`;
+    } else if (ex.replay === 'wrong') {
+      headers.authorization = 'Bearer wrong-credential';
+    } else if (ex.replay === 'signed' || ex.replay === 'expired-signature') {
+      // As the document's signedSignature scheme says: hex HMAC-SHA256 of `timestamp + "." + body`, keyed with the push key.
+      const ts = ex.replay === 'signed' ? String(Math.floor(Date.now() / 1000)) : '1700000000';
+      headers['x-herald-timestamp'] = ts;
+      headers['x-herald-signature'] = createHmac('sha256', TEST_PUSH_KEY).update(`${ts}.${body ?? ''}`).digest('hex');
+    }
+
+    const search = query.size > 0 ? `?${query.toString()}` : '';
+    const label = `${ex.method.toUpperCase()} ${ex.path}${search} (${ex.name}, ${ex.replay})`;
+    const res = await request(base, `${ex.path}${search}`, { method: ex.method.toUpperCase(), headers, body });
+    expect(res.status, `${label}: ${JSON.stringify(res.body)}`).toBe(Number(ex.status));
+    expect(res.headers.get('content-type') ?? '', label).toContain(ex.mediaType);
+    for (const header of Object.keys((op.responses[ex.status].headers ?? {}) as Record<string, unknown>)) {
+      // Headers a response always carries; the others (Retry-After, Idempotent-Replayed) depend on the case.
+      if (header === 'x-request-id' || header === 'www-authenticate') expect(res.headers.get(header), `${label}: ${header}`).toBeTruthy();
+    }
+    if (ex.mediaType === 'application/json') {
+      const check = schemaAt('paths', ex.path, ex.method, 'responses', ex.status, 'content', ex.mediaType, 'schema');
+      expect(check(res.body), `${label}: ${errorsOf(check)}`).toBe(true);
+      const code = (ex.value as { error?: { code?: string } } | undefined)?.error?.code;
+      if (code !== undefined) expect(res.body.error.code, label).toBe(code);
+    } else {
+      expect(typeof res.body === 'string' && res.body.length > 0, label).toBe(true);
+    }
+    replayed.push(label);
+  }
+  return replayed;
 }
 
 describe('the OpenAPI document', () => {
@@ -122,56 +184,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('answers every replayable example as documented: the status, and a body that fits the schema', async () => {
-    const replayed: string[] = [];
-    const base = suite.server.url;
-    for (const ex of examples()) {
-      if (ex.replay === undefined) continue;
-      const op = doc.paths[ex.path]![ex.method];
-      const query = new URLSearchParams();
-      const headers: Record<string, string> = {};
-      for (const p of (op.parameters ?? []) as Array<{ name: string; in: string; examples?: Record<string, { value: string | number }> }>) {
-        const value = p.examples?.[ex.name]?.value;
-        if (value === undefined) continue;
-        if (p.in === 'query') query.set(p.name, String(value));
-        if (p.in === 'header') headers[p.name.toLowerCase()] = String(value);
-      }
-      const bodyValue = op.requestBody?.content?.['application/json']?.examples?.[ex.name]?.value;
-      const body = bodyValue === undefined ? undefined : JSON.stringify(bodyValue);
-      if (body !== undefined) headers['content-type'] = 'application/json';
-
-      const schemes = ((op.security ?? []) as Array<Record<string, unknown>>).find((s) => Object.keys(s).length > 0) ?? {};
-      if (ex.replay === 'valid') {
-        if ('pushKey' in schemes) headers.authorization = `Bearer ${TEST_PUSH_KEY}`;
-        else if ('userToken' in schemes) headers.authorization = `Bearer ${await tokenFor('alice')}`;
-        else if ('metricsToken' in schemes) headers.authorization = `Bearer ${METRICS_TOKEN}`;
-      } else if (ex.replay === 'wrong') {
-        headers.authorization = 'Bearer wrong-credential';
-      } else if (ex.replay === 'signed' || ex.replay === 'expired-signature') {
-        // As the document's signedSignature scheme says: hex HMAC-SHA256 of `timestamp + "." + body`, keyed with the push key.
-        const ts = ex.replay === 'signed' ? String(Math.floor(Date.now() / 1000)) : '1700000000';
-        headers['x-herald-timestamp'] = ts;
-        headers['x-herald-signature'] = createHmac('sha256', TEST_PUSH_KEY).update(`${ts}.${body ?? ''}`).digest('hex');
-      }
-
-      const search = query.size > 0 ? `?${query.toString()}` : '';
-      const label = `${ex.method.toUpperCase()} ${ex.path}${search} (${ex.name}, ${ex.replay})`;
-      const res = await request(base, `${ex.path}${search}`, { method: ex.method.toUpperCase(), headers, body });
-      expect(res.status, `${label}: ${JSON.stringify(res.body)}`).toBe(Number(ex.status));
-      expect(res.headers.get('content-type') ?? '', label).toContain(ex.mediaType);
-      for (const header of Object.keys((op.responses[ex.status].headers ?? {}) as Record<string, unknown>)) {
-        // Headers a response always carries; the others (Retry-After, Idempotent-Replayed) depend on the case.
-        if (header === 'x-request-id' || header === 'www-authenticate') expect(res.headers.get(header), `${label}: ${header}`).toBeTruthy();
-      }
-      if (ex.mediaType === 'application/json') {
-        const check = schemaAt('paths', ex.path, ex.method, 'responses', ex.status, 'content', ex.mediaType, 'schema');
-        expect(check(res.body), `${label}: ${errorsOf(check)}`).toBe(true);
-        const code = (ex.value as { error?: { code?: string } } | undefined)?.error?.code;
-        if (code !== undefined) expect(res.body.error.code, label).toBe(code);
-      } else {
-        expect(typeof res.body === 'string' && res.body.length > 0, label).toBe(true);
-      }
-      replayed.push(label);
-    }
+    const replayed = await replayExamples(suite.server.url, doc, schemaAt);
     // Every operation has at least one exchange that really ran.
     const ran = new Set(replayed.map((l) => l.split('?')[0]!.split(' (')[0]));
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -209,5 +222,22 @@ describe('/api/docs', () => {
     expect(viewer.status).toBe(200);
     expect(viewer.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect((await viewer.text()).length).toBeGreaterThan(500_000);
+  });
+});
+
+describe('in dev auth mode', () => {
+  // NODE_ENV=test: dev auth (no AUTH_SECRET) and an open push API, as `npm run dev` has.
+  const dev = serverSuite({ mode: 'test' });
+
+  it('the document adds POST /api/dev/token, says the push API is open, validates, and its dev examples replay', async () => {
+    const loaded = await loadDocument(dev.server.url);
+    const result = await validate(structuredClone(loaded.doc) as any);
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
+    const devToken = loaded.doc.paths['/api/dev/token']?.post;
+    expect(devToken).toBeDefined();
+    expect(devToken['x-herald-undocumented']).toBeUndefined();
+    expect(loaded.doc.paths['/api/push']!.post.security).toContainEqual({});
+    const replayed = await replayExamples(dev.server.url, loaded.doc, loaded.schemaAt, (ex) => ex.path === '/api/dev/token');
+    expect(replayed.length).toBeGreaterThanOrEqual(2);
   });
 });
