@@ -2,7 +2,7 @@ import 'server-only';
 import { z } from 'zod';
 import { SIGNATURE_WINDOW_SECONDS } from '../http/signature';
 import { operations, type Credentials, type HeaderName, type OperationSpec, type ResponseSpec } from './operations';
-import { components } from './schemas';
+import { components, refinements } from './schemas';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, built from what the server really
@@ -75,7 +75,13 @@ let cachedComponents: Record<string, JsonSchema> | undefined;
 /** Every registered schema, once; zod's `__shared` definitions become components of their own. */
 function componentSchemas(): Record<string, JsonSchema> {
   if (cachedComponents) return cachedComponents;
-  const { schemas } = z.toJSONSchema(components, { io: 'input', unrepresentable: 'any', metadata: components, uri: (id) => `${COMPONENT}${id}` });
+  const { schemas } = z.toJSONSchema(components, {
+    io: 'input',
+    unrepresentable: 'any',
+    metadata: components,
+    uri: (id) => `${COMPONENT}${id}`,
+    override: (ctx) => Object.assign(ctx.jsonSchema, refinements.get(ctx.zodSchema)),
+  });
   const { __shared: shared, ...named } = schemas as Record<string, JsonSchema>;
   const all = { ...named, ...((shared?.$defs as Record<string, JsonSchema> | undefined) ?? {}) };
   cachedComponents = toComponentRefs(all, new Set(Object.keys(all))) as Record<string, JsonSchema>;

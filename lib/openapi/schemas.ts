@@ -90,6 +90,14 @@ export function errorBodySchema(codes: readonly ErrorCode[] = allCodes) {
   }) satisfies z.ZodType<ErrorBody>;
 }
 
+/**
+ * What a schema checks in a refinement, which JSON Schema cannot learn from zod, said in JSON Schema
+ * beside it: PushBodySchema's superRefine wants exactly one of `tokens` and `userIds`.
+ */
+export const refinements = new Map<unknown, Record<string, unknown>>([
+  [PushBodySchema, { oneOf: [{ required: ['tokens'] }, { required: ['userIds'] }] }],
+]);
+
 components.add(UserIdSchema, { id: 'UserId', description: 'A user id: 1..128 characters, no control characters, well-formed Unicode.' });
 components.add(NotificationIdSchema, {
   id: 'NotificationId',

@@ -183,6 +183,23 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('has request bodies that fit the request schema wherever Herald accepts them', () => {
+    let checked = 0;
+    for (const ex of examples(doc)) {
+      const op = doc.paths[ex.path]![ex.method];
+      const body = op.requestBody?.content?.['application/json']?.examples?.[ex.name];
+      if (!body || !ex.status.startsWith('2')) continue;
+      const check = schemaAt('paths', ex.path, ex.method, 'requestBody', 'content', 'application/json', 'schema');
+      expect(check(body.value), `${ex.method} ${ex.path} ${ex.name}: ${errorsOf(check)}`).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(4);
+    // The schema says what the zod refinement checks: exactly one of tokens and userIds.
+    const push = schemaAt('paths', '/api/push', 'post', 'requestBody', 'content', 'application/json', 'schema');
+    expect(push({ tokens: ['a'], userIds: ['b'] })).toBe(false);
+    expect(push({ entityType: 'like' })).toBe(false);
+  });
+
   it('answers every replayable example as documented: the status, and a body that fits the schema', async () => {
     const replayed = await replayExamples(suite.server.url, doc, schemaAt);
     // Every operation has at least one exchange that really ran.
