@@ -24,6 +24,9 @@ import { DevTokenBodySchema } from '../http/devToken';
  * headers, which credentials) and the answer. document.ts spreads the request
  * into same-named request-body and parameter examples, as OpenAPI pairs them;
  * an example marked `replay` is sent to a running Herald by the tests.
+ *
+ * One file past the usual length: it is the API's description read route by
+ * route, as the README's tables are, and splitting it would scatter that.
  */
 
 /**
@@ -100,6 +103,10 @@ const pushUnauthorized = errors(
       request: { body: { tokens: ['alice'] } },
       answer: errorAnswer(ErrorCodes.signatureExpired, `x-herald-timestamp is more than ${SIGNATURE_WINDOW_SECONDS} s from the server's clock`),
       replay: 'expired-signature',
+    },
+    signatureInvalid: {
+      summary: 'A signature that does not match the body',
+      answer: errorAnswer(ErrorCodes.signatureInvalid, 'signature does not match the body'),
     },
     signatureReplayed: {
       summary: 'The same signed bytes twice',
@@ -189,6 +196,7 @@ export const operations: Record<string, OperationSpec> = {
         },
       },
       400: errors('The body is not JSON, or a field is wrong (the message names it).', [ErrorCodes.invalidJson, ErrorCodes.validationFailed], {
+        notJson: { summary: 'A body that is not JSON', answer: errorAnswer(ErrorCodes.invalidJson, 'body is not valid JSON: Unexpected token') },
         emptyTokens: {
           summary: 'A recipient list that is empty',
           request: { body: { tokens: [] } },
