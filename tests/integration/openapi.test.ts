@@ -4,6 +4,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DOCS_CSP, VIEWER_PATH } from '../../lib/http/openapi';
+import { operations } from '../../lib/openapi/operations';
 import { request, TEST_PUSH_KEY, tokenFor } from '../support/server';
 import { serverSuite } from '../support/suite';
 
@@ -256,5 +257,10 @@ describe('in dev auth mode', () => {
     expect(loaded.doc.paths['/api/push']!.post.security).toContainEqual({});
     const replayed = await replayExamples(dev.server.url, loaded.doc, loaded.schemaAt, (ex) => ex.path === '/api/dev/token');
     expect(replayed.length).toBeGreaterThanOrEqual(2);
+
+    // No stale description: every entry of lib/openapi/operations.ts names a route one of the two servers serves.
+    const served = new Set([doc, loaded.doc].flatMap((d) => Object.values(d.paths).flatMap((item) => Object.values(item).map((op) => op.operationId as string))));
+    const camel = (name: string) => name.replace(/[-_.]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    expect(Object.keys(operations).map(camel).filter((id) => !served.has(id))).toEqual([]);
   });
 });
