@@ -2,6 +2,7 @@ import 'server-only';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
+import packageJson from '../package.json';
 import { AdminMonitor } from './admin/monitor';
 import { AdminSessions } from './admin/session';
 import { tailed } from './admin/tail';
@@ -13,6 +14,7 @@ import { devTokenRoutes } from './http/devToken';
 import { healthHandler } from './http/health';
 import { historyRoutes } from './http/history';
 import { metricsRoutes } from './http/metrics';
+import { openapiRoutes } from './http/openapi';
 import { pushRoutes } from './http/push';
 import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
@@ -39,6 +41,8 @@ const TIMEOUT_CHECK_MS = 2_000;
 const MAX_REMEMBERED_SIGNATURES = 200_000;
 /** Admin sign-in attempts per second on this node (bursts of twice that). */
 const ADMIN_SIGN_IN_PER_SECOND = 5;
+/** The API's version in the OpenAPI document: the package's. */
+const HERALD_VERSION = packageJson.version;
 /** A scrape waits this long at most for the database's answer. */
 const DEPENDENCY_PING_MS = 1_000;
 
@@ -128,6 +132,13 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       ? devTokenRoutes({ signToken: (userId) => signUserToken(config.authSecret, userId, config.tokenTtlSeconds), tokenTtlSeconds: config.tokenTtlSeconds })
       : []),
   ];
+  // The document describes the table as it stands once complete: these routes included. The admin
+  // API serves the admin view and changes with it; it is not part of what backends integrate
+  // against, so the document leaves it out.
+  const documented = routes.filter((r) => !r.path.startsWith('/api/admin/'));
+  const documentRoutes = openapiRoutes({ routes: documented, openPushApi: config.pushApiKey === undefined, version: HERALD_VERSION });
+  documented.push(...documentRoutes);
+  routes.push(...documentRoutes);
   const serveApi = apiHandler(routes, log, (route, status, ms, answer) => {
     metrics.httpRequests.inc({ route, status });
     if (route !== 'push') return;

@@ -5,7 +5,8 @@ import { ErrorCodes } from '../contract';
 import { describeIssues, UserIdSchema } from '../validate';
 import type { Route } from './router';
 
-const DevTokenBody = z.strictObject({ userId: UserIdSchema });
+/** The body of POST /api/dev/token (the OpenAPI document reads it too). */
+export const DevTokenBodySchema = z.strictObject({ userId: UserIdSchema });
 const MAX_DEV_TOKEN_BODY_BYTES = 1024;
 
 /**
@@ -21,7 +22,7 @@ export function devTokenRoutes(deps: { signToken(userId: string): Promise<string
       path: '/api/dev/token',
       name: 'dev-token',
       handler: async (req) => {
-        const parsed = DevTokenBody.safeParse(await req.json(MAX_DEV_TOKEN_BODY_BYTES));
+        const parsed = DevTokenBodySchema.safeParse(await req.json(MAX_DEV_TOKEN_BODY_BYTES));
         if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(parsed.error));
         const token = await deps.signToken(parsed.data.userId);
         return { status: 200, body: { token, userId: parsed.data.userId, expiresIn: deps.tokenTtlSeconds } };
