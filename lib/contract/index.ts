@@ -7,4 +7,5 @@ export * from './errors';
 export * from './events';
 export * from './limits';
 export * from './links';
+export * from './webhooks';
 export * from './wire';

@@ -1,4 +1,4 @@
-import type { JsonValue, ListPage, ReadState, WireNotification } from '../contract';
+import type { JsonValue, ListPage, NotificationStatus, ReadState, ReceiptState, WebhookEventType, WireNotification } from '../contract';
 
 export { IDEMPOTENCY_WINDOW_MS } from './idempotency';
 
@@ -25,6 +25,16 @@ export interface Inbox {
   markAllRead(userId: string): Promise<ReadState>;
   /** Makes these of the user's notifications unread again; `unreadIds` says which were read. */
   markUnread(userId: string, ids: string[]): Promise<ReadState>;
+  /**
+   * The client holds every one of the user's notifications up to `upTo`: those not
+   * marked delivered yet get `deliveredAt = now`. `beyondHead` (nothing changed)
+   * when `upTo` is above the user's highest seq.
+   */
+  markReceived(userId: string, upTo: number, now?: number): Promise<ReceiptChange>;
+  /** These of the user's notifications were shown: `seenAt = now` (and `deliveredAt`, if unset). Others' ids are ignored. */
+  markSeen(userId: string, ids: string[], now?: number): Promise<ReceiptChange>;
+  /** The notification and a page of its recipients' receipts, by user id after `after`; null for an unknown id. */
+  status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null>;
   /** Writes a row and commits it: resolves when the store can take writes (readiness), throws when it cannot. */
   probeWrite(): Promise<void>;
   /** Unread count and the head seq it covers, read together. */
@@ -49,6 +59,15 @@ export interface AppendInput {
   /** Milliseconds since the epoch. */
   createdAt: number;
   idempotency?: { key: string; bodyHash: string };
+  /** Escalate each recipient who has not reached `unless` by `createdAt + afterMs`. */
+  escalate?: { afterMs: number; unless: ReceiptState };
+}
+
+/** What a receipt changed: the ids of the notifications it moved on (a repeat changes none). */
+export interface ReceiptChange {
+  changed: string[];
+  /** The cumulative acknowledgement named a seq above the user's head: refused, nothing changed. */
+  beyondHead?: true;
 }
 
 export type AppendResult =
@@ -85,4 +104,10 @@ export interface SweepResult {
 export interface InboxOptions {
   maxPerUser: number;
   ttlDays: number;
+  /**
+   * Event types written to the webhook outbox, in the transaction of the change
+   * that causes them; none when absent (no WEBHOOK_URL). Escalations are stored
+   * only when `notification.escalated` is among them.
+   */
+  webhookEvents?: readonly WebhookEventType[];
 }

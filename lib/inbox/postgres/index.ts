@@ -1,10 +1,11 @@
 import 'server-only';
 import { InboxUnavailableError } from '../../errors';
-import type { ListPage, ReadState } from '../../contract';
-import type { AppendInput, AppendResult, Inbox, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
+import type { ListPage, NotificationStatus, ReadState } from '../../contract';
+import type { AppendInput, AppendResult, Inbox, InboxOptions, ReceiptChange, SinceResult, StoredResponse, SweepResult } from '../types';
 import { lockKeyOf, PostgresAppends } from './append';
 import { createPool, PgDatabase, unavailable } from './pool';
 import { PostgresReads } from './reads';
+import { PostgresReceipts } from './receipts';
 import { PostgresRetention } from './retention';
 import { migrate, SCHEMA_NAME } from './schema';
 
@@ -17,7 +18,8 @@ import { migrate, SCHEMA_NAME } from './schema';
  * - pool.ts: the connection pool, transactions, and errors as InboxUnavailableError;
  * - schema.ts: the migrations;
  * - append.ts: appends, and how seqs stay in commit order across nodes;
- * - reads.ts: reads and read marks;
+ * - reads.ts: reads, read marks and a notification's status;
+ * - receipts.ts: delivered/seen/read times and their webhook events;
  * - retention.ts: the sweep.
  */
 
@@ -46,6 +48,7 @@ export class PostgresInbox implements Inbox {
   private readonly appends: PostgresAppends;
   private readonly reads: PostgresReads;
   private readonly retention: PostgresRetention;
+  private readonly receipts: PostgresReceipts;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -54,8 +57,9 @@ export class PostgresInbox implements Inbox {
     appendLockKey: number,
   ) {
     this.retention = new PostgresRetention(db, opts);
-    this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds));
-    this.reads = new PostgresReads(db);
+    this.receipts = new PostgresReceipts(db, opts.webhookEvents ?? []);
+    this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds), this.receipts.escalating);
+    this.reads = new PostgresReads(db, this.receipts);
   }
 
   append(input: AppendInput): Promise<AppendResult> {
@@ -85,6 +89,18 @@ export class PostgresInbox implements Inbox {
 
   markUnread(userId: string, ids: string[]): Promise<ReadState> {
     return this.reads.markUnread(userId, ids);
+  }
+
+  markReceived(userId: string, upTo: number, now: number = Date.now()): Promise<ReceiptChange> {
+    return this.receipts.received(userId, upTo, now);
+  }
+
+  markSeen(userId: string, ids: string[], now: number = Date.now()): Promise<ReceiptChange> {
+    return this.receipts.seen(userId, ids, now);
+  }
+
+  status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {
+    return this.reads.status(id, opts);
   }
 
   probeWrite(): Promise<void> {

@@ -4,10 +4,10 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InboxUnavailableError } from '../../errors';
-import type { ListPage, ReadState } from '../../contract';
+import type { ListPage, NotificationStatus, ReadState } from '../../contract';
 import { startWorker } from '../../workers';
 import { PendingDeliveries } from '../pending';
-import type { AppendInput, AppendResult, Inbox, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
+import type { AppendInput, AppendResult, Inbox, InboxOptions, ReceiptChange, SinceResult, StoredResponse, SweepResult } from '../types';
 import type { CheckpointerData, CheckpointerRequest, CheckpointStats } from './messages';
 import { WriterQueue } from './queue';
 import { SqliteReads } from './reads';
@@ -103,6 +103,19 @@ export class SqliteInbox implements Inbox {
 
   markUnread(userId: string, ids: string[]): Promise<ReadState> {
     return this.queue.write({ op: 'markUnread', userId, ids });
+  }
+
+  markReceived(userId: string, upTo: number, now: number = Date.now()): Promise<ReceiptChange> {
+    return this.queue.write({ op: 'received', userId, upTo, now });
+  }
+
+  markSeen(userId: string, ids: string[], now: number = Date.now()): Promise<ReceiptChange> {
+    return this.queue.write({ op: 'seen', userId, ids, now });
+  }
+
+  async status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {
+    this.guard();
+    return this.reads.status(id, opts);
   }
 
   probeWrite(): Promise<void> {

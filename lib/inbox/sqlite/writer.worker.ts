@@ -18,6 +18,7 @@ import type { WriterData, WriterReply, WriterRequest, WriterValues } from './mes
 import { Appender } from './writer/append';
 import { Merger } from './writer/merge';
 import { ReadMarks } from './writer/read-state';
+import { Receipts } from './writer/receipts';
 import { Retention } from './writer/retention';
 
 if (!parentPort) throw new Error('sqlite-writer must run as a worker thread');
@@ -36,8 +37,9 @@ db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 10000');
 
 const merger = new Merger(db);
-const appender = new Appender(db, merger);
-const readMarks = new ReadMarks(db, merger);
+const receipts = new Receipts(db, merger, opts.webhookEvents ?? []);
+const appender = new Appender(db, merger, receipts);
+const readMarks = new ReadMarks(db, merger, receipts);
 const retention = new Retention(db, merger, opts);
 
 function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
@@ -53,6 +55,10 @@ function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
       return readMarks.markAllRead(req.userId);
     case 'markUnread':
       return readMarks.markUnread(req.userId, req.ids);
+    case 'received':
+      return receipts.received(req.userId, req.upTo, req.now);
+    case 'seen':
+      return receipts.seen(req.userId, req.ids, req.now);
     case 'probe':
       return readMarks.probe(req.now);
     case 'sweep':
