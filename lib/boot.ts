@@ -11,6 +11,7 @@ import { metricsRoutes } from './http/metrics';
 import { pushRoutes } from './http/push';
 import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
+import { statusRoutes } from './http/status';
 import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
 import { answerIgnoredUpgrades } from './http/upgrade';
@@ -91,6 +92,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       push,
     }),
     ...historyRoutes({ inbox, pushApiKey: config.pushApiKey, authSecret: config.authSecret }),
+    ...statusRoutes({ inbox, pushApiKey: config.pushApiKey }),
     // Without a token, /metrics is open in development and absent in production.
     ...(config.metricsToken !== undefined || !config.production ? metricsRoutes({ metrics, token: config.metricsToken }) : []),
     // Outside dev auth the dev routes do not exist, whatever the method.
