@@ -24,6 +24,8 @@ export interface PushRequest {
   entityType: string;
   data: JsonValue;
   id?: string;
+  /** After `after` seconds, each recipient who has not reached `unless` is escalated (a webhook event). */
+  escalate?: { after: number; unless: ReceiptState };
 }
 
 /** The 202 answer to a push. */

@@ -35,6 +35,8 @@ export interface Inbox {
   markSeen(userId: string, ids: string[], now?: number): Promise<ReceiptChange>;
   /** The notification and a page of its recipients' receipts, by user id after `after`; null for an unknown id. */
   status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null>;
+  /** The webhook outbox, in the same store, so its events commit with the changes that cause them. */
+  readonly outbox: WebhookOutbox;
   /** Writes a row and commits it: resolves when the store can take writes (readiness), throws when it cannot. */
   probeWrite(): Promise<void>;
   /** Unread count and the head seq it covers, read together. */
@@ -110,4 +112,57 @@ export interface InboxOptions {
    * only when `notification.escalated` is among them.
    */
   webhookEvents?: readonly WebhookEventType[];
+}
+
+/** A batch of webhook events leased to one sender. */
+export interface ClaimedBatch {
+  /** The `webhook-id`: the same on every attempt. */
+  id: string;
+  /** The JSON body, fixed when the batch was formed. */
+  body: string;
+  events: number;
+  /** Attempts made before this one. */
+  attempts: number;
+}
+
+/** What became of one attempt to send a batch. */
+export type BatchOutcome =
+  | { kind: 'done' }
+  | { kind: 'retry'; nextAt: number; error: string }
+  /** Out of retries, or the receiver answered 410: kept, counted, sent again by `retryFailed`. */
+  | { kind: 'failed'; error: string };
+
+export interface OutboxStats {
+  /** Events not in a batch yet. */
+  events: number;
+  /** Batches waiting to be sent or retried. */
+  pending: number;
+  /** Batches that ran out of retries (or met a 410). */
+  failed: number;
+}
+
+/**
+ * The durable webhook outbox (lib/webhooks sends from it). Receipts and
+ * escalations write events in their own transactions; `claim` groups them into
+ * batches and leases batches to one sender at a time, so each is sent by one
+ * node at a time, and a lease that runs out (a dead node) lets another take it.
+ */
+export interface WebhookOutbox {
+  /**
+   * Groups waiting events into batches of at most WEBHOOK_BATCH_MAX (each with
+   * its webhook-id and body), then leases up to `max` batches due at `now` to
+   * `owner` until `now + leaseMs`.
+   */
+  claim(opts: { now: number; leaseMs: number; owner: string; max: number }): Promise<ClaimedBatch[]>;
+  /** Records an attempt's outcome, if `owner` still holds the batch's lease (else another sender has it now). */
+  settle(id: string, owner: string, outcome: BatchOutcome): Promise<void>;
+  /** Makes every failed batch due again at `now`, with fresh retries; returns how many. */
+  retryFailed(now: number): Promise<number>;
+  stats(): Promise<OutboxStats>;
+  /**
+   * Escalations due at `now` (up to `max`): for each recipient that has not
+   * reached its `unless` state, a `notification.escalated` event; each is removed
+   * in the same transaction, so it fires once. Returns how many were due.
+   */
+  escalateDue(now: number, max: number): Promise<number>;
 }

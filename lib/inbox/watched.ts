@@ -27,6 +27,10 @@ export class WatchedInbox implements Inbox {
     return this.inner.kind;
   }
 
+  get outbox(): Inbox['outbox'] {
+    return this.inner.outbox;
+  }
+
   /** Undefined while writes succeed; the last storage error while they fail. */
   writeFailure(): string | undefined {
     return this.failure;

@@ -537,7 +537,7 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
       });
     });
 
-    receiptsContract({ inbox: () => inbox, storeOne: (over) => storeOne(inbox, over) });
+    receiptsContract({ inbox: () => inbox, storeOne: (over, other) => storeOne(other ?? inbox, over), open: (opts) => openInbox(opts) });
 
     describe('lifecycle', () => {
       it('answers ping while open', async () => {

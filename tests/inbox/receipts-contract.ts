@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WireNotification } from '../../lib/contract';
-import type { AppendInput, Inbox } from '../../lib/inbox/types';
+import { WEBHOOK_EVENT_TYPES, type WebhookBatch } from '../../lib/contract';
+import type { AppendInput, Inbox, InboxOptions } from '../../lib/inbox/types';
 
 /**
  * The receipts part of the inbox contract (contract.ts runs it for every engine):
@@ -10,7 +11,19 @@ import type { AppendInput, Inbox } from '../../lib/inbox/types';
  */
 export interface ReceiptsContext {
   inbox(): Inbox;
-  storeOne(over?: Partial<AppendInput>): Promise<WireNotification>;
+  storeOne(over?: Partial<AppendInput>, inbox?: Inbox): Promise<WireNotification>;
+  /** Another empty inbox with these options, closed after the test. */
+  open(opts: InboxOptions): Promise<Inbox>;
+}
+
+const WITH_WEBHOOKS: InboxOptions = { maxPerUser: 10_000, ttlDays: 30, webhookEvents: [...WEBHOOK_EVENT_TYPES] };
+const LEASE = { leaseMs: 30_000, owner: 'node-a', max: 10 };
+
+/** Every event in the batches claimed at `now`, settled done. */
+async function drain(inbox: Inbox, now: number): Promise<WebhookBatch['data']['events']> {
+  const batches = await inbox.outbox.claim({ ...LEASE, now });
+  for (const b of batches) await inbox.outbox.settle(b.id, LEASE.owner, { kind: 'done' });
+  return batches.flatMap((b) => (JSON.parse(b.body) as WebhookBatch).data.events);
 }
 
 const AT = Date.UTC(2025, 5, 1, 12);
@@ -100,6 +113,85 @@ export function receiptsContract(ctx: ReceiptsContext): void {
       expect(after?.[0]?.readAt).toBe(first);
       expect(after?.[1]).toEqual({ userId: 'bob', deliveredAt: null, seenAt: null, readAt: null });
       expect((await recipientsOf(b.id))?.map((r) => r.readAt === null)).toEqual([false, true]);
+    });
+  });
+
+  describe('webhook outbox', () => {
+    it('writes nothing to the outbox when no event type is enabled', async () => {
+      const n = await ctx.storeOne({ userIds: ['alice'] });
+      await ctx.inbox().markSeen('alice', [n.id], AT);
+      expect(await ctx.inbox().outbox.stats()).toEqual({ events: 0, pending: 0, failed: 0 });
+    });
+
+    it('writes one event per state reached, and none for a repeat', async () => {
+      const inbox = await ctx.open(WITH_WEBHOOKS);
+      const n = await ctx.storeOne({ userIds: ['alice', 'bob'] }, inbox);
+      await inbox.markReceived('alice', n.seq, AT);
+      await inbox.markSeen('alice', [n.id], AT + 1);
+      await inbox.markSeen('bob', [n.id], AT + 2);
+      await inbox.markRead('alice', [n.id]);
+      await inbox.markReceived('alice', n.seq, AT + 3);
+      await inbox.markSeen('alice', [n.id], AT + 4);
+      expect(await inbox.outbox.stats()).toEqual({ events: 5, pending: 0, failed: 0 });
+      const events = await drain(inbox, AT + 10);
+      expect(events.map((e) => `${e.type} ${e.userId}`).sort()).toEqual([
+        'notification.delivered alice',
+        'notification.delivered bob',
+        'notification.read alice',
+        'notification.seen alice',
+        'notification.seen bob',
+      ]);
+      expect(events.find((e) => e.type === 'notification.seen' && e.userId === 'bob')).toEqual({
+        type: 'notification.seen',
+        id: n.id,
+        userId: 'bob',
+        timestamp: iso(AT + 2),
+      });
+      expect(await inbox.outbox.stats()).toEqual({ events: 0, pending: 0, failed: 0 });
+    });
+
+    it('batches at most 500 events, leases each batch once, and keeps its id across retries', async () => {
+      const inbox = await ctx.open(WITH_WEBHOOKS);
+      const userIds = Array.from({ length: 600 }, (_, i) => `u${i}`);
+      const n = await ctx.storeOne({ userIds }, inbox);
+      for (const u of userIds.slice(0, 501)) await inbox.markSeen(u, [n.id], AT);
+      // Seen also sets delivered: 1002 events, three batches.
+      const first = await inbox.outbox.claim({ ...LEASE, now: AT, max: 2 });
+      expect(first.map((b) => b.events)).toEqual([500, 500]);
+      // Leased: not claimed again, even by another owner, until the lease runs out.
+      const second = await inbox.outbox.claim({ ...LEASE, owner: 'node-b', now: AT + 1 });
+      expect(second.map((b) => b.events)).toEqual([2]);
+      const [a, b] = first;
+      if (!a || !b) throw new Error('expected two batches');
+      await inbox.outbox.settle(a.id, LEASE.owner, { kind: 'retry', nextAt: AT + 100, error: 'HTTP 500' });
+      await inbox.outbox.settle(b.id, LEASE.owner, { kind: 'failed', error: 'HTTP 410' });
+      expect(await inbox.outbox.stats()).toMatchObject({ events: 0, failed: 1 });
+      expect(await inbox.outbox.claim({ ...LEASE, now: AT + 50 })).toEqual([]);
+      const again = await inbox.outbox.claim({ ...LEASE, now: AT + 100 });
+      expect(again).toEqual([{ id: a.id, body: a.body, events: 500, attempts: 1 }]);
+      expect(await inbox.outbox.retryFailed(AT + 200)).toBe(1);
+      expect((await inbox.outbox.claim({ ...LEASE, now: AT + 200 })).map((x) => x.id)).toEqual([b.id]);
+      // A lease that ran out (its node died) is taken over.
+      const [lost] = second;
+      expect((await inbox.outbox.claim({ ...LEASE, owner: 'node-c', now: AT + 1 + LEASE.leaseMs })).map((x) => x.id)).toContain(lost?.id);
+    });
+
+    it('escalates, once, each recipient who has not reached the state by the time it is due', async () => {
+      const inbox = await ctx.open(WITH_WEBHOOKS);
+      const createdAt = AT;
+      const n = await ctx.storeOne({ userIds: ['reader', 'seer', 'absent'], createdAt, escalate: { afterMs: 10_000, unless: 'read' } }, inbox);
+      const seenOnly = await ctx.storeOne({ userIds: ['seer'], createdAt, escalate: { afterMs: 10_000, unless: 'seen' } }, inbox);
+      await inbox.markRead('reader', [n.id]);
+      await inbox.markSeen('seer', [n.id, seenOnly.id], AT + 1);
+      await drain(inbox, AT + 2);
+      expect(await inbox.outbox.escalateDue(AT + 9_999, 100)).toBe(0);
+      expect(await inbox.outbox.escalateDue(AT + 10_000, 100)).toBe(4);
+      expect(await inbox.outbox.escalateDue(AT + 20_000, 100)).toBe(0);
+      const events = await drain(inbox, AT + 20_000);
+      expect(events.sort((x, y) => x.userId.localeCompare(y.userId))).toEqual([
+        { type: 'notification.escalated', id: n.id, userId: 'absent', unless: 'read', deliveredAt: null, seenAt: null, timestamp: iso(AT + 10_000) },
+        { type: 'notification.escalated', id: n.id, userId: 'seer', unless: 'read', deliveredAt: iso(AT + 1), seenAt: iso(AT + 1), timestamp: iso(AT + 10_000) },
+      ]);
     });
   });
 }

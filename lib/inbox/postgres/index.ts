@@ -4,6 +4,7 @@ import type { ListPage, NotificationStatus, ReadState } from '../../contract';
 import type { AppendInput, AppendResult, Inbox, InboxOptions, ReceiptChange, SinceResult, StoredResponse, SweepResult } from '../types';
 import { lockKeyOf, PostgresAppends } from './append';
 import { createPool, PgDatabase, unavailable } from './pool';
+import { PostgresOutbox } from './outbox';
 import { PostgresReads } from './reads';
 import { PostgresReceipts } from './receipts';
 import { PostgresRetention } from './retention';
@@ -20,6 +21,7 @@ import { migrate, SCHEMA_NAME } from './schema';
  * - append.ts: appends, and how seqs stay in commit order across nodes;
  * - reads.ts: reads, read marks and a notification's status;
  * - receipts.ts: delivered/seen/read times and their webhook events;
+ * - outbox.ts: the webhook outbox's batches and leases, and escalations;
  * - retention.ts: the sweep.
  */
 
@@ -49,6 +51,7 @@ export class PostgresInbox implements Inbox {
   private readonly reads: PostgresReads;
   private readonly retention: PostgresRetention;
   private readonly receipts: PostgresReceipts;
+  readonly outbox: PostgresOutbox;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -60,6 +63,7 @@ export class PostgresInbox implements Inbox {
     this.receipts = new PostgresReceipts(db, opts.webhookEvents ?? []);
     this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds), this.receipts.escalating);
     this.reads = new PostgresReads(db, this.receipts);
+    this.outbox = new PostgresOutbox(db, this.receipts);
   }
 
   append(input: AppendInput): Promise<AppendResult> {

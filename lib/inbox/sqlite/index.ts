@@ -7,7 +7,18 @@ import { InboxUnavailableError } from '../../errors';
 import type { ListPage, NotificationStatus, ReadState } from '../../contract';
 import { startWorker } from '../../workers';
 import { PendingDeliveries } from '../pending';
-import type { AppendInput, AppendResult, Inbox, InboxOptions, ReceiptChange, SinceResult, StoredResponse, SweepResult } from '../types';
+import type {
+  AppendInput,
+  AppendResult,
+  Inbox,
+  InboxOptions,
+  OutboxStats,
+  ReceiptChange,
+  SinceResult,
+  StoredResponse,
+  SweepResult,
+  WebhookOutbox,
+} from '../types';
 import type { CheckpointerData, CheckpointerRequest, CheckpointStats } from './messages';
 import { WriterQueue } from './queue';
 import { SqliteReads } from './reads';
@@ -48,6 +59,19 @@ export class SqliteInbox implements Inbox {
   private readonly pending = new PendingDeliveries();
   private closing: Promise<void> | undefined;
   private nextSweepId = 1;
+  /** The outbox's writes go through the writer like every other; its counts are read here. */
+  readonly outbox: WebhookOutbox = {
+    claim: ({ now, leaseMs, max }) => this.queue.write({ op: 'outboxClaim', now, leaseMs, max }),
+    settle: async (id, _owner, outcome) => {
+      await this.queue.write({ op: 'outboxSettle', id, outcome });
+    },
+    retryFailed: (now) => this.queue.write({ op: 'outboxRetryFailed', now }),
+    escalateDue: (now, max) => this.queue.write({ op: 'escalateDue', now, max }),
+    stats: async (): Promise<OutboxStats> => {
+      this.guard();
+      return this.reads.outboxStats();
+    },
+  };
 
   constructor(file: string, opts: InboxOptions, merge: MergeTuning = DEFAULT_MERGE) {
     this.db = new Database(file);

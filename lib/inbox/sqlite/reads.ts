@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { JsonValue, ListPage, NotificationStatus, WireNotification } from '../../contract';
 import type { PendingDeliveries } from '../pending';
 import { pageOf, ROW_COLUMNS, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
-import type { SinceResult } from '../types';
+import type { OutboxStats, SinceResult } from '../types';
 
 type Row = NotificationRow<string, number>;
 
@@ -46,6 +46,11 @@ export class SqliteReads {
            FROM notifications n, json_each(COALESCE(n.recipients, (SELECT json_group_array(user_id) FROM receipts WHERE seq = n.seq))) j
            LEFT JOIN receipts r ON r.seq = n.seq AND r.user_id = j.value
           WHERE n.seq = ? AND j.value > ? ORDER BY j.value LIMIT ?`,
+      ),
+      outboxStats: db.prepare(
+        `SELECT (SELECT COUNT(*) FROM outbox_events) AS events,
+                (SELECT COUNT(*) FROM outbox_batches WHERE state = 'pending') AS pending,
+                (SELECT COUNT(*) FROM outbox_batches WHERE state = 'failed') AS failed`,
       ),
       pendingRows: db.prepare(
         `SELECT seq, id, entity_type, data, created_at, 0 AS read FROM notifications
@@ -103,6 +108,10 @@ export class SqliteReads {
       const recipients = this.stmt.recipients.all(row.seq, opts.after ?? '', opts.limit + 1) as RecipientRow[];
       return statusOf(row, JSON.parse(row.data) as JsonValue, recipients, opts.limit);
     })();
+  }
+
+  outboxStats(): OutboxStats {
+    return this.stmt.outboxStats.get() as OutboxStats;
   }
 
   /** The user's highest seq in `deliveries`: every pending entry at or below it is merged already. */
