@@ -12,6 +12,7 @@ import { pushRoutes } from './http/push';
 import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
 import { statusRoutes } from './http/status';
+import { webhookRoutes } from './http/webhooks';
 import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
 import { answerIgnoredUpgrades } from './http/upgrade';
@@ -24,6 +25,7 @@ import { createPushService } from './push';
 import { orAfter } from './timeout';
 import { attachRealtime } from './realtime';
 import { setPageSettings } from './runtime';
+import { WebhookDispatcher } from './webhooks/dispatcher';
 
 /** Slowloris guard: a client must send its whole request head within this. */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -81,7 +83,13 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   // default "Upgrade: h2c") is answered as the HTTP/1.1 request it also is.
   answerIgnoredUpgrades(server);
 
-  const push = createPushService({ inbox, realtime, log });
+  // Receipts and escalations leave through the outbox, off the push path (lib/webhooks).
+  const webhooks = config.webhooks
+    ? new WebhookDispatcher({ outbox: inbox.outbox, url: config.webhooks.url, secret: config.webhooks.secret, owner: config.nodeId, log, metrics, timeScale: config.timeScale })
+    : undefined;
+  if (webhooks) metrics.sources.outbox = () => inbox.outbox.stats();
+
+  const push = createPushService({ inbox, realtime, log, escalateMsPerSecond: 1000 * config.timeScale });
   const routes: Route[] = [
     ...pushRoutes({
       pushApiKey: config.pushApiKey,
@@ -93,6 +101,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     }),
     ...historyRoutes({ inbox, pushApiKey: config.pushApiKey, authSecret: config.authSecret }),
     ...statusRoutes({ inbox, pushApiKey: config.pushApiKey }),
+    ...webhookRoutes({ pushApiKey: config.pushApiKey, resume: webhooks && (() => webhooks.resume()) }),
     // Without a token, /metrics is open in development and absent in production.
     ...(config.metricsToken !== undefined || !config.production ? metricsRoutes({ metrics, token: config.metricsToken }) : []),
     // Outside dev auth the dev routes do not exist, whatever the method.
@@ -116,6 +125,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     nodeId: config.nodeId,
     operatorKeys: [config.pushApiKey, config.metricsToken],
     startedAt,
+    webhooks: webhooks && (() => inbox.outbox.stats()),
   });
   setPageSettings({
     socketPath: config.socketPath,
@@ -151,6 +161,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  webhooks?.start();
   log.info('listening', { port, url: `http://localhost:${port}`, socketPath: config.socketPath, inbox: inbox.kind, mode: config.env });
 
   let closing: Promise<void> | undefined;
@@ -160,6 +171,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       clearInterval(sweep);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await realtime.close();
+      await webhooks?.stop();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       timer.unref();

@@ -21,9 +21,10 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toIS
 
 /**
  * The writer's side of the webhook outbox: forming and leasing batches,
- * recording outcomes, and firing escalations, each one transaction. With one
- * writer there is one sender per file, but the lease rules are the same as
- * PostgreSQL's (a batch whose lease ran out is taken again).
+ * recording outcomes, and firing escalations, each one transaction. One process
+ * owns a SQLite file, so its leases only mark what this process is sending: a
+ * process that starts releases them all (what the last one was sending when it
+ * died is sent again at once, with the same webhook-id).
  */
 export class Outbox {
   private readonly stmt;
@@ -53,6 +54,7 @@ export class Outbox {
       ),
       deleteEscalation: db.prepare('DELETE FROM escalations WHERE seq = ? AND user_id = ?'),
     };
+    db.prepare('UPDATE outbox_batches SET lease_until = 0 WHERE lease_until > 0').run();
   }
 
   /** `owner` is the lease holder's name; here the main thread, so leases only guard against a crash mid-send. */
