@@ -116,6 +116,15 @@ export function receiptsContract(ctx: ReceiptsContext): void {
     });
   });
 
+  it('answers no status for a notification retention deleted', async () => {
+    const inbox = await ctx.open({ maxPerUser: 1, ttlDays: 30 });
+    const old = await ctx.storeOne({ userIds: ['alice'] }, inbox);
+    await inbox.markSeen('alice', [old.id], AT);
+    await ctx.storeOne({ userIds: ['alice'] }, inbox);
+    await inbox.sweep(AT);
+    expect(await inbox.status(old.id, { limit: 10 })).toBeNull();
+  });
+
   describe('webhook outbox', () => {
     it('writes nothing to the outbox when no event type is enabled', async () => {
       const n = await ctx.storeOne({ userIds: ['alice'] });

@@ -56,8 +56,9 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     version: 2,
     sql: `
       ALTER TABLE user_state ADD COLUMN delivered_through BIGINT NOT NULL DEFAULT 0;
+      -- Retention deletes notifications; their receipts and escalations go with them (CASCADE).
       CREATE TABLE receipts (
-        seq BIGINT NOT NULL,
+        seq BIGINT NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
         user_id TEXT NOT NULL,
         delivered_at BIGINT,
         seen_at BIGINT,
@@ -79,7 +80,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       );
       CREATE INDEX outbox_batches_due ON outbox_batches (state, next_at);
       CREATE TABLE escalations (
-        seq BIGINT NOT NULL,
+        seq BIGINT NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
         user_id TEXT NOT NULL,
         due_at BIGINT NOT NULL,
         unless TEXT NOT NULL,

@@ -83,7 +83,8 @@ function upgradeSchema(db: Database.Database): void {
  * - `user_state.delivered_through`: how far the user's cumulative acks reached,
  *   so the next one looks only above it;
  * - `outbox_events` and `outbox_batches`: the webhook outbox (lib/webhooks);
- * - `escalations`: one row per recipient of a push with `escalate`, until due.
+ * - `escalations`: one row per recipient of a push with `escalate`, until due;
+ * - a trigger that deletes a notification's receipts and escalations with it.
  */
 function addReceipts(db: Database.Database): void {
   db.exec(`
@@ -118,5 +119,10 @@ function addReceipts(db: Database.Database): void {
       PRIMARY KEY (seq, user_id)
     ) WITHOUT ROWID;
     CREATE INDEX escalations_due ON escalations (due_at);
+    -- Retention deletes notifications; their receipts and escalations go with them.
+    CREATE TRIGGER notifications_gone AFTER DELETE ON notifications BEGIN
+      DELETE FROM receipts WHERE seq = OLD.seq;
+      DELETE FROM escalations WHERE seq = OLD.seq;
+    END;
   `);
 }
