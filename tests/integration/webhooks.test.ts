@@ -59,6 +59,7 @@ beforeAll(async () => {
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
   receiver.answer = 200;
+  receiver.release();
 });
 afterAll(async () => {
   await server?.stop();
@@ -121,6 +122,19 @@ describe('signed webhooks', () => {
       expect(same.every((a) => a.body === f.body)).toBe(true);
       await eventually(() => receiver.attempts.some((a) => a.webhookId === f.webhookId && a.status === 200), 15_000);
     }
+  });
+
+  it('answers pushes as fast while the receiver hangs', async () => {
+    receiver.answer = 0;
+    const user = fresh('erin');
+    await allReceipts(server.url, user, fresh('hang'));
+    // The sender is now waiting on a request the receiver never answers (10 s timeout).
+    await eventually(() => receiver.held() > 0, 5_000);
+    const started = performance.now();
+    for (let i = 0; i < 50; i++) expect((await push(server.url, { userIds: [user], data: { i } })).status).toBe(202);
+    // 50 sequential pushes; a push waiting on the receiver would take 10 s.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(receiver.held()).toBeGreaterThan(0);
   });
 
   it('stops sending after a 410 until POST /api/webhooks/retry, and counts the failed batch in /readyz', async () => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { WebhookBatch, WebhookEvent } from '../../lib/contract';
@@ -17,7 +17,8 @@ export interface Attempt {
  * A webhook receiver on a free port (node:http), as a backend would run one:
  * every request is verified with the `standardwebhooks` package; a request that
  * fails verification is answered 400 and counted in `forged`. `answer` decides
- * the status of the next verified requests (200 by default: accepted).
+ * the status of the next verified requests (200 by default: accepted; 0: never
+ * answer, a receiver that hangs).
  */
 export interface Receiver {
   url: string;
@@ -26,17 +27,26 @@ export interface Receiver {
   events: WebhookEvent[];
   forged: number;
   answer: number;
+  /** Requests held unanswered now (while `answer` is 0). */
+  held(): number;
+  /** Answers every request held while `answer` was 0 with `status`. */
+  release(status?: number): void;
   close(): Promise<void>;
 }
 
 export async function startReceiver(secret = TEST_WEBHOOK_SECRET): Promise<Receiver> {
   const verifier = new Webhook(secret);
+  const held: ServerResponse[] = [];
   const receiver: Receiver = {
     url: '',
     attempts: [],
     events: [],
     forged: 0,
     answer: 200,
+    held: () => held.length,
+    release: (status = 503) => {
+      for (const res of held.splice(0)) res.writeHead(status).end();
+    },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -56,6 +66,10 @@ export async function startReceiver(secret = TEST_WEBHOOK_SECRET): Promise<Recei
         return;
       }
       const status = receiver.answer;
+      if (status === 0) {
+        held.push(res);
+        return;
+      }
       receiver.attempts.push({ webhookId: String(req.headers['webhook-id']), body, status });
       if (status >= 200 && status < 300) receiver.events.push(...batch.data.events);
       res.writeHead(status).end();
