@@ -54,6 +54,8 @@ export class WebhookDispatcher {
   private stopped = false;
   /** The receiver answered 410: send nothing until resumed. */
   private gone = false;
+  /** Aborted by stop(): a shutdown does not wait out a slow receiver (the batch is retried after the restart). */
+  private readonly aborter = new AbortController();
 
   constructor(private readonly opts: DispatcherOptions) {
     this.signer = new Webhook(opts.secret);
@@ -72,6 +74,7 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.aborter.abort();
     await this.running;
   }
 
@@ -131,7 +134,7 @@ export class WebhookDispatcher {
           'user-agent': 'Herald-Webhooks/1',
         },
         body: batch.body,
-        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(ATTEMPT_TIMEOUT_MS), this.aborter.signal]),
         redirect: 'manual',
       });
       await res.body?.cancel().catch(() => undefined);

@@ -158,6 +158,31 @@ describe('signed webhooks', () => {
 });
 
 describe('webhooks across a crash', () => {
+  it('shuts down promptly while the receiver hangs, and sends the batch after the restart', async () => {
+    const node = await start();
+    try {
+      receiver.answer = 0;
+      const id = fresh('stop');
+      await allReceipts(node.url, fresh('fay'), id);
+      await eventually(() => receiver.held() > 0, 5_000);
+      const started = performance.now();
+      expect(await node.stop()).toBe(0);
+      // The attempt's timeout is 10 s: the shutdown aborts it instead of waiting.
+      expect(performance.now() - started).toBeLessThan(5_000);
+      receiver.release();
+      receiver.answer = 200;
+      const again = await start(node.dataDir);
+      try {
+        await eventually(() => eventsFor(id).length >= 3, 10_000);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await node.kill();
+      node.cleanup();
+    }
+  });
+
   it('sends after a restart what was pending when the server was killed (kill -9)', async () => {
     const crashing = await start();
     try {
