@@ -18,6 +18,8 @@ import { openapiRoutes } from './http/openapi';
 import { pushRoutes } from './http/push';
 import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
+import { statusRoutes } from './http/status';
+import { webhookRoutes } from './http/webhooks';
 import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
 import { answerIgnoredUpgrades } from './http/upgrade';
@@ -30,6 +32,7 @@ import { createPushService } from './push';
 import { orAfter } from './timeout';
 import { attachRealtime } from './realtime';
 import { setPageSettings } from './runtime';
+import { WebhookDispatcher } from './webhooks/dispatcher';
 
 /** Slowloris guard: a client must send its whole request head within this. */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -99,13 +102,19 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   // default "Upgrade: h2c") is answered as the HTTP/1.1 request it also is.
   answerIgnoredUpgrades(server);
 
+  // Receipts and escalations leave through the outbox, off the push path (lib/webhooks).
+  const webhooks = config.webhooks
+    ? new WebhookDispatcher({ outbox: inbox.outbox, url: config.webhooks.url, secret: config.webhooks.secret, owner: config.nodeId, log, metrics, timeScale: config.timeScale })
+    : undefined;
+  if (webhooks) metrics.sources.outbox = () => inbox.outbox.stats();
+
   // Like /metrics: behind ADMIN_TOKEN, open in development without it, absent in production without it.
   const adminAccess: AdminAccess = config.adminToken !== undefined ? 'token' : config.production ? 'off' : 'open';
   const admin =
     adminAccess === 'off'
       ? undefined
       : new AdminMonitor({ nodeId: config.nodeId, startedAt, metrics, inbox, io: realtime.io, board: realtime.cluster?.adminBoard, log });
-  const pushService = createPushService({ inbox, realtime, log });
+  const pushService = createPushService({ inbox, realtime, log, escalateMsPerSecond: 1000 * config.timeScale });
   const push = admin ? tailed(pushService, admin.tail) : pushService;
   const routes: Route[] = [
     ...pushRoutes({
@@ -117,6 +126,8 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       push,
     }),
     ...historyRoutes({ inbox, pushApiKey: config.pushApiKey, authSecret: config.authSecret }),
+    ...statusRoutes({ inbox, pushApiKey: config.pushApiKey }),
+    ...webhookRoutes({ pushApiKey: config.pushApiKey, resume: webhooks && (() => webhooks.resume()) }),
     // Without a token, /metrics is open in development and absent in production.
     ...(config.metricsToken !== undefined || !config.production ? metricsRoutes({ metrics, token: config.metricsToken }) : []),
     ...(admin
@@ -155,6 +166,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     nodeId: config.nodeId,
     operatorKeys: [config.pushApiKey, config.metricsToken],
     startedAt,
+    webhooks: webhooks && (() => inbox.outbox.stats()),
   });
   setPageSettings({
     socketPath: config.socketPath,
@@ -191,6 +203,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  webhooks?.start();
   log.info('listening', { port, url: `http://localhost:${port}`, socketPath: config.socketPath, inbox: inbox.kind, mode: config.env });
 
   let closing: Promise<void> | undefined;
@@ -202,6 +215,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       await admin?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await realtime.close();
+      await webhooks?.stop();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       timer.unref();

@@ -17,6 +17,8 @@ function failure(env: Record<string, string | undefined>, load: (env: Record<str
 }
 
 describe('loadConfig', () => {
+  const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+
   it('has working defaults for development', () => {
     expect(loadConfig({}, fixedSecret)).toEqual({
       env: 'development',
@@ -39,7 +41,9 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       nodeId: expect.stringMatching(/^[A-Za-z0-9._-]+-\d+-[a-z0-9]+$/),
       shutdownTimeoutMs: 10_000,
-      clientIdleDisconnectMs: 300_000,
+      clientIdleDisconnectMs: 5 * 60_000,
+      webhooks: undefined,
+      timeScale: 1,
     });
   });
 
@@ -87,6 +91,9 @@ describe('loadConfig', () => {
         NODE_ID: 'node-a',
         SHUTDOWN_TIMEOUT_MS: '2000',
         CLIENT_IDLE_DISCONNECT_MS: '0',
+        WEBHOOK_URL: 'https://backend.example/herald-events',
+        WEBHOOK_SECRET: WEBHOOK_SECRET,
+        WEBHOOK_EVENTS: 'notification.read, notification.escalated',
       },
       fixedSecret,
     );
@@ -112,6 +119,43 @@ describe('loadConfig', () => {
       nodeId: 'node-a',
       shutdownTimeoutMs: 2000,
       clientIdleDisconnectMs: 0,
+      webhooks: {
+        url: 'https://backend.example/herald-events',
+        secret: WEBHOOK_SECRET,
+        events: ['notification.read', 'notification.escalated'],
+      },
+      timeScale: 1,
+    });
+  });
+
+  describe('webhook settings', () => {
+    it('sends every event type by default', () => {
+      expect(loadConfig({ WEBHOOK_URL: 'http://127.0.0.1:9000/h', WEBHOOK_SECRET }, fixedSecret).webhooks?.events).toEqual([
+        'notification.delivered',
+        'notification.seen',
+        'notification.read',
+        'notification.escalated',
+      ]);
+    });
+
+    it.each([
+      ['WEBHOOK_URL', 'ftp://backend/h', 'http:// or https://'],
+      ['WEBHOOK_SECRET', 'not-a-whsec-secret-at-all-0123456789', 'whsec_'],
+      ['WEBHOOK_SECRET', 'whsec_c2hvcnQ=', 'at least 24 bytes'],
+      ['WEBHOOK_EVENTS', 'notification.clicked', 'one of notification.delivered'],
+      ['HERALD_TEST_TIME_SCALE', '2', 'in (0, 1]'],
+    ])('rejects %s=%s naming it', (key, value, fragment) => {
+      expect(() => loadConfig({ WEBHOOK_URL: 'http://h.example/x', WEBHOOK_SECRET, [key]: value }, fixedSecret)).toThrow(
+        new RegExp(`${key}: .*${fragment.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+      );
+    });
+
+    it('refuses WEBHOOK_URL without WEBHOOK_SECRET, and the test time scale in production', () => {
+      expect(() => loadConfig({ WEBHOOK_URL: 'http://h.example/x' }, fixedSecret)).toThrow(/WEBHOOK_SECRET: required with WEBHOOK_URL/);
+      expect(() =>
+        loadConfig({ NODE_ENV: 'production', AUTH_SECRET: SECRET, PUSH_API_KEY: PUSH_KEY, HERALD_TEST_TIME_SCALE: '0.5' }, fixedSecret),
+      ).toThrow(/HERALD_TEST_TIME_SCALE: for test suites only/);
+      expect(loadConfig({ HERALD_TEST_TIME_SCALE: '0.01' }, fixedSecret).timeScale).toBe(0.01);
     });
   });
 

@@ -1,6 +1,7 @@
 import 'server-only';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './contract';
 
 /**
  * The one place that reads `process.env`. Parsed once at boot; a bad value stops the
@@ -96,6 +97,36 @@ const envSchema = z.object({
     .optional(),
   /** The demo page's browser connection closes once every tab of the user has been hidden this long (0 = never). */
   CLIENT_IDLE_DISCONNECT_MS: intFrom(0, 24 * 60 * 60 * 1000).default(5 * 60 * 1000),
+  /** Where Herald POSTs signed receipt and escalation events (docs/webhooks.md); unset: no webhooks, no outbox. */
+  WEBHOOK_URL: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+    .optional(),
+  /** The Standard Webhooks signing secret: `whsec_` and the base64 of at least 24 random bytes. */
+  WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by the base64 of at least 24 bytes')
+    .optional(),
+  /** Comma-separated event types to send; default: all of them. */
+  WEBHOOK_EVENTS: z
+    .string()
+    .trim()
+    .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(WEBHOOK_EVENT_TYPES, { error: `each must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}` })).min(1, 'list at least one event type'))
+    .optional(),
+  /**
+   * Test only (refused in production): multiplies webhook time (escalation delays,
+   * retry backoff, batch interval), so suites run in seconds, not hours.
+   */
+  HERALD_TEST_TIME_SCALE: z
+    .string()
+    .trim()
+    .regex(/^(0?\.\d+|1(\.0+)?)$/, 'must be a number in (0, 1]')
+    .transform(Number)
+    .pipe(z.number().positive('must be above 0').max(1))
+    .optional(),
   /** Upper bound on graceful shutdown before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: intFrom(100, 120_000).default(10_000),
 });
@@ -140,6 +171,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** What the page passes to its browser client: close the connection after this long with no tab visible. */
   clientIdleDisconnectMs: number;
+  /** Signed webhooks, when WEBHOOK_URL is set. */
+  webhooks: { url: string; secret: string; events: WebhookEventType[] } | undefined;
+  /** 1, or (tests only) the factor HERALD_TEST_TIME_SCALE applies to webhook timers. */
+  timeScale: number;
 }
 
 export class ConfigError extends Error {
@@ -158,6 +193,12 @@ export function loadConfig(
     if (missing.length > 0) {
       throw new ConfigError(`Invalid environment:\n${missing.map((key) => `  ${key}: required when NODE_ENV=production`).join('\n')}`);
     }
+  }
+  if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid environment:\n  WEBHOOK_SECRET: required with WEBHOOK_URL (every delivery is signed)');
+  }
+  if (production && env.HERALD_TEST_TIME_SCALE !== undefined) {
+    throw new ConfigError('Invalid environment:\n  HERALD_TEST_TIME_SCALE: for test suites only; unset it in production');
   }
   if (env.REDIS_URL && !env.AUTH_SECRET) {
     // Dev auth signs with a per-boot random secret: a token from one node would fail on the next.
@@ -198,6 +239,11 @@ export function loadConfig(
     nodeId: env.NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     clientIdleDisconnectMs: env.CLIENT_IDLE_DISCONNECT_MS,
+    webhooks:
+      env.WEBHOOK_URL && env.WEBHOOK_SECRET
+        ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET, events: env.WEBHOOK_EVENTS ?? [...WEBHOOK_EVENT_TYPES] }
+        : undefined,
+    timeScale: env.HERALD_TEST_TIME_SCALE ?? 1,
   };
 }
 

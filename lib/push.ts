@@ -25,8 +25,15 @@ export interface PushService {
   pushMany(reqs: readonly PushRequest[]): Promise<Array<PromiseSettledResult<PushResult>>>;
 }
 
-export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log: Logger }): PushService {
+export function createPushService(deps: {
+  inbox: Inbox;
+  realtime: Realtime;
+  log: Logger;
+  /** Milliseconds per second of `escalate.after`: 1000, or less under the test-only HERALD_TEST_TIME_SCALE. */
+  escalateMsPerSecond?: number;
+}): PushService {
   const { inbox, realtime, log } = deps;
+  const msPerSecond = deps.escalateMsPerSecond ?? 1000;
   // Concurrent pushes with one key on this node wait for the first, so all get its exact answer.
   const inflight = new Map<string, Promise<{ result: PushResult; request: PushRequest }>>();
 
@@ -39,6 +46,7 @@ export function createPushService(deps: { inbox: Inbox; realtime: Realtime; log:
       data: req.data,
       createdAt: Date.now(),
       ...(key !== undefined ? { idempotency: { key, bodyHash: hashBody(req) } } : {}),
+      ...(req.escalate ? { escalate: { afterMs: req.escalate.after * msPerSecond, unless: req.escalate.unless } } : {}),
     });
     if (result.status === 'duplicate') {
       const body = result.response ?? { id: result.id, recipients: result.recipients, online: realtime.onlineCount(req.userIds) };

@@ -3,7 +3,7 @@
 import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { connectHerald, type HeraldConnection } from '@/lib/client/connection';
 import type { ReadChange } from '@/lib/client/socket';
-import type { Ack, ErrorCode, ListPage, ReadState, ReplayedNotification, SyncDone, WireNotification } from '@/lib/contract';
+import { MAX_SEEN_IDS, type Ack, type ErrorCode, type ListPage, type ReadState, type ReplayedNotification, type SyncDone, type WireNotification } from '@/lib/contract';
 import { leaderChanged, statusChanged } from '@/store/connection/slice';
 import { useAppDispatch, useAppStore } from '@/store/hooks';
 import { fromTab, SHARED_ACTIONS } from '@/store/tabs';
@@ -50,7 +50,15 @@ export interface HeraldActions {
    */
   markUnread: (ids: string[]) => Promise<void>;
   markAllRead: () => Promise<void>;
+  /**
+   * These notifications were shown in a visible tab (a toast, an item in the open
+   * inbox): sent once each, batched every SEEN_BATCH_MS as `notifications:seen`.
+   */
+  markSeen: (ids: string[]) => void;
 }
+
+/** Ids shown are collected this long, then sent in one `notifications:seen`. */
+const SEEN_BATCH_MS = 250;
 
 const HeraldContext = createContext<HeraldActions | null>(null);
 
@@ -180,7 +188,26 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, idleDisconnec
       if (!res.ok) throw new RefusedRequestError(res.error);
       return res;
     };
+    // Ids sent (or waiting to be) as seen: each goes once; one the server did not take is sent again next time it is shown.
+    const seenSent = new Set<string>();
+    const seenQueue: string[] = [];
+    let seenTimer: ReturnType<typeof setTimeout> | undefined;
+    const flushSeen = () => {
+      seenTimer = undefined;
+      const batch = seenQueue.splice(0, MAX_SEEN_IDS);
+      if (seenQueue.length > 0) seenTimer = setTimeout(flushSeen, SEEN_BATCH_MS);
+      if (batch.length === 0) return;
+      request('notifications:seen', { ids: batch }).catch(() => batch.forEach((id) => seenSent.delete(id)));
+    };
     return {
+      markSeen(ids) {
+        for (const id of ids) {
+          if (seenSent.has(id)) continue;
+          seenSent.add(id);
+          seenQueue.push(id);
+        }
+        if (seenQueue.length > 0) seenTimer ??= setTimeout(flushSeen, SEEN_BATCH_MS);
+      },
       async loadHistory({ first = false } = {}) {
         const history = selectHistory(store.getState());
         if (!first && (history.status === 'loading' || history.complete)) return;

@@ -184,7 +184,7 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
   const unread = useAppSelector(selectUnreadCount);
   const filter = useAppSelector(selectInboxFilter);
   const canMarkUnread = useAppSelector(selectMarkUnreadAvailable);
-  const { loadHistory, markRead, markUnread, markAllRead } = useHerald();
+  const { loadHistory, markRead, markUnread, markAllRead, markSeen } = useHerald();
   const now = useNow();
   const scrollRef = useRef<HTMLDivElement>(null);
   const endRef = useRef<HTMLDivElement>(null);
@@ -195,6 +195,15 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
   const lastPageAt = useRef(0);
 
   const items = useMemo(() => (filter === 'unread' ? all.filter((n) => !n.read) : all), [all, filter]);
+  // The items listed in the open panel count as seen while the page is visible (and again once it becomes visible).
+  useEffect(() => {
+    const report = () => {
+      if (document.visibilityState === 'visible' && items.length > 0) markSeen(items.map((n) => n.id));
+    };
+    report();
+    document.addEventListener('visibilitychange', report);
+    return () => document.removeEventListener('visibilitychange', report);
+  }, [items, markSeen]);
   const groups = useMemo(() => {
     const by = new Map<DayGroup, Notification[]>();
     for (const n of items) {

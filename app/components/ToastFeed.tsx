@@ -10,6 +10,7 @@ import { ExternalLink } from './ExternalLink';
 import { Icon } from './Icon';
 import { short, Title } from './Title';
 import { useFocusRescue } from './useFocusRescue';
+import { useHerald } from './HeraldSocketBridge';
 
 /** How long a toast stays, counted only while the feed is neither hovered, focused from the keyboard, nor hidden. */
 export const TOAST_LIFETIME_MS = 6_000;
@@ -145,6 +146,7 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
   const [pointerInside, setPointerInside] = useState(false);
   const keyboardInside = useKeyboardFocusWithin(sectionRef);
   const hidden = usePageHidden();
+  const { markSeen } = useHerald();
   const viewportHeight = useViewportHeight();
   const [heights, setHeights] = useState<Record<string, number>>({});
   /** Where focus was before it entered the feed; Escape takes it back there. */
@@ -181,6 +183,11 @@ export function ToastFeed({ bellRef }: { bellRef: RefObject<HTMLButtonElement | 
     total = next;
   }
   const notShown = toasts.length - shown.length;
+  // Shown on screen: in the tab the user looks at, while it is visible.
+  const seenIds = owner && !hidden ? shown.flatMap((t) => (t.kind === 'notification' ? [t.notificationId] : [])).join(' ') : '';
+  useEffect(() => {
+    if (seenIds !== '') markSeen(seenIds.split(' '));
+  }, [seenIds, markSeen]);
   const frontHeight = heights[shown[0]?.id ?? ''] ?? 0;
 
   const offsets: number[] = [];

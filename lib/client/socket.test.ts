@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHeraldSocket, type HeraldClient, type Refusal } from './socket';
+import { createHeraldSocket, RECEIVED_ACK_MS, type HeraldClient, type Refusal } from './socket';
 
 /**
  * The browser client against a real socket.io server on a free port, whose
@@ -149,5 +149,28 @@ describe('createHeraldSocket() against refusals', () => {
     c.close();
     await new Promise((r) => setTimeout(r, 1_200));
     expect(h.handshakes).toHaveLength(1);
+  });
+});
+
+describe('createHeraldSocket() receipts', () => {
+  it('acknowledges what it received as one cumulative notifications:received per RECEIVED_ACK_MS', async () => {
+    const h = await startHarness([]);
+    const acks: Array<{ upTo: unknown; at: number }> = [];
+    h.io.on('connection', (socket) => socket.on('notifications:received', (req: { upTo: unknown }) => acks.push({ upTo: req.upTo, at: Date.now() })));
+    const { connected } = connect(h.url);
+    await connected;
+    const [server] = await h.io.fetchSockets();
+    const n = (seq: number) => ({ id: `n${seq}`, seq, entityType: 'message', data: null, createdAt: new Date().toISOString(), read: false });
+    const sentAt = Date.now();
+    for (const seq of [3, 5, 4]) server?.emit('receive_message', n(seq));
+    await waitUntil(() => acks.length === 1);
+    expect(acks[0]?.upTo).toBe(5);
+    expect((acks[0]?.at ?? 0) - sentAt).toBeGreaterThanOrEqual(RECEIVED_ACK_MS - 20);
+    // Nothing new received: nothing more sent.
+    await new Promise((r) => setTimeout(r, RECEIVED_ACK_MS * 2));
+    expect(acks).toHaveLength(1);
+    server?.emit('receive_message', n(9));
+    await waitUntil(() => acks.length === 2);
+    expect(acks[1]?.upTo).toBe(9);
   });
 });

@@ -170,16 +170,41 @@ export function createHeraldSocket(opts: HeraldSocketOptions): HeraldClient {
   socket.on('connect', scheduleRenewal);
   socket.on('disconnect', () => clearTimeout(renewTimer));
 
+  // Receipts: the highest seq received (live or replayed) is acknowledged at most
+  // every RECEIVED_ACK_MS, as one cumulative `notifications:received`. An ack lost
+  // with a dropped connection is covered by the next one, which names a higher seq.
+  let receivedUpTo = 0;
+  let ackedUpTo = 0;
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  const sendReceived = () => {
+    ackTimer = undefined;
+    if (!socket.connected || receivedUpTo <= ackedUpTo) return;
+    ackedUpTo = receivedUpTo;
+    socket.emit('notifications:received', { upTo: receivedUpTo });
+  };
+  socket.on('receive_message', (n) => {
+    receivedUpTo = Math.max(receivedUpTo, n.seq);
+    ackTimer ??= setTimeout(sendReceived, RECEIVED_ACK_MS);
+  });
+  // A new connection may be to a server that never got the last ack: send it again.
+  socket.on('connect', () => {
+    ackedUpTo = 0;
+  });
+
   return {
     socket,
     close() {
       closed = true;
       clearTimeout(retryTimer);
       clearTimeout(renewTimer);
+      clearTimeout(ackTimer);
       socket.disconnect();
     },
   };
 }
+
+/** Received notifications are acknowledged at most this often, in one cumulative ack. */
+export const RECEIVED_ACK_MS = 250;
 
 /** Renew this long before `exp`. */
 const RENEW_BEFORE_EXPIRY_MS = 60_000;

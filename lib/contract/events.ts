@@ -4,7 +4,10 @@ import type {
   ListRequest,
   ReadRequest,
   ReadState,
+  ReceiptAck,
+  ReceivedRequest,
   RefreshRequest,
+  SeenRequest,
   ReplayedNotification,
   SyncDone,
   UserLoginRequest,
@@ -35,6 +38,10 @@ export interface ClientToServerEvents {
   'notifications:read': (req: ReadRequest, ack: (res: Ack<ReadState>) => void) => void;
   /** Make some notifications unread again. */
   'notifications:unread': (req: ReadRequest, ack: (res: Ack<ReadState>) => void) => void;
+  /** Every notification up to `upTo` reached this client (a cumulative ack; clients batch them, ~250 ms). Idempotent. */
+  'notifications:received': (req: ReceivedRequest, ack?: (res: Ack<ReceiptAck>) => void) => void;
+  /** These notifications were shown in a visible tab (toast or inbox item). Idempotent. */
+  'notifications:seen': (req: SeenRequest, ack?: (res: Ack<ReceiptAck>) => void) => void;
   /** Mark every notification read (no payload, or `{}`). */
   'notifications:read-all': (ack: (res: Ack<ReadState>) => void) => void;
   /** A fresh token for the same user, so a long-lived tab stays signed in without reconnecting. */

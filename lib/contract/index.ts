@@ -7,5 +7,6 @@ export * from './errors';
 export * from './events';
 export * from './limits';
 export * from './links';
+export * from './webhooks';
 export * from './wire';
 export * from './admin';

@@ -17,3 +17,7 @@ export const MAX_READ_IDS = 200;
 export const MAX_TOKEN_CHARS = 4096;
 export const MAX_LINK_CHARS = 2048;
 export const DEFAULT_ENTITY_TYPE = 'message';
+/** Ids in one `notifications:seen`. */
+export const MAX_SEEN_IDS = 200;
+/** Recipients in one page of `GET /api/notifications/:id`. */
+export const MAX_STATUS_PAGE = 100;

@@ -25,6 +25,8 @@ export interface PushRequest {
   entityType: string;
   data: JsonValue;
   id?: string;
+  /** After `after` seconds, each recipient who has not reached `unless` is escalated (a webhook event). */
+  escalate?: { after: number; unless: ReceiptState };
 }
 
 /** The 202 answer to a push. */
@@ -101,3 +103,21 @@ export type UserLoginRequest =
   | { token: string; lastSeq?: number }
   | { tokenId: string; lastSeq?: number }
   | { userId: string; lastSeq?: number };
+
+/** `notifications:received`: every notification up to this seq reached the client (a cumulative acknowledgement). */
+export interface ReceivedRequest {
+  upTo: number;
+}
+
+/** `notifications:seen`: these notifications were shown on screen, as a toast or an inbox item, in a visible tab. */
+export interface SeenRequest {
+  ids: string[];
+}
+
+/** The answer to a receipt: how many of the user's notifications this event moved on (0 for a repeat). */
+export interface ReceiptAck {
+  changed: number;
+}
+
+/** The states a recipient's copy of a notification reaches, in the order they are usually reached. */
+export type ReceiptState = 'delivered' | 'seen' | 'read';

@@ -22,6 +22,8 @@ export interface HealthDeps {
   /** Keys that see the checks: the push key and the metrics token (undefined entries are skipped; none set: open). */
   operatorKeys: Array<string | undefined>;
   startedAt: number;
+  /** The webhook outbox's counts, when webhooks are on (failed batches do not make the node unready). */
+  webhooks: (() => Promise<{ events: number; pending: number; failed: number }>) | undefined;
 }
 
 /**
@@ -62,6 +64,14 @@ export function healthHandler(deps: HealthDeps): (req: IncomingMessage, res: Ser
       sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unready' });
       return true;
     }
+    // Failed batches wait for POST /api/webhooks/retry; they say nothing about this node's health.
+    const webhooks = deps.webhooks
+      ? await orAfter(
+          deps.webhooks().then((counts) => ({ ok: true, ...counts })),
+          PING_TIMEOUT_MS,
+          { ok: false, error: `no answer within ${PING_TIMEOUT_MS} ms` },
+        ).catch((err: unknown) => ({ ok: false, error: (err as Error).message }))
+      : undefined;
     sendJson(res, ready ? 200 : 503, {
       status: ready ? 'ready' : 'unready',
       accepting,
@@ -73,6 +83,8 @@ export function healthHandler(deps: HealthDeps): (req: IncomingMessage, res: Ser
         // frames: notification frames this node wrote to WebSocket connections itself (realtime/wire.ts).
         // outbound: unread bytes queued for clients at the last sweep, and sockets cut off for them (realtime/backlog.ts).
         realtime: { ok: true, connections: deps.connections(), frames: wireStats(), outbound: deps.outbound() },
+        // events not batched yet, batches pending, batches failed (resent by POST /api/webhooks/retry).
+        ...(webhooks ? { webhooks } : {}),
       },
     });
     return true;

@@ -8,7 +8,8 @@ export type { Inbox } from './types';
 
 /** DATABASE_URL selects PostgreSQL (shared by a cluster); otherwise SQLite under DATA_DIR. */
 export async function openInbox(config: Config, hooks: InboxHooks = {}): Promise<Inbox> {
-  const opts = { maxPerUser: config.inbox.maxPerUser, ttlDays: config.inbox.ttlDays };
+  // Without WEBHOOK_URL the outbox stays empty: no events, no escalations.
+  const opts = { maxPerUser: config.inbox.maxPerUser, ttlDays: config.inbox.ttlDays, webhookEvents: config.webhooks?.events ?? [] };
   if (config.database) return openPostgresInbox(config.database.url, { ...opts, schema: config.database.schema }, hooks);
   return openSqliteInbox(config.dataDir, opts, undefined, undefined, hooks);
 }

@@ -1,5 +1,5 @@
 import 'server-only';
-import type { JsonValue, ListPage, WireNotification } from '../contract';
+import type { JsonValue, ListPage, NotificationStatus, WireNotification } from '../contract';
 import type { AppendInput } from './types';
 
 /**
@@ -42,4 +42,29 @@ export function storedNotification(input: AppendInput, seq: number): WireNotific
 export function pageOf<Row>(rows: Row[], limit: number, wire: (row: Row) => WireNotification): ListPage {
   const items = rows.slice(0, limit).map(wire);
   return { items, nextCursor: rows.length > limit ? (items[items.length - 1]?.seq ?? null) : null };
+}
+
+/** A recipient's receipts as both engines select them: times in ms since the epoch, or null. */
+export interface RecipientRow {
+  user_id: string;
+  delivered_at: number | null;
+  seen_at: number | null;
+  read_at: number | null;
+}
+
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+/** A notification's status from its row and up to `limit + 1` recipient rows by user id: a row past `limit` means there is more. */
+export function statusOf(row: Omit<NotificationRow<unknown, unknown>, 'read'>, data: JsonValue, recipients: RecipientRow[], limit: number): NotificationStatus {
+  const page = recipients.slice(0, limit);
+  return {
+    notification: { id: row.id, seq: Number(row.seq), entityType: row.entity_type, data, createdAt: new Date(Number(row.created_at)).toISOString() },
+    recipients: page.map((r) => ({
+      userId: r.user_id,
+      deliveredAt: isoOrNull(r.delivered_at),
+      seenAt: isoOrNull(r.seen_at),
+      readAt: isoOrNull(r.read_at),
+    })),
+    nextCursor: recipients.length > limit ? (page[page.length - 1]?.user_id ?? null) : null,
+  };
 }

@@ -27,6 +27,10 @@ export class WatchedInbox implements Inbox {
     return this.inner.kind;
   }
 
+  get outbox(): Inbox['outbox'] {
+    return this.inner.outbox;
+  }
+
   /** Undefined while writes succeed; the last storage error while they fail. */
   writeFailure(): string | undefined {
     return this.failure;
@@ -37,6 +41,9 @@ export class WatchedInbox implements Inbox {
   markRead: Inbox['markRead'] = (userId, ids) => this.watch(this.inner.markRead(userId, ids));
   markAllRead: Inbox['markAllRead'] = (userId) => this.watch(this.inner.markAllRead(userId));
   markUnread: Inbox['markUnread'] = (userId, ids) => this.watch(this.inner.markUnread(userId, ids));
+  markReceived: Inbox['markReceived'] = (userId, upTo, now) => this.watch(this.inner.markReceived(userId, upTo, now));
+  markSeen: Inbox['markSeen'] = (userId, ids, now) => this.watch(this.inner.markSeen(userId, ids, now));
+  status: Inbox['status'] = (id, opts) => this.inner.status(id, opts);
   probeWrite: Inbox['probeWrite'] = () => this.watch(this.inner.probeWrite());
   since: Inbox['since'] = (userId, afterSeq, limit) => this.inner.since(userId, afterSeq, limit);
   list: Inbox['list'] = (userId, opts) => this.inner.list(userId, opts);

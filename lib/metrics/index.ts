@@ -17,6 +17,8 @@ export interface MetricSources {
   queuedBytes(): number;
   /** Whether each dependency answers now (bounded: a scrape must not hang on a frozen one). */
   dependencies(): Promise<Record<string, boolean>>;
+  /** The webhook outbox's events not batched yet, batches pending, and batches failed (none without webhooks). */
+  outbox(): Promise<{ events: number; pending: number; failed: number }>;
 }
 
 export function createMetrics() {
@@ -28,6 +30,7 @@ export function createMetrics() {
     users: () => 0,
     queuedBytes: () => 0,
     dependencies: async () => ({}),
+    outbox: async () => ({ events: 0, pending: 0, failed: 0 }),
   };
   return {
     registry,
@@ -121,6 +124,27 @@ export function createMetrics() {
       name: 'herald_inbox_batch_size',
       help: 'Appends committed together in one transaction.',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    }),
+    outboxDepth: new Gauge({
+      name: 'herald_webhook_outbox',
+      help: 'The webhook outbox: events not batched yet (events), batches waiting or retrying (pending), batches out of retries (failed).',
+      labelNames: ['kind'] as const,
+      registers,
+      async collect() {
+        const depth = await sources.outbox().catch(() => null);
+        if (depth) for (const [kind, n] of Object.entries(depth)) this.set({ kind }, n);
+      },
+    }),
+    webhookAttempts: new Counter({
+      name: 'herald_webhook_attempts_total',
+      help: 'Webhook deliveries attempted, by result: delivered (2xx), retry (another answer or a timeout), failed (out of retries), gone (410).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    webhookEvents: new Counter({
+      name: 'herald_webhook_events_delivered_total',
+      help: 'Events in webhook batches the receiver accepted (2xx).',
       registers,
     }),
     up: new Gauge({

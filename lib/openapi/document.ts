@@ -133,7 +133,8 @@ function operationObject(route: DocumentRoute, spec: OperationSpec, openPushApi:
     ...(spec.parameters ?? []).map((p) => {
       const examples = Object.fromEntries(
         exchanges.flatMap(([name, ex]) => {
-          const text = p.in === 'query' ? ex.request?.query?.[p.name] : p.in === 'header' ? ex.request?.headers?.[p.name] : undefined;
+          const text =
+            p.in === 'query' ? ex.request?.query?.[p.name] : p.in === 'header' ? ex.request?.headers?.[p.name] : ex.request?.path?.[p.name];
           if (text === undefined) return [];
           // The value as its schema types it: a whole number for `limit`, as the query string spells it.
           const value = /^\d{1,15}$/.test(text) && integerSchema(p.schema) ? Number(text) : text;

@@ -1,5 +1,5 @@
 import 'server-only';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   DEFAULT_PAGE_LIMIT,
   ErrorCodes,
@@ -8,6 +8,7 @@ import {
   MAX_BATCH_RECIPIENTS,
   MAX_PAGE_LIMIT,
   MAX_PUSH_BODY_BYTES,
+  MAX_STATUS_PAGE,
   type ErrorCode,
 } from '../contract';
 import { SIGNATURE_WINDOW_SECONDS } from '../http/signature';
@@ -18,8 +19,10 @@ import {
   HealthAnswerSchema,
   HistoryPageSchema,
   PushAcceptedSchema,
+  NotificationStatusSchema,
   PushBatchAcceptedSchema,
   ReadyAnswerSchema,
+  WebhooksRetriedSchema,
 } from './schemas';
 import { DevTokenBodySchema } from '../http/devToken';
 
@@ -47,7 +50,7 @@ export type Credentials = 'valid' | 'none' | 'wrong' | 'signed' | 'expired-signa
 
 export interface ExchangeSpec {
   summary: string;
-  request?: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string> };
+  request?: { body?: unknown; path?: Record<string, string>; query?: Record<string, string>; headers?: Record<string, string> };
   /** The answer's body (JSON) or text. */
   answer?: unknown;
   /** Replayed by the tests with these credentials; left out for answers a test cannot provoke at will (429, 503, 500). */
@@ -359,6 +362,91 @@ export const operations: Record<string, OperationSpec> = {
         { storageDown: { summary: 'Storage unreachable', answer: errorAnswer(ErrorCodes.unavailable, 'storage is unavailable; nothing was accepted') } },
         ['retry-after'],
       ),
+    },
+  },
+  'notification-status': {
+    summary: "A notification's receipts, per recipient",
+    description:
+      'The notification and, for each recipient in user-id order, `deliveredAt` (a socket of theirs confirmed it), `seenAt` (shown in a ' +
+      `visible tab) and \`readAt\`, null where not reached yet. ${MAX_STATUS_PAGE} recipients per page; pass \`nextCursor\` as \`after\`.`,
+    tag: 'Push',
+    security: [{ pushKey: [] }],
+    parameters: [
+      { name: 'id', in: 'path', required: true, description: 'The notification id (yours, or the one the push answered).', schema: NotificationIdSchema },
+      { name: 'after', in: 'query', description: "A page's `nextCursor`: recipients after this user id.", schema: UserIdSchema },
+      { name: 'limit', in: 'query', description: `Recipients per page, 1..${MAX_STATUS_PAGE}; default ${MAX_STATUS_PAGE}.`, schema: z.number().int().min(1).max(MAX_STATUS_PAGE) },
+    ],
+    responses: {
+      200: {
+        description: 'The notification and a page of its recipients.',
+        json: NotificationStatusSchema,
+        examples: {
+          status: {
+            summary: 'A like for two users: one read it, the other has not connected since',
+            request: { path: { id: 'order-42:shipped' } },
+            answer: {
+              notification: { id: 'order-42:shipped', seq: 7, entityType: 'order.shipped', data: { text: 'Your order shipped' }, createdAt: '2026-12-07T12:00:00.000Z' },
+              recipients: [{ userId: 'alice', deliveredAt: '2026-12-07T12:00:00.120Z', seenAt: '2026-12-07T12:00:01.000Z', readAt: '2026-12-07T12:03:10.000Z' }],
+              nextCursor: null,
+            },
+            replay: 'valid',
+          },
+        },
+      },
+      400: errors('A malformed id or query.', [ErrorCodes.validationFailed], {
+        badLimit: {
+          summary: 'A limit over the page size',
+          request: { path: { id: 'order-42:shipped' }, query: { limit: '1000' } },
+          answer: errorAnswer(ErrorCodes.validationFailed, `limit: must be at most ${MAX_STATUS_PAGE}`),
+          replay: 'valid',
+        },
+      }),
+      401: errors('No push key, or a wrong one.', [ErrorCodes.unauthorized], {
+        wrongKey: {
+          summary: 'A wrong key',
+          request: { path: { id: 'order-42:shipped' } },
+          answer: errorAnswer(ErrorCodes.unauthorized, 'missing or wrong push-API key (Authorization: Bearer <key>)'),
+          replay: 'wrong',
+        },
+      }, ['www-authenticate']),
+      404: errors('No notification with this id (never pushed, or past retention).', [ErrorCodes.notFound], {
+        unknown: {
+          summary: 'An id never pushed',
+          request: { path: { id: 'never-pushed-1' } },
+          answer: errorAnswer(ErrorCodes.notFound, 'no notification with id never-pushed-1'),
+          replay: 'valid',
+        },
+      }),
+      500: internalError,
+      503: errors('The inbox cannot be read.', [ErrorCodes.unavailable], {
+        storageDown: { summary: 'Storage unreachable', answer: errorAnswer(ErrorCodes.unavailable, 'storage is unavailable; nothing was accepted') },
+      }, ['retry-after']),
+    },
+  },
+  'webhooks-retry': {
+    summary: 'Send failed webhook batches again',
+    description:
+      'Makes every webhook batch kept as failed (its retries spent, or its URL answered 410) due again, and lifts a 410 stop. ' +
+      '404 when WEBHOOK_URL is unset. A body, if any, is ignored.',
+    tag: 'Operations',
+    security: [{ pushKey: [] }],
+    responses: {
+      200: { description: 'How many batches were made due again.', json: WebhooksRetriedSchema, examples: { none: { summary: 'Nothing had failed', answer: { retried: 0 } } } },
+      401: errors('No push key, or a wrong one.', [ErrorCodes.unauthorized], {
+        wrongKey: {
+          summary: 'A wrong key',
+          answer: errorAnswer(ErrorCodes.unauthorized, 'missing or wrong push-API key (Authorization: Bearer <key>)'),
+          replay: 'wrong',
+        },
+      }, ['www-authenticate']),
+      404: errors('Webhooks are not configured.', [ErrorCodes.notFound], {
+        notConfigured: {
+          summary: 'WEBHOOK_URL is unset',
+          answer: errorAnswer(ErrorCodes.notFound, 'webhooks are not configured (WEBHOOK_URL is unset)'),
+          replay: 'valid',
+        },
+      }),
+      500: internalError,
     },
   },
   notifications: {

@@ -8,6 +8,7 @@ import {
   type ListPage,
   type PushAccepted,
   type PushBatchAccepted,
+  type NotificationStatus,
   type WireNotification,
 } from '../contract';
 import { DevTokenBodySchema } from '../http/devToken';
@@ -53,6 +54,16 @@ export const PushAcceptedSchema = z.strictObject({
 export const PushBatchAcceptedSchema = z.strictObject({
   results: z.array(z.union([PushAcceptedSchema, errorBodySchema([ErrorCodes.validationFailed, ErrorCodes.idempotencyConflict, ErrorCodes.unavailable])])),
 }) satisfies z.ZodType<PushBatchAccepted>;
+
+const instant = z.iso.datetime({ offset: true }).nullable();
+
+export const NotificationStatusSchema = z.strictObject({
+  notification: z.strictObject({ id: NotificationIdSchema, seq: SeqSchema, entityType: EntityTypeSchema, data: JsonValueSchema, createdAt: z.iso.datetime({ offset: true }) }),
+  recipients: z.array(z.strictObject({ userId: UserIdSchema, deliveredAt: instant, seenAt: instant, readAt: instant })),
+  nextCursor: UserIdSchema.nullable(),
+}) satisfies z.ZodType<NotificationStatus>;
+
+export const WebhooksRetriedSchema = z.strictObject({ retried: count });
 
 export const HistoryPageSchema = z.strictObject({
   items: z.array(NotificationSchema),
@@ -128,6 +139,13 @@ components.add(PushBatchAcceptedSchema, {
     'One result per notification, in the order sent. An item with `error` was not stored: `unavailable` is worth a retry with the same id; ' +
     '`validation_failed` and `idempotency_conflict` are not.',
 });
+components.add(NotificationStatusSchema, {
+  id: 'NotificationStatus',
+  description:
+    'The notification and, per recipient in user-id order, when it was first delivered to a socket, shown in a visible tab, and read; ' +
+    'null where that has not happened. Pass `nextCursor` as `after` for the next page of recipients.',
+});
+components.add(WebhooksRetriedSchema, { id: 'WebhooksRetried', description: 'How many failed webhook batches were made due again.' });
 components.add(NotificationSchema, { id: 'Notification', description: 'A stored notification as a user sees it.' });
 components.add(PushAcceptedSchema, {
   id: 'PushAccepted',

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   DEFAULT_ENTITY_TYPE,
   isSafeLink,
+  MAX_ESCALATE_AFTER_SECONDS,
+  MIN_ESCALATE_AFTER_SECONDS,
   MAX_DATA_BYTES,
   MAX_DATA_DEPTH,
   MAX_ENTITY_TYPE_CHARS,
@@ -40,6 +42,16 @@ export const PushBodySchema = z
         .pipe(z.json({ error: 'must be a JSON value' }))
         .optional(),
       id: NotificationIdSchema.optional(),
+      escalate: z
+        .strictObject({
+          after: z
+            .number({ error: 'must be a number of seconds' })
+            .int('must be a whole number of seconds')
+            .min(MIN_ESCALATE_AFTER_SECONDS, `must be at least ${MIN_ESCALATE_AFTER_SECONDS} seconds`)
+            .max(MAX_ESCALATE_AFTER_SECONDS, `must be at most ${MAX_ESCALATE_AFTER_SECONDS} seconds`),
+          unless: z.enum(['delivered', 'seen', 'read'], { error: 'must be "delivered", "seen" or "read"' }).optional(),
+        })
+        .optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
@@ -209,6 +221,7 @@ export function toPushRequest(body: PushBody): PushRequest {
     entityType: body.entityType ?? DEFAULT_ENTITY_TYPE,
     data: (body.data ?? null),
     ...(body.id !== undefined ? { id: body.id } : {}),
+    ...(body.escalate !== undefined ? { escalate: { after: body.escalate.after, unless: body.escalate.unless ?? 'read' } } : {}),
   };
 }
 

@@ -2,11 +2,14 @@ import { z } from 'zod';
 import {
   MAX_PAGE_LIMIT,
   MAX_READ_IDS,
+  MAX_SEEN_IDS,
   MAX_TOKEN_CHARS,
   type HandshakeAuth,
   type ListRequest,
   type ReadRequest,
+  type ReceivedRequest,
   type RefreshRequest,
+  type SeenRequest,
   type UserLoginRequest,
 } from '../contract';
 import { NotificationIdSchema, SeqSchema, UserIdSchema } from './ids';
@@ -27,6 +30,12 @@ export const ListRequestSchema = z.strictObject({
 export const ReadRequestSchema = z.strictObject({
   ids: z.array(NotificationIdSchema).min(1).max(MAX_READ_IDS),
 }) satisfies z.ZodType<ReadRequest>;
+
+export const ReceivedRequestSchema = z.strictObject({ upTo: SeqSchema }) satisfies z.ZodType<ReceivedRequest>;
+
+export const SeenRequestSchema = z.strictObject({
+  ids: z.array(NotificationIdSchema).min(1).max(MAX_SEEN_IDS),
+}) satisfies z.ZodType<SeenRequest>;
 
 export const RefreshSchema = z.strictObject({ token: TokenSchema }) satisfies z.ZodType<RefreshRequest>;
 

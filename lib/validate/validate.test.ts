@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../tests/support/rng';
 import { DEFAULT_ENTITY_TYPE, MAX_DATA_BYTES, MAX_RECIPIENTS_PER_PUSH } from '../contract';
-import { PushBodySchema, describeIssues, parsePushBody, quickPushBody, toPushRequest, utf8Length } from '.';
+import { PushBodySchema, ReceivedRequestSchema, SeenRequestSchema, describeIssues, parsePushBody, quickPushBody, toPushRequest, utf8Length } from '.';
 
 /** The message describeIssues gives for a body, or undefined when it is valid. */
 function problemOf(body: unknown): string | undefined {
@@ -283,4 +283,39 @@ describe('quickPushBody against PushBodySchema', () => {
     expect(refused.success).toBe(false);
     if (!refused.success) expect(describeIssues(refused.error)).toBe('tokens[0]: must not be empty');
   });
+});
+
+describe('escalate', () => {
+  it('defaults unless to read and keeps the seconds', () => {
+    expect(ok({ tokens: ['1'], escalate: { after: 600 } }).escalate).toEqual({ after: 600, unless: 'read' });
+    expect(ok({ tokens: ['1'], escalate: { after: 10, unless: 'seen' } }).escalate).toEqual({ after: 10, unless: 'seen' });
+    expect(ok({ tokens: ['1'] }).escalate).toBeUndefined();
+  });
+
+  it.each([
+    [{ after: 9 }, 'escalate.after: must be at least 10 seconds'],
+    [{ after: 604_801 }, 'escalate.after: must be at most 604800 seconds'],
+    [{ after: '60' }, 'escalate.after: must be a number of seconds'],
+    [{ after: 60, unless: 'clicked' }, 'escalate.unless: must be "delivered", "seen" or "read"'],
+  ])('refuses %j', (escalate, message) => {
+    expect(problemOf({ tokens: ['1'], escalate })).toContain(message);
+  });
+});
+
+describe('receipt events', () => {
+  it('takes a seq as upTo, and 1..200 notification ids as seen', () => {
+    expect(ReceivedRequestSchema.safeParse({ upTo: 0 }).success).toBe(true);
+    expect(SeenRequestSchema.safeParse({ ids: ['a', 'b'] }).success).toBe(true);
+  });
+
+  it.each([{ upTo: -1 }, { upTo: 1.5 }, { upTo: '3' }, { upTo: 2 ** 53 }, {}, { upTo: 1, more: 1 }, null, [1]])('refuses received %j', (payload) => {
+    expect(ReceivedRequestSchema.safeParse(payload).success).toBe(false);
+  });
+
+  it.each([{ ids: [] }, { ids: Array.from({ length: 201 }, (_, i) => `n${i}`) }, { ids: [1] }, { ids: ['a b'] }, { ids: 'a' }, {}])(
+    'refuses seen %j',
+    (payload) => {
+      expect(SeenRequestSchema.safeParse(payload).success).toBe(false);
+    },
+  );
 });

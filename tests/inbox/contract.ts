@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, InboxUnavailableError } from '../../lib/errors';
 import type { JsonValue, WireNotification } from '../../lib/contract';
 import { IDEMPOTENCY_WINDOW_MS, type AppendInput, type AppendResult, type Inbox, type InboxOptions } from '../../lib/inbox/types';
+import { receiptsContract } from './receipts-contract';
 
 /**
  * The behaviour every `Inbox` implementation must have, written only against the
@@ -535,6 +536,8 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
         expect(since).toEqual({ items: [after], reset: false, headSeq: after.seq });
       });
     });
+
+    receiptsContract({ inbox: () => inbox, storeOne: (over, other) => storeOne(other ?? inbox, over), open: (opts) => openInbox(opts) });
 
     describe('lifecycle', () => {
       it('answers ping while open', async () => {

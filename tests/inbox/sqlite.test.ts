@@ -123,8 +123,13 @@ describe('SQLite inbox', () => {
       expect(await inbox.sweep(Date.UTC(2025, 0, 2))).toMatchObject({ deliveriesDeleted: 1, notificationsDeleted: 0 });
       expect((await inbox.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual(['old-alice']);
       expect((await inbox.list('bob', { limit: 10 })).items.map((i) => i.id)).toEqual(['old-shared']);
+      // A row from before schema 4 has no recipients list: its status names those with a receipt.
+      expect((await inbox.status('old-shared', { limit: 10 }))?.recipients).toEqual([]);
+      await inbox.markSeen('bob', ['old-shared'], Date.UTC(2025, 0, 3));
+      expect((await inbox.status('old-shared', { limit: 10 }))?.recipients.map((r) => r.userId)).toEqual(['bob']);
+      expect((await inbox.status(added.id, { limit: 10 }))?.recipients.map((r) => r.userId)).toEqual(['carol', 'dora']);
       raw((db) => {
-        expect(db.pragma('user_version', { simple: true })).toBe(3);
+        expect(db.pragma('user_version', { simple: true })).toBe(4);
         expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'deliveries_seq'").all()).toEqual([]);
         expect(db.prepare('SELECT id, holders FROM notifications ORDER BY seq').all()).toEqual([
           { id: 'old-shared', holders: 1 },

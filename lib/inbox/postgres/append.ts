@@ -71,6 +71,8 @@ export class PostgresAppends {
     private readonly appendLockKey: number,
     /** Told the recipients of every stored append (retention's cap looks at them). */
     private readonly onStored: (userIds: readonly string[]) => void,
+    /** Store an escalation row per recipient of a push with `escalate`. */
+    private readonly escalating: boolean,
     private readonly hooks: InboxHooks = {},
   ) {}
 
@@ -218,6 +220,7 @@ export class PostgresAppends {
 
     const n = { seq: [] as number[], id: [] as string[], type: [] as string[], data: [] as string[], at: [] as number[] };
     const d = { user: [] as string[], seq: [] as number[] };
+    const e = { user: [] as string[], seq: [] as number[], due: [] as number[], unless: [] as string[] };
     const k = { key: [] as string[], hash: [] as string[], id: [] as string[], recipients: [] as number[], at: [] as number[] };
     toStore.forEach(({ i, toStore: input, userIds }, j) => {
       const seq = seqs[j] as number;
@@ -229,6 +232,14 @@ export class PostgresAppends {
       for (const u of userIds) {
         d.user.push(u);
         d.seq.push(seq);
+      }
+      if (input.escalate && this.escalating) {
+        for (const u of userIds) {
+          e.user.push(u);
+          e.seq.push(seq);
+          e.due.push(input.createdAt + input.escalate.afterMs);
+          e.unless.push(input.escalate.unless);
+        }
       }
       if (input.idempotency) {
         k.key.push(input.idempotency.key);
@@ -246,12 +257,15 @@ export class PostgresAppends {
          SELECT s, i, t, j::json, a FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS x(s, i, t, j, a)
        ), d AS (
          INSERT INTO deliveries (user_id, seq) SELECT * FROM unnest($6::text[], $7::bigint[])
+       ), e AS (
+         INSERT INTO escalations (seq, user_id, due_at, unless)
+         SELECT * FROM unnest($13::bigint[], $14::text[], $15::bigint[], $16::text[]) ON CONFLICT DO NOTHING
        )
        INSERT INTO idempotency (key, body_hash, notification_id, recipients, response, created_at)
        SELECT k, h, i, r, NULL, a FROM unnest($8::text[], $9::text[], $10::text[], $11::int[], $12::bigint[]) AS y(k, h, i, r, a)
        ON CONFLICT (key) DO UPDATE SET body_hash = EXCLUDED.body_hash, notification_id = EXCLUDED.notification_id,
          recipients = EXCLUDED.recipients, response = NULL, created_at = EXCLUDED.created_at`,
-      [n.seq, n.id, n.type, n.data, n.at, d.user, d.seq, k.key, k.hash, k.id, k.recipients, k.at],
+      [n.seq, n.id, n.type, n.data, n.at, d.user, d.seq, k.key, k.hash, k.id, k.recipients, k.at, e.seq, e.user, e.due, e.unless],
     );
     return outcomes as Array<AppendResult | Error>;
   }

@@ -1,10 +1,12 @@
 import 'server-only';
 import { InboxUnavailableError } from '../../errors';
-import type { ListPage, ReadState } from '../../contract';
-import type { AppendInput, AppendResult, Inbox, InboxHooks, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
+import type { ListPage, NotificationStatus, ReadState } from '../../contract';
+import type { AppendInput, AppendResult, Inbox, InboxHooks, InboxOptions, ReceiptChange, SinceResult, StoredResponse, SweepResult } from '../types';
 import { lockKeyOf, PostgresAppends } from './append';
 import { createPool, PgDatabase, unavailable } from './pool';
+import { PostgresOutbox } from './outbox';
 import { PostgresReads } from './reads';
+import { PostgresReceipts } from './receipts';
 import { PostgresRetention } from './retention';
 import { migrate, SCHEMA_NAME } from './schema';
 
@@ -17,7 +19,9 @@ import { migrate, SCHEMA_NAME } from './schema';
  * - pool.ts: the connection pool, transactions, and errors as InboxUnavailableError;
  * - schema.ts: the migrations;
  * - append.ts: appends, and how seqs stay in commit order across nodes;
- * - reads.ts: reads and read marks;
+ * - reads.ts: reads, read marks and a notification's status;
+ * - receipts.ts: delivered/seen/read times and their webhook events;
+ * - outbox.ts: the webhook outbox's batches and leases, and escalations;
  * - retention.ts: the sweep.
  */
 
@@ -50,6 +54,8 @@ export class PostgresInbox implements Inbox {
   private readonly appends: PostgresAppends;
   private readonly reads: PostgresReads;
   private readonly retention: PostgresRetention;
+  private readonly receipts: PostgresReceipts;
+  readonly outbox: PostgresOutbox;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -59,8 +65,10 @@ export class PostgresInbox implements Inbox {
     hooks: InboxHooks = {},
   ) {
     this.retention = new PostgresRetention(db, opts);
-    this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds), hooks);
-    this.reads = new PostgresReads(db);
+    this.receipts = new PostgresReceipts(db, opts.webhookEvents ?? []);
+    this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds), this.receipts.escalating, hooks);
+    this.reads = new PostgresReads(db, this.receipts);
+    this.outbox = new PostgresOutbox(db, this.receipts);
   }
 
   append(input: AppendInput): Promise<AppendResult> {
@@ -90,6 +98,18 @@ export class PostgresInbox implements Inbox {
 
   markUnread(userId: string, ids: string[]): Promise<ReadState> {
     return this.reads.markUnread(userId, ids);
+  }
+
+  markReceived(userId: string, upTo: number, now: number = Date.now()): Promise<ReceiptChange> {
+    return this.receipts.received(userId, upTo, now);
+  }
+
+  markSeen(userId: string, ids: string[], now: number = Date.now()): Promise<ReceiptChange> {
+    return this.receipts.seen(userId, ids, now);
+  }
+
+  status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {
+    return this.reads.status(id, opts);
   }
 
   probeWrite(): Promise<void> {

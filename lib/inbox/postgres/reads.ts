@@ -1,9 +1,10 @@
 import 'server-only';
 import type pg from 'pg';
-import type { JsonValue, ListPage, ReadState, WireNotification } from '../../contract';
-import { pageOf, ROW_COLUMNS, toWire, type NotificationRow } from '../rows';
+import type { JsonValue, ListPage, NotificationStatus, ReadState, WireNotification } from '../../contract';
+import { pageOf, ROW_COLUMNS, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
 import type { SinceResult } from '../types';
 import type { PgDatabase } from './pool';
+import type { PostgresReceipts } from './receipts';
 
 type Row = NotificationRow<JsonValue, boolean>;
 
@@ -18,9 +19,16 @@ async function summaryOf(client: pg.PoolClient, userId: string): Promise<{ unrea
   return { unread: rows[0]?.unread ?? 0, headSeq: rows[0]?.head ?? 0 };
 }
 
-/** The PostgreSQL inbox's reads and read marks: every read is one statement, so it sees one snapshot. */
+/**
+ * The PostgreSQL inbox's reads and read marks: every read is one statement, so it
+ * sees one snapshot. Marking read records the first `readAt` of each row it
+ * changed (receipts.ts), with its event, in the same transaction.
+ */
 export class PostgresReads {
-  constructor(private readonly db: PgDatabase) {}
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly receipts: PostgresReceipts,
+  ) {}
 
   async since(userId: string, afterSeq: number, limit: number): Promise<SinceResult> {
     // One statement, so the head, the watermarks and the rows come from one snapshot:
@@ -69,16 +77,17 @@ export class PostgresReads {
   async markRead(userId: string, ids: string[]): Promise<ReadState> {
     return this.db.transaction('markRead', async (client) => {
       // Rows are locked in seq order, as markAllRead does, so two tabs marking at once cannot deadlock.
-      const { rows } = await client.query<{ id: string }>(
+      const { rows } = await client.query<{ seq: number; id: string }>(
         `WITH target AS (
            SELECT d.seq, n.id FROM deliveries d JOIN notifications n ON n.seq = d.seq
             WHERE d.user_id = $1 AND NOT d.read AND n.id = ANY($2::text[])
             ORDER BY d.seq FOR UPDATE OF d
          )
          UPDATE deliveries d SET read = true FROM target t
-          WHERE d.user_id = $1 AND d.seq = t.seq RETURNING t.id`,
+          WHERE d.user_id = $1 AND d.seq = t.seq RETURNING t.seq, t.id`,
         [userId, ids],
       );
+      await this.receipts.reach(client, userId, rows, ['read'], Date.now());
       const summary = await summaryOf(client, userId);
       return { ...summary, readIds: rows.map((r) => r.id) };
     });
@@ -101,6 +110,21 @@ export class PostgresReads {
     });
   }
 
+  /** The notification and a page of its recipients (its delivery rows) with their receipts; byte order of user ids, as SQLite's. */
+  async status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {
+    const { rows } = await this.db.query<Omit<Row, 'read'>>('status', 'SELECT seq, id, entity_type, data, created_at FROM notifications WHERE id = $1', [id]);
+    const row = rows[0];
+    if (!row) return null;
+    const { rows: recipients } = await this.db.query<RecipientRow>(
+      'status',
+      `SELECT d.user_id, r.delivered_at, r.seen_at, r.read_at FROM deliveries d
+         LEFT JOIN receipts r ON r.seq = d.seq AND r.user_id = d.user_id
+        WHERE d.seq = $1 AND d.user_id COLLATE "C" > $2 ORDER BY d.user_id COLLATE "C" LIMIT $3::int`,
+      [row.seq, opts.after ?? '', opts.limit + 1],
+    );
+    return statusOf(row, row.data, recipients, opts.limit);
+  }
+
   /** A committed one-row write, for readiness. */
   async probeWrite(): Promise<void> {
     await this.db.query(
@@ -112,11 +136,13 @@ export class PostgresReads {
 
   async markAllRead(userId: string): Promise<ReadState> {
     return this.db.transaction('markAllRead', async (client) => {
-      await client.query(
-        `WITH target AS (SELECT seq FROM deliveries WHERE user_id = $1 AND NOT read ORDER BY seq FOR UPDATE)
-         UPDATE deliveries d SET read = true FROM target t WHERE d.user_id = $1 AND d.seq = t.seq`,
+      const { rows } = await client.query<{ seq: number; id: string }>(
+        `WITH target AS (SELECT seq FROM deliveries WHERE user_id = $1 AND NOT read ORDER BY seq FOR UPDATE),
+              marked AS (UPDATE deliveries d SET read = true FROM target t WHERE d.user_id = $1 AND d.seq = t.seq RETURNING d.seq)
+         SELECT m.seq, n.id FROM marked m JOIN notifications n ON n.seq = m.seq`,
         [userId],
       );
+      await this.receipts.reach(client, userId, rows, ['read'], Date.now());
       return { ...(await summaryOf(client, userId)), readIds: [], all: true };
     });
   }

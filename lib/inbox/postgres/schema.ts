@@ -50,6 +50,45 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
     `,
   },
+  {
+    // Receipts per (notification, recipient), how far each user's cumulative acks
+    // reached, the webhook outbox and the escalations due (lib/webhooks).
+    version: 2,
+    sql: `
+      ALTER TABLE user_state ADD COLUMN delivered_through BIGINT NOT NULL DEFAULT 0;
+      -- Retention deletes notifications; their receipts and escalations go with them (CASCADE).
+      CREATE TABLE receipts (
+        seq BIGINT NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        delivered_at BIGINT,
+        seen_at BIGINT,
+        read_at BIGINT,
+        PRIMARY KEY (seq, user_id)
+      );
+      CREATE TABLE outbox_events (id BIGSERIAL PRIMARY KEY, event TEXT NOT NULL);
+      CREATE TABLE outbox_batches (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        events INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at BIGINT NOT NULL,
+        lease_until BIGINT NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        last_error TEXT
+      );
+      CREATE INDEX outbox_batches_due ON outbox_batches (state, next_at);
+      CREATE TABLE escalations (
+        seq BIGINT NOT NULL REFERENCES notifications (seq) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        unless TEXT NOT NULL,
+        PRIMARY KEY (seq, user_id)
+      );
+      CREATE INDEX escalations_due ON escalations (due_at);
+    `,
+  },
 ];
 
 /** Creates `schema` if it is missing and applies the migrations it lacks (safely when several nodes boot at once). */

@@ -4,10 +4,22 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InboxUnavailableError } from '../../errors';
-import type { ListPage, ReadState } from '../../contract';
+import type { ListPage, NotificationStatus, ReadState } from '../../contract';
 import { startWorker } from '../../workers';
 import { PendingDeliveries } from '../pending';
-import type { AppendInput, AppendResult, Inbox, InboxHooks, InboxOptions, SinceResult, StoredResponse, SweepResult } from '../types';
+import type {
+  AppendInput,
+  AppendResult,
+  Inbox,
+  InboxHooks,
+  InboxOptions,
+  OutboxStats,
+  ReceiptChange,
+  SinceResult,
+  StoredResponse,
+  SweepResult,
+  WebhookOutbox,
+} from '../types';
 import type { CheckpointerData, CheckpointerRequest, CheckpointStats } from './messages';
 import { WriterQueue } from './queue';
 import { SqliteReads } from './reads';
@@ -54,6 +66,19 @@ export class SqliteInbox implements Inbox {
   private readonly pending = new PendingDeliveries();
   private closing: Promise<void> | undefined;
   private nextSweepId = 1;
+  /** The outbox's writes go through the writer like every other; its counts are read here. */
+  readonly outbox: WebhookOutbox = {
+    claim: ({ now, leaseMs, max }) => this.queue.write({ op: 'outboxClaim', now, leaseMs, max }),
+    settle: async (id, _owner, outcome) => {
+      await this.queue.write({ op: 'outboxSettle', id, outcome });
+    },
+    retryFailed: (now) => this.queue.write({ op: 'outboxRetryFailed', now }),
+    escalateDue: (now, max) => this.queue.write({ op: 'escalateDue', now, max }),
+    stats: async (): Promise<OutboxStats> => {
+      this.guard();
+      return this.reads.outboxStats();
+    },
+  };
 
   constructor(file: string, opts: InboxOptions, merge: MergeTuning = DEFAULT_MERGE, hooks: InboxHooks = {}) {
     this.db = new Database(file);
@@ -109,6 +134,19 @@ export class SqliteInbox implements Inbox {
 
   markUnread(userId: string, ids: string[]): Promise<ReadState> {
     return this.queue.write({ op: 'markUnread', userId, ids });
+  }
+
+  markReceived(userId: string, upTo: number, now: number = Date.now()): Promise<ReceiptChange> {
+    return this.queue.write({ op: 'received', userId, upTo, now });
+  }
+
+  markSeen(userId: string, ids: string[], now: number = Date.now()): Promise<ReceiptChange> {
+    return this.queue.write({ op: 'seen', userId, ids, now });
+  }
+
+  async status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {
+    this.guard();
+    return this.reads.status(id, opts);
   }
 
   probeWrite(): Promise<void> {

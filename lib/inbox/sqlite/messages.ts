@@ -1,5 +1,5 @@
 import type { ReadState } from '../../contract';
-import type { AppendInput, InboxOptions, StoredResponse, SweepResult } from '../types';
+import type { AppendInput, BatchOutcome, ClaimedBatch, InboxOptions, ReceiptChange, StoredResponse, SweepResult } from '../types';
 
 /**
  * What the SQLite inbox's main thread (queue.ts, index.ts) and its worker threads
@@ -21,6 +21,12 @@ export type WriterRequest =
   | { op: 'markRead'; userId: string; ids: string[] }
   | { op: 'markAllRead'; userId: string }
   | { op: 'markUnread'; userId: string; ids: string[] }
+  | { op: 'received'; userId: string; upTo: number; now: number }
+  | { op: 'seen'; userId: string; ids: string[]; now: number }
+  | { op: 'outboxClaim'; now: number; leaseMs: number; max: number }
+  | { op: 'outboxSettle'; id: string; outcome: BatchOutcome }
+  | { op: 'outboxRetryFailed'; now: number }
+  | { op: 'escalateDue'; now: number; max: number }
   | { op: 'probe'; now: number }
   /** `keepFrom`: the lowest seq the main thread holds as pending when it sends the step (null: none). */
   | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
@@ -47,6 +53,12 @@ export interface WriterValues {
   markRead: ReadState;
   markAllRead: ReadState;
   markUnread: ReadState;
+  received: ReceiptChange;
+  seen: ReceiptChange;
+  outboxClaim: ClaimedBatch[];
+  outboxSettle: null;
+  outboxRetryFailed: number;
+  escalateDue: number;
   probe: null;
   sweep: SweepStep;
   sweepNext: SweepStep;

@@ -1,9 +1,9 @@
 import 'server-only';
 import type Database from 'better-sqlite3';
-import type { JsonValue, ListPage, WireNotification } from '../../contract';
+import type { JsonValue, ListPage, NotificationStatus, WireNotification } from '../../contract';
 import type { PendingDeliveries } from '../pending';
-import { pageOf, ROW_COLUMNS, toWire, type NotificationRow } from '../rows';
-import type { SinceResult } from '../types';
+import { pageOf, ROW_COLUMNS, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
+import type { OutboxStats, SinceResult } from '../types';
 
 type Row = NotificationRow<string, number>;
 
@@ -39,6 +39,19 @@ export class SqliteReads {
       unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
       prunedThrough: db.prepare('SELECT pruned_through FROM user_state WHERE user_id = ?'),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      notification: db.prepare('SELECT seq, id, entity_type, data, created_at FROM notifications WHERE id = ?'),
+      // Schema 4 keeps each push's recipients; an older row lists only those with a receipt.
+      recipients: db.prepare(
+        `SELECT j.value AS user_id, r.delivered_at, r.seen_at, r.read_at
+           FROM notifications n, json_each(COALESCE(n.recipients, (SELECT json_group_array(user_id) FROM receipts WHERE seq = n.seq))) j
+           LEFT JOIN receipts r ON r.seq = n.seq AND r.user_id = j.value
+          WHERE n.seq = ? AND j.value > ? ORDER BY j.value LIMIT ?`,
+      ),
+      outboxStats: db.prepare(
+        `SELECT (SELECT COUNT(*) FROM outbox_events) AS events,
+                (SELECT COUNT(*) FROM outbox_batches WHERE state = 'pending') AS pending,
+                (SELECT COUNT(*) FROM outbox_batches WHERE state = 'failed') AS failed`,
+      ),
       pendingRows: db.prepare(
         `SELECT seq, id, entity_type, data, created_at, 0 AS read FROM notifications
           WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
@@ -86,6 +99,19 @@ export class SqliteReads {
         headSeq: Math.max(merged, this.pending.headOf(userId)),
       };
     })();
+  }
+
+  status(id: string, opts: { after?: string; limit: number }): NotificationStatus | null {
+    return this.db.transaction((): NotificationStatus | null => {
+      const row = this.stmt.notification.get(id) as Omit<Row, 'read'> | undefined;
+      if (!row) return null;
+      const recipients = this.stmt.recipients.all(row.seq, opts.after ?? '', opts.limit + 1) as RecipientRow[];
+      return statusOf(row, JSON.parse(row.data) as JsonValue, recipients, opts.limit);
+    })();
+  }
+
+  outboxStats(): OutboxStats {
+    return this.stmt.outboxStats.get() as OutboxStats;
   }
 
   /** The user's highest seq in `deliveries`: every pending entry at or below it is merged already. */

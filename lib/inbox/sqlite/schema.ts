@@ -5,9 +5,10 @@ import type Database from 'better-sqlite3';
  * The SQLite inbox's schema, created or upgraded in place by the main thread when
  * it opens the file, before the writer starts. Version 3: the fan-out log
  * (`fanout`), each notification's count of holders, no index on deliveries by seq
- * (sqlite/writer/retention.ts says why).
+ * (sqlite/writer/retention.ts says why). Version 4: receipts, each notification's
+ * recipients (for its status), the webhook outbox and the escalations due.
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** Brings the database to SCHEMA_VERSION in one transaction. */
 export function migrate(db: Database.Database): void {
@@ -15,7 +16,8 @@ export function migrate(db: Database.Database): void {
   if (version >= SCHEMA_VERSION) return;
   db.transaction(() => {
     if (version === 0) createSchema(db);
-    else upgradeSchema(db);
+    else if (version < 3) upgradeSchema(db);
+    addReceipts(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -70,5 +72,57 @@ function upgradeSchema(db: Database.Database): void {
         WHERE f.seq = notifications.seq
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.user_id = r.value AND d.seq = f.seq));
     DROP INDEX IF EXISTS deliveries_seq;
+  `);
+}
+
+/**
+ * Schema 4, on a new file or an old one:
+ * - `notifications.recipients`: the JSON array of user ids a push named, so its
+ *   status lists them without an index of deliveries by seq (NULL before 4);
+ * - `receipts`: one row per (notification, recipient) once a state is reached;
+ * - `user_state.delivered_through`: how far the user's cumulative acks reached,
+ *   so the next one looks only above it;
+ * - `outbox_events` and `outbox_batches`: the webhook outbox (lib/webhooks);
+ * - `escalations`: one row per recipient of a push with `escalate`, until due;
+ * - a trigger that deletes a notification's receipts and escalations with it.
+ */
+function addReceipts(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE notifications ADD COLUMN recipients TEXT;
+    ALTER TABLE user_state ADD COLUMN delivered_through INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE receipts (
+      seq INTEGER NOT NULL,
+      user_id TEXT NOT NULL,
+      delivered_at INTEGER,
+      seen_at INTEGER,
+      read_at INTEGER,
+      PRIMARY KEY (seq, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE outbox_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL);
+    CREATE TABLE outbox_batches (
+      id TEXT PRIMARY KEY,
+      body TEXT NOT NULL,
+      events INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      lease_until INTEGER NOT NULL DEFAULT 0,
+      state TEXT NOT NULL DEFAULT 'pending',
+      last_error TEXT
+    );
+    CREATE INDEX outbox_batches_due ON outbox_batches (state, next_at);
+    CREATE TABLE escalations (
+      seq INTEGER NOT NULL,
+      user_id TEXT NOT NULL,
+      due_at INTEGER NOT NULL,
+      unless TEXT NOT NULL,
+      PRIMARY KEY (seq, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX escalations_due ON escalations (due_at);
+    -- Retention deletes notifications; their receipts and escalations go with them.
+    CREATE TRIGGER notifications_gone AFTER DELETE ON notifications BEGIN
+      DELETE FROM receipts WHERE seq = OLD.seq;
+      DELETE FROM escalations WHERE seq = OLD.seq;
+    END;
   `);
 }

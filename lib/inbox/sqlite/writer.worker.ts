@@ -10,7 +10,8 @@
  *
  * The steps: appends (writer/append.ts), merges of the fan-out log into
  * `deliveries` (writer/merge.ts, which states the invariants), read marks
- * (writer/read-state.ts) and retention (writer/retention.ts).
+ * (writer/read-state.ts), receipts (writer/receipts.ts), the webhook outbox
+ * and escalations (writer/outbox.ts), and retention (writer/retention.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -18,6 +19,8 @@ import type { WriterData, WriterReply, WriterRequest, WriterValues } from './mes
 import { Appender } from './writer/append';
 import { Merger } from './writer/merge';
 import { ReadMarks } from './writer/read-state';
+import { Outbox } from './writer/outbox';
+import { Receipts } from './writer/receipts';
 import { Retention } from './writer/retention';
 
 if (!parentPort) throw new Error('sqlite-writer must run as a worker thread');
@@ -36,8 +39,10 @@ db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 10000');
 
 const merger = new Merger(db);
-const appender = new Appender(db, merger);
-const readMarks = new ReadMarks(db, merger);
+const receipts = new Receipts(db, merger, opts.webhookEvents ?? []);
+const appender = new Appender(db, merger, receipts);
+const readMarks = new ReadMarks(db, merger, receipts);
+const outbox = new Outbox(db, receipts);
 const retention = new Retention(db, merger, opts);
 
 function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
@@ -53,6 +58,18 @@ function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
       return readMarks.markAllRead(req.userId);
     case 'markUnread':
       return readMarks.markUnread(req.userId, req.ids);
+    case 'received':
+      return receipts.received(req.userId, req.upTo, req.now);
+    case 'seen':
+      return receipts.seen(req.userId, req.ids, req.now);
+    case 'outboxClaim':
+      return outbox.claim(req.now, req.leaseMs, req.max);
+    case 'outboxSettle':
+      return outbox.settle(req.id, req.outcome);
+    case 'outboxRetryFailed':
+      return outbox.retryFailed(req.now);
+    case 'escalateDue':
+      return outbox.escalateDue(req.now, req.max);
     case 'probe':
       return readMarks.probe(req.now);
     case 'sweep':

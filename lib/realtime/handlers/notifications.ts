@@ -1,12 +1,15 @@
 import 'server-only';
-import { DEFAULT_PAGE_LIMIT, type ReadState } from '../../contract';
-import { ListRequestSchema, NoPayloadSchema, ReadRequestSchema } from '../../validate';
+import { RefusedError } from '../../errors';
+import { DEFAULT_PAGE_LIMIT, ErrorCodes, type ReadState } from '../../contract';
+import { ListRequestSchema, NoPayloadSchema, ReadRequestSchema, ReceivedRequestSchema, SeenRequestSchema } from '../../validate';
 import { roomOf } from '../rooms';
 import type { HeraldServer, HeraldSocket, RealtimeDeps } from '../types';
 import { acked } from './ack';
 
 /**
- * History paging and read state, for the user the socket is bound to. The
+ * History paging, read state and receipts, for the user the socket is bound to:
+ * a receipt names seqs and ids, and only the socket's own user's rows match
+ * them, so a forged one changes nobody else's. The
  * listeners are made once per server; the function returned adds them to a socket.
  */
 export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeDeps): (socket: HeraldSocket) => void {
@@ -32,7 +35,18 @@ export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeD
     const { userId } = socket.data;
     return broadcastState(userId, await inbox.markAllRead(userId));
   });
+  const received = acked(ReceivedRequestSchema, log, async (socket, req) => {
+    const change = await inbox.markReceived(socket.data.userId, req.upTo);
+    if (change.beyondHead) throw new RefusedError(ErrorCodes.validationFailed, 'upTo: above the newest notification you have');
+    return { changed: change.changed.length };
+  });
+  const seen = acked(SeenRequestSchema, log, async (socket, req) => {
+    const change = await inbox.markSeen(socket.data.userId, [...new Set(req.ids)]);
+    return { changed: change.changed.length };
+  });
   return (socket) => {
+    socket.on('notifications:received', received);
+    socket.on('notifications:seen', seen);
     socket.on('notifications:list', list);
     socket.on('notifications:read', read);
     socket.on('notifications:unread', unread);

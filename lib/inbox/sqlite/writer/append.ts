@@ -3,6 +3,7 @@ import { idInUse, KEY_REUSED, replayOf } from '../../idempotency';
 import type { AppendInput, StoredResponse } from '../../types';
 import type { AppendOutcome } from '../messages';
 import type { Merger } from './merge';
+import type { Receipts } from './receipts';
 
 interface KeyRow {
   body_hash: string;
@@ -16,7 +17,9 @@ interface KeyRow {
  * The writer's appends (group commit: the main thread sends everything queued as
  * one batch) and the answers recorded for idempotency keys. An append stores its
  * notification and one fan-out log row naming its recipients; `merger` holds them
- * as pending once committed.
+ * as pending once committed. The notification keeps its recipients (for its
+ * status), and a push with `escalate` gets an escalation row per recipient when
+ * escalations are enabled.
  */
 export class Appender {
   private readonly stmt;
@@ -24,9 +27,15 @@ export class Appender {
   constructor(
     private readonly db: Database.Database,
     private readonly merger: Merger,
+    private readonly receipts: Receipts,
   ) {
     this.stmt = {
-      insertNotification: db.prepare('INSERT INTO notifications (id, entity_type, data, created_at, holders) VALUES (?, ?, ?, ?, ?)'),
+      insertNotification: db.prepare(
+        'INSERT INTO notifications (id, entity_type, data, created_at, holders, recipients) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      insertEscalations: db.prepare(
+        'INSERT OR IGNORE INTO escalations (seq, user_id, due_at, unless) SELECT ?, value, ?, ? FROM json_each(?)',
+      ),
       insertFanout: db.prepare('INSERT INTO fanout (seq, recipients) VALUES (?, ?)'),
       notificationExists: db.prepare('SELECT 1 FROM notifications WHERE id = ?'),
       keyGet: db.prepare('SELECT body_hash, notification_id, recipients, response, created_at FROM idempotency WHERE key = ?'),
@@ -79,10 +88,14 @@ export class Appender {
     const dataJson = JSON.stringify(input.data);
     // Named twice, a user gets it once (the main thread dedupes the same way).
     const userIds = [...new Set(input.userIds)];
+    const recipients = JSON.stringify(userIds);
     const seq = Number(
-      this.stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt, userIds.length).lastInsertRowid,
+      this.stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt, userIds.length, recipients).lastInsertRowid,
     );
-    this.stmt.insertFanout.run(seq, JSON.stringify(userIds));
+    this.stmt.insertFanout.run(seq, recipients);
+    if (input.escalate && this.receipts.escalating) {
+      this.stmt.insertEscalations.run(seq, input.createdAt + input.escalate.afterMs, input.escalate.unless, recipients);
+    }
     stored.push([seq, userIds]);
     if (idempotency) {
       this.stmt.keyInsert.run(idempotency.key, idempotency.bodyHash, input.id, userIds.length, input.createdAt);

@@ -1,11 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { ReadState } from '../../../contract';
 import type { Merger } from './merge';
+import type { Receipts } from './receipts';
 
 /**
  * The writer's read marks. Each is one transaction that merges the user's pending
  * deliveries first (pending rows are always unread), then updates; the answer is
- * read inside the same transaction, so it matches it.
+ * read inside the same transaction, so it matches it. Marking read records the
+ * first `readAt` of each row it changed (receipts.ts), with its event.
  */
 export class ReadMarks {
   private readonly stmt;
@@ -13,6 +15,7 @@ export class ReadMarks {
   constructor(
     private readonly db: Database.Database,
     private readonly merger: Merger,
+    private readonly receipts: Receipts,
   ) {
     this.stmt = {
       headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
@@ -29,6 +32,7 @@ export class ReadMarks {
       markSeqUnread: db.prepare('UPDATE deliveries SET read = 0 WHERE user_id = ? AND seq = ?'),
       probe: db.prepare("INSERT INTO meta (key, value) VALUES ('write_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
       markAllRead: db.prepare('UPDATE deliveries SET read = 1 WHERE user_id = ? AND read = 0'),
+      allUnread: db.prepare('SELECT d.seq, n.id FROM deliveries d JOIN notifications n ON n.seq = d.seq WHERE d.user_id = ? AND d.read = 0'),
     };
   }
 
@@ -36,6 +40,7 @@ export class ReadMarks {
     return this.change(userId, () => {
       const rows = this.stmt.unreadByIds.all(userId, JSON.stringify(ids)) as Array<{ id: string; seq: number }>;
       for (const row of rows) this.stmt.markSeqRead.run(userId, row.seq);
+      this.receipts.read(userId, rows, Date.now());
       return { ...this.summary(userId), readIds: rows.map((r) => r.id) };
     });
   }
@@ -56,6 +61,7 @@ export class ReadMarks {
 
   markAllRead(userId: string): ReadState {
     return this.change(userId, () => {
+      this.receipts.read(userId, this.stmt.allUnread.all(userId) as Array<{ id: string; seq: number }>, Date.now());
       this.stmt.markAllRead.run(userId);
       return { ...this.summary(userId), readIds: [], all: true };
     });
