@@ -4,9 +4,12 @@ import {
   expect,
   expectUnread,
   feedItems,
+  focusOnly,
   mouseAway,
   openInbox,
+  setTab,
   signInAs,
+  tabContext,
   test,
   toasts,
   type Herald,
@@ -19,43 +22,8 @@ import {
  * goes, and let it close while every tab is hidden.
  *
  * Each test has a server of its own, so the server's connection count is this
- * test's. Tab visibility and focus are set through `setTab`: every page of a
- * context gets a script at start that lets the test say what the page reports
- * (`document.visibilityState`, `document.hasFocus()`) and fires the events a
- * browser fires when it changes.
+ * test's. Tab visibility and focus are set through `setTab` (e2e/support/fixtures.ts).
  */
-
-declare global {
-  interface Window {
-    __setTab?: (visible: boolean, focused: boolean) => void;
-  }
-}
-
-async function tabContext(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    let visible = true;
-    let focused = false;
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (visible ? 'visible' : 'hidden') });
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => !visible });
-    document.hasFocus = () => focused;
-    window.__setTab = (v, f) => {
-      const visibilityChanged = v !== visible;
-      const focusChanged = f !== focused;
-      visible = v;
-      focused = f;
-      if (visibilityChanged) document.dispatchEvent(new Event('visibilitychange'));
-      if (focusChanged) window.dispatchEvent(new Event(f ? 'focus' : 'blur'));
-    };
-  });
-}
-
-const setTab = (page: Page, visible: boolean, focused: boolean) => page.evaluate(([v, f]) => window.__setTab?.(v, f), [visible, focused] as const);
-
-/** Focuses one page (visible, focused) and leaves the others visible and unfocused. */
-async function focusOnly(pages: Page[], focused: Page): Promise<void> {
-  for (const p of pages) if (p !== focused) await setTab(p, true, false);
-  await setTab(focused, true, true);
-}
 
 /** Sockets the server holds (its /readyz checks; test-mode servers show them to anyone). */
 async function serverSockets(herald: Herald): Promise<number> {

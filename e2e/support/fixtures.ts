@@ -157,6 +157,44 @@ export async function announcedCount(recorder: { texts: () => Promise<string[]> 
 }
 
 /** Parks the mouse away from the toasts, so hovering never pauses their countdown. */
+declare global {
+  interface Window {
+    __setTab?: (visible: boolean, focused: boolean) => void;
+  }
+}
+
+/**
+ * Lets a test say what each page of `context` reports as its visibility and
+ * focus (`document.visibilityState`, `document.hasFocus()`), through `setTab`,
+ * which fires the events a browser fires when they change: headless pages are
+ * always visible and never focused otherwise.
+ */
+export async function tabContext(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    let visible = true;
+    let focused = false;
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (visible ? 'visible' : 'hidden') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => !visible });
+    document.hasFocus = () => focused;
+    window.__setTab = (v, f) => {
+      const visibilityChanged = v !== visible;
+      const focusChanged = f !== focused;
+      visible = v;
+      focused = f;
+      if (visibilityChanged) document.dispatchEvent(new Event('visibilitychange'));
+      if (focusChanged) window.dispatchEvent(new Event(f ? 'focus' : 'blur'));
+    };
+  });
+}
+
+export const setTab = (page: Page, visible: boolean, focused: boolean) => page.evaluate(([v, f]) => window.__setTab?.(v, f), [visible, focused] as const);
+
+/** Focuses one page (visible, focused) and leaves the others visible and unfocused. */
+export async function focusOnly(pages: Page[], focused: Page): Promise<void> {
+  for (const p of pages) if (p !== focused) await setTab(p, true, false);
+  await setTab(focused, true, true);
+}
+
 export async function mouseAway(page: Page): Promise<void> {
   await page.mouse.move(5, (page.viewportSize()?.height ?? 720) - 5);
 }
