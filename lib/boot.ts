@@ -113,7 +113,16 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
   const admin =
     adminAccess === 'off'
       ? undefined
-      : new AdminMonitor({ nodeId: config.nodeId, startedAt, metrics, inbox, io: realtime.io, board: realtime.cluster?.adminBoard, log });
+      : new AdminMonitor({
+          nodeId: config.nodeId,
+          startedAt,
+          metrics,
+          inbox,
+          io: realtime.io,
+          board: realtime.cluster?.adminBoard,
+          outbox: webhooks ? () => inbox.outbox.stats() : undefined,
+          log,
+        });
   const pushService = createPushService({ inbox, realtime, log, escalateMsPerSecond: 1000 * config.timeScale });
   const push = admin ? tailed(pushService, admin.tail) : pushService;
   const routes: Route[] = [

@@ -8,7 +8,7 @@ import { Sparkline } from './Sparkline';
 /** Points the chart spans: five minutes of the server's samples. */
 const CAPACITY = 150;
 
-/** Push rate and delivery lag (p50, p99) of the answering node over the last minutes, from its ring buffer. */
+/** Push rate and delivery lag (p50, p99) of the answering node over the last minutes, from its ring buffer; the cluster's webhook outbox. */
 export function Rates() {
   const overview = useAppSelector(selectOverview);
   const points = overview?.rates.points ?? [];
@@ -21,6 +21,7 @@ export function Rates() {
   const p50 = points.map((p) => p.lagP50);
   const p99 = points.map((p) => p.lagP99);
   const lastLag = [...points].reverse().find((p) => p.lagP99 !== null);
+  const webhooks = overview?.webhooks ?? null;
   return (
     <section className="card admin-card" aria-labelledby="rates-title">
       <div className="admin-card-head">
@@ -58,6 +59,19 @@ export function Rates() {
           label={`Delivery lag over the last ${minutes}: p50 ${formatLag(lastLag?.lagP50 ?? null)}, p99 ${formatLag(lastLag?.lagP99 ?? null)}`}
         />
         <p className="chart-foot muted">from createdAt to the frame written to the socket; gaps: nothing delivered</p>
+      </div>
+      <div className="chart" data-testid="webhook-outbox">
+        <div className="chart-head">
+          <span className="chart-title">Webhook outbox</span>
+          {webhooks ? (
+            <span className={webhooks.failed > 0 ? 'chart-value outbox-failed' : 'chart-value'}>{webhooks.failed > 0 ? `${webhooks.failed} failed` : 'no failures'}</span>
+          ) : null}
+        </div>
+        <p className="chart-foot muted">
+          {webhooks
+            ? `${webhooks.events} events waiting for a batch · ${webhooks.pending} batches pending or retrying · ${webhooks.failed} failed (POST /api/webhooks/retry sends them again)`
+            : 'webhooks off: WEBHOOK_URL is unset'}
+        </p>
       </div>
     </section>
   );

@@ -1,5 +1,5 @@
 import 'server-only';
-import type { AdminNode, AdminOverview, AdminSocket, AdminTailEntry, AdminUser } from '../contract';
+import type { AdminNode, AdminOutbox, AdminOverview, AdminSocket, AdminTailEntry, AdminUser } from '../contract';
 import type { Inbox } from '../inbox/types';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -53,6 +53,8 @@ export interface AdminMonitorDeps {
   io: HeraldServer;
   /** The cluster's shared statuses; undefined on a single node. */
   board: AdminBoard | undefined;
+  /** The webhook outbox's depth; undefined when WEBHOOK_URL is unset. */
+  outbox: (() => Promise<AdminOutbox>) | undefined;
   log: Logger;
 }
 
@@ -60,6 +62,7 @@ export class AdminMonitor {
   readonly tail: PushTail;
   private readonly rates = new RateHistory(RATE_POINTS);
   private dependencies: Record<string, boolean> = {};
+  private outbox: AdminOutbox | null = null;
   private others: SharedStatus[] = [];
   private readonly timer: ReturnType<typeof setInterval>;
   private sampling = false;
@@ -86,6 +89,7 @@ export class AdminMonitor {
         .map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), count: v.value }));
       this.rates.sample(Date.now(), accepted, buckets);
       this.dependencies = dependencies;
+      if (this.deps.outbox) this.outbox = await orAfter(this.deps.outbox(), SAMPLE_MS, this.outbox);
       if (board) {
         const shared: SharedStatus = { node: this.localNode(), tail: this.tail.list().slice(0, TAIL_SHARED) };
         await orAfter(board.write(this.deps.nodeId, JSON.stringify(shared)), SAMPLE_MS, undefined);
@@ -135,7 +139,7 @@ export class AdminMonitor {
   overview(): AdminOverview {
     const nodes = [this.localNode(), ...this.others.map((o) => o.node)].sort((a, b) => a.id.localeCompare(b.id));
     const tail = [...this.tail.list(), ...this.others.flatMap((o) => o.tail)].sort((a, b) => b.at - a.at).slice(0, TAIL_SIZE);
-    return { now: Date.now(), nodes, rates: { sampleMs: SAMPLE_MS, points: this.rates.list() }, tail };
+    return { now: Date.now(), nodes, rates: { sampleMs: SAMPLE_MS, points: this.rates.list() }, webhooks: this.outbox, tail };
   }
 
   /** This node's sockets of `userId`. */

@@ -50,11 +50,23 @@ export interface AdminTailEntry {
   node: string;
 }
 
+/** The webhook outbox, shared by the cluster (it lives in the database), at the answering node's last sample. */
+export interface AdminOutbox {
+  /** Events not put in a batch yet. */
+  events: number;
+  /** Batches waiting for their first attempt or retrying. */
+  pending: number;
+  /** Batches out of retries, or stopped by a 410: POST /api/webhooks/retry sends them again. */
+  failed: number;
+}
+
 /** `GET /api/admin/overview`. */
 export interface AdminOverview {
   now: number;
   nodes: AdminNode[];
   rates: { sampleMs: number; points: AdminRatePoint[] };
+  /** null when WEBHOOK_URL is unset, or before the first sample. */
+  webhooks: AdminOutbox | null;
   /** Newest first. */
   tail: AdminTailEntry[];
 }

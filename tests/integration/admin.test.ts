@@ -160,6 +160,8 @@ describe('what the admin view shows', () => {
     expect(overview.nodes).toHaveLength(1);
     expect(overview.nodes[0]).toMatchObject({ self: true, id: expect.any(String), sockets: expect.any(Number), startedAt: expect.any(Number) });
     expect(overview.rates.sampleMs).toBeGreaterThan(0);
+    // No WEBHOOK_URL here: no outbox to show.
+    expect(overview.webhooks).toBeNull();
 
     const pushed = await push(server.url, { tokens: [userId], entityType: 'admin-check', data: { secret: 'never-shown' } });
     expect(pushed.status).toBe(202);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, ReceiptAck, WebhookEvent } from '../../lib/contract';
 import { devToken, push, request, startServer, type TestServer } from '../support/server';
-import { connectClient, eventually, waitForId, type ConnectedClient } from '../support/socket';
+import { connectClient, eventually, eventuallyAsync, waitForId, type ConnectedClient } from '../support/socket';
 import { startReceiver, TEST_WEBHOOK_SECRET, type Receiver } from '../support/webhookReceiver';
 
 /**
@@ -150,6 +150,13 @@ describe('signed webhooks', () => {
     expect(receiver.attempts.length).toBe(before);
     const ready = await request(server.url, '/readyz');
     expect(ready.body).toMatchObject({ checks: { webhooks: { ok: true, failed: 1 } } });
+    // The admin view shows it too (open on a test-mode server), at its next sample.
+    let outbox: unknown;
+    await eventuallyAsync(async () => {
+      outbox = ((await request(server.url, '/api/admin/overview')).body as { webhooks: unknown }).webhooks;
+      return (outbox as { failed?: number } | null)?.failed === 1;
+    }, 5_000);
+    expect(outbox).toEqual({ events: expect.any(Number), pending: expect.any(Number), failed: 1 });
 
     const retry = await request(server.url, '/api/webhooks/retry', { method: 'POST' });
     expect(retry).toMatchObject({ status: 200, body: { retried: 1 } });
