@@ -7,8 +7,9 @@ import { formatClock, formatDuration } from './format';
 
 /**
  * One user as the cluster sees them: their sockets on every node, their unread
- * count and their latest notifications (ids and types, never the data). The
- * receipts column stays "—" until the server records per-recipient receipts.
+ * count and their latest notifications (ids and types, never the data).
+ * Per-recipient receipts are read from `GET /api/notifications/:id`; the
+ * lookup does not show them yet.
  */
 export function UserLookup() {
   const dispatch = useAppDispatch();
@@ -112,7 +113,6 @@ export function UserLookup() {
                     <th scope="col">Type</th>
                     <th scope="col">Created</th>
                     <th scope="col">State</th>
-                    <th scope="col">Receipts</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -127,9 +127,6 @@ export function UserLookup() {
                       </td>
                       <td className="nowrap">{formatClock(n.createdAt)}</td>
                       <td>{n.read ? <span className="muted">read</span> : <span className="unread-pill">unread</span>}</td>
-                      <td className="muted" title="Receipts are not recorded by this server yet">
-                        —
-                      </td>
                     </tr>
                   ))}
                 </tbody>
