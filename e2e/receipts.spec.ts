@@ -1,4 +1,4 @@
-import { expect, expectUnread, mouseAway, openInbox, setTab, tabContext, test, toasts, type Herald } from './support/fixtures';
+import { expect, expectUnread, inboxPanel, mouseAway, openInbox, setTab, tabContext, test, toasts, type Herald } from './support/fixtures';
 
 /**
  * Receipts from a real browser: a toast shown in a visible tab makes the
@@ -60,6 +60,32 @@ test('a toast shown in a visible tab is seen; one that arrives while the tab is 
     await setTab(page, true, true);
     await openInbox(page);
     await expect.poll(async () => (await receiptsOf(herald, hidden.id))?.seenAt ?? null).not.toBeNull();
+  } finally {
+    await context.close();
+  }
+});
+
+test('the demo lists what it sent with live receipts: delivered and seen at once, read when the user reads it', async ({ browser, signIn, user }) => {
+  const context = await browser.newContext();
+  await tabContext(context);
+  try {
+    const page = await context.newPage();
+    await signIn(page, user('ticks'));
+    await mouseAway(page);
+    await setTab(page, true, true);
+    await page.getByLabel('Send yourself').selectOption('follow');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const sent = page.getByTestId('sent-push').first();
+    await expect(sent).toContainText('a follow');
+    const tick = (name: string) => sent.locator(`[data-receipt="${name}"]`);
+    await expect(tick('delivered')).toHaveAttribute('data-reached', 'true');
+    await expect(tick('seen')).toHaveAttribute('data-reached', 'true');
+    await expect(tick('read')).toHaveAttribute('data-reached', 'false');
+
+    const panel = await openInbox(page);
+    await panel.getByRole('button', { name: /^Mark read: / }).first().click();
+    await expect(tick('read')).toHaveAttribute('data-reached', 'true');
+    await expect(inboxPanel(page)).toBeVisible();
   } finally {
     await context.close();
   }

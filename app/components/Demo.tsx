@@ -11,6 +11,7 @@ import { ConnectionBadge } from './ConnectionBadge';
 import { describe } from './describe';
 import { HeraldSocketBridge } from './HeraldSocketBridge';
 import { ExternalLink } from './ExternalLink';
+import { SentReceipts, type SentPush } from './SentReceipts';
 import { Icon } from './Icon';
 import { InboxButton, InboxPanel } from './Inbox';
 import { absoluteTime, relativeTime } from './time';
@@ -301,9 +302,13 @@ const SAMPLES = {
   follow: { actor: 'Carol' },
 } as const;
 
+/** Pushes the demo lists with their receipts. */
+const SENT_SHOWN = 3;
+
 function TryIt({ userId, openPushApi }: { userId: string; openPushApi: boolean }) {
   const [type, setType] = useState<keyof typeof SAMPLES>('like');
   const [result, setResult] = useState<string | null>(null);
+  const [sent, setSent] = useState<SentPush[]>([]);
   const curl = `curl -X POST ${typeof window === 'undefined' ? 'http://localhost:3000' : window.location.origin}/api/push \\
   -H "Authorization: Bearer $PUSH_API_KEY" \\
   -H 'Content-Type: application/json' \\
@@ -316,8 +321,10 @@ function TryIt({ userId, openPushApi }: { userId: string; openPushApi: boolean }
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ tokens: [userId], entityType: type, data: SAMPLES[type] }),
     }).catch(() => null);
-    const body = (await res?.json().catch(() => null)) as { online?: number; error?: { message: string } } | null;
+    const body = (await res?.json().catch(() => null)) as { id?: string; online?: number; error?: { message: string } } | null;
     setResult(res?.ok ? `Accepted: delivered to ${body?.online ?? 0} online user(s).` : `Refused: ${body?.error?.message ?? 'no answer'}`);
+    const id = body?.id;
+    if (res?.ok && id !== undefined) setSent((before) => [{ id, label: `a ${type}` }, ...before].slice(0, SENT_SHOWN));
   };
 
   return (
@@ -345,6 +352,7 @@ function TryIt({ userId, openPushApi }: { userId: string; openPushApi: boolean }
               {result}
             </p>
           )}
+          <SentReceipts sent={sent} userId={userId} />
         </div>
       ) : (
         <p className="muted">The push API needs a key on this server, so sending from the page is off.</p>
