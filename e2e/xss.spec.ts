@@ -128,6 +128,8 @@ const pageState = (page: Page) =>
 
 test.describe('XSS: notification content is text, never markup', () => {
   test('30 payloads across every field show literally in toasts, the live feed and the inbox, and run nothing', async ({ page, signIn, user, pushTo }) => {
+    // Thirty notifications checked in three places: over a minute on a busy 2-core machine.
+    test.slow();
     expect(payloads).toHaveLength(30);
     const { dialogs } = await instrument(page);
     const victim = user('xss');
