@@ -1,5 +1,6 @@
 import 'server-only';
 import type { JsonValue, ListPage, NotificationStatus, WireNotification } from '../contract';
+import { isoOrNull } from './outbox-rows';
 import type { AppendInput } from './types';
 
 /**
@@ -52,8 +53,6 @@ export interface RecipientRow {
   read_at: number | null;
 }
 
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
-
 /** A notification's status from its row and up to `limit + 1` recipient rows by user id: a row past `limit` means there is more. */
 export function statusOf(row: Omit<NotificationRow<unknown, unknown>, 'read'>, data: JsonValue, recipients: RecipientRow[], limit: number): NotificationStatus {
   const page = recipients.slice(0, limit);
@@ -68,3 +67,4 @@ export function statusOf(row: Omit<NotificationRow<unknown, unknown>, 'read'>, d
     nextCursor: recipients.length > limit ? (page[page.length - 1]?.user_id ?? null) : null,
   };
 }
+

@@ -101,6 +101,10 @@ const internalError = errors('A fault inside Herald; it is logged with the reque
   internal: { summary: 'An unexpected fault', answer: errorAnswer(ErrorCodes.internal, 'internal error') },
 });
 
+const notJson = errors('Not `application/json`, or a compressed body.', [ErrorCodes.unsupportedMediaType], {
+  textPlain: { summary: 'Content-Type: text/plain', answer: errorAnswer(ErrorCodes.unsupportedMediaType, 'Content-Type must be application/json') },
+});
+
 const pushUnauthorized = errors(
   'No key, a wrong key, or a signed request that does not verify, is outside the time window, or was already received.',
   [ErrorCodes.unauthorized, ErrorCodes.signatureInvalid, ErrorCodes.signatureExpired, ErrorCodes.signatureReplayed],
@@ -247,9 +251,7 @@ export const operations: Record<string, OperationSpec> = {
       413: errors(`The body is over ${MAX_PUSH_BODY_BYTES} bytes.`, [ErrorCodes.payloadTooLarge], {
         tooLarge: { summary: 'A 70 KB body', answer: errorAnswer(ErrorCodes.payloadTooLarge, `body must be at most ${MAX_PUSH_BODY_BYTES} bytes`) },
       }),
-      415: errors('Not `application/json`, or a compressed body.', [ErrorCodes.unsupportedMediaType], {
-        textPlain: { summary: 'Content-Type: text/plain', answer: errorAnswer(ErrorCodes.unsupportedMediaType, 'Content-Type must be application/json') },
-      }),
+      415: notJson,
       429: errors(
         'Over the key\'s pushes per second (PUSH_RATE_LIMIT), or too many signed requests inside the replay window; retry after `Retry-After` seconds.',
         [ErrorCodes.rateLimited],
@@ -346,9 +348,7 @@ export const operations: Record<string, OperationSpec> = {
       413: errors(`The body is over ${MAX_BATCH_BODY_BYTES} bytes.`, [ErrorCodes.payloadTooLarge], {
         tooLarge: { summary: 'A 5 MiB body', answer: errorAnswer(ErrorCodes.payloadTooLarge, `body must be at most ${MAX_BATCH_BODY_BYTES} bytes`) },
       }),
-      415: errors('Not `application/json`, or a compressed body.', [ErrorCodes.unsupportedMediaType], {
-        textPlain: { summary: 'Content-Type: text/plain', answer: errorAnswer(ErrorCodes.unsupportedMediaType, 'Content-Type must be application/json') },
-      }),
+      415: notJson,
       429: errors(
         'The key\'s budget cannot pay for every item now; nothing was stored. Retry after `Retry-After` seconds.',
         [ErrorCodes.rateLimited],

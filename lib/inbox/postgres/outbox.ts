@@ -1,24 +1,12 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
-import { WEBHOOK_BATCH_MAX, type EscalatedEvent, type ReceiptState, type WebhookEvent } from '../../contract';
+import { WEBHOOK_BATCH_MAX, type EscalatedEvent, type WebhookEvent } from '../../contract';
 import type { BatchOutcome, ClaimedBatch, OutboxStats, WebhookOutbox } from '../types';
+import { isoOrNull, MAX_BATCHES_PER_CLAIM, type DueEscalationRow } from '../outbox-rows';
 import type { PgDatabase } from './pool';
 import type { PostgresReceipts } from './receipts';
 
-/** Batches formed in one claim at most: the rest wait for the next one. */
-const MAX_BATCHES_PER_CLAIM = 20;
 
-interface DueRow {
-  seq: number;
-  user_id: string;
-  unless: ReceiptState;
-  id: string | null;
-  delivered_at: number | null;
-  seen_at: number | null;
-  read_at: number | null;
-}
-
-const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 /**
  * The PostgreSQL webhook outbox, shared by every node. Events are taken into
@@ -106,7 +94,7 @@ export class PostgresOutbox implements WebhookOutbox {
 
   escalateDue(now: number, max: number): Promise<number> {
     return this.db.transaction('escalateDue', async (client) => {
-      const { rows } = await client.query<DueRow>(
+      const { rows } = await client.query<DueEscalationRow>(
         `WITH due AS (
            DELETE FROM escalations WHERE (seq, user_id) IN (
              SELECT seq, user_id FROM escalations WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED

@@ -1,23 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { WEBHOOK_BATCH_MAX, type EscalatedEvent, type ReceiptState, type WebhookEvent } from '../../../contract';
+import { WEBHOOK_BATCH_MAX, type EscalatedEvent, type WebhookEvent } from '../../../contract';
 import type { BatchOutcome, ClaimedBatch } from '../../types';
+import { isoOrNull, MAX_BATCHES_PER_CLAIM, type DueEscalationRow } from '../../outbox-rows';
 import type { Receipts } from './receipts';
 
-/** Batches formed in one claim at most: the rest wait for the next one (a second later at most). */
-const MAX_BATCHES_PER_CLAIM = 20;
 
-interface DueRow {
-  seq: number;
-  user_id: string;
-  unless: ReceiptState;
-  id: string | null;
-  delivered_at: number | null;
-  seen_at: number | null;
-  read_at: number | null;
-}
-
-const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * The writer's side of the webhook outbox: forming and leasing batches,
@@ -80,7 +68,7 @@ export class Outbox {
 
   escalateDue(now: number, max: number): number {
     return this.db.transaction(() => {
-      const rows = this.stmt.escalationsDue.all(now, max) as DueRow[];
+      const rows = this.stmt.escalationsDue.all(now, max) as DueEscalationRow[];
       for (const row of rows) {
         this.stmt.deleteEscalation.run(row.seq, row.user_id);
         // Retention deleted the notification: nothing to escalate.
