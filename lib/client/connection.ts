@@ -25,6 +25,10 @@ import { TabTracker, type Presence, type TabMessage } from './tabs';
  * While every tab has been hidden for `idleDisconnectMs`, the leader
  * disconnects, and reconnects (with catch-up) the moment a tab is visible.
  * Where Web Locks or BroadcastChannel are missing, each tab connects on its own.
+ *
+ * Longer than the house's 350 lines: election, relay, requests through the
+ * leader, handover and the idle pause share one state machine (who leads,
+ * what is pending), and a split would pass that state between files.
  */
 
 type ServerEvent = keyof ServerToClientEvents;
