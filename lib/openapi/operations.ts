@@ -38,10 +38,6 @@ import { DevTokenBodySchema } from '../http/devToken';
  * into same-named request-body and parameter examples, as OpenAPI pairs them;
  * an example marked `replay` is sent to a running Herald by the tests.
  *
- * Longer than the house's 350 lines: it is one declarative table, an entry
- * per route, and splitting it by route family would scatter the shared error
- * answers it reuses.
- *
  * One file past the usual length: it is the API's description read route by
  * route, as the README's tables are, and splitting it would scatter that.
  */
