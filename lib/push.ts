@@ -17,12 +17,6 @@ export interface PushResult {
 
 export interface PushService {
   push(req: PushRequest, opts?: { idempotencyKey?: string }): Promise<PushResult>;
-  /**
-   * Pushes each request as `push` would, each keyed by its own id, all handed
-   * to the inbox in one turn so that group commit stores them together. One
-   * outcome per request, in order; a failure is that request's alone.
-   */
-  pushMany(reqs: readonly PushRequest[]): Promise<Array<PromiseSettledResult<PushResult>>>;
 }
 
 export function createPushService(deps: {
@@ -62,10 +56,7 @@ export function createPushService(deps: {
     return { body, replayed: false };
   }
 
-  const service: PushService = {
-    pushMany(reqs) {
-      return Promise.allSettled(reqs.map((req) => service.push(req)));
-    },
+  return {
     async push(req, opts = {}) {
       const key = opts.idempotencyKey ?? req.id;
       if (key === undefined) return pushOnce(req, undefined);
@@ -86,7 +77,15 @@ export function createPushService(deps: {
       }
     },
   };
-  return service;
+}
+
+/**
+ * Pushes each request as `service.push` would, each keyed by its own id, all
+ * handed over in one turn so that group commit stores them together. One
+ * outcome per request, in order; a failure is that request's alone.
+ */
+export function pushMany(service: PushService, reqs: readonly PushRequest[]): Promise<Array<PromiseSettledResult<PushResult>>> {
+  return Promise.allSettled(reqs.map((req) => service.push(req)));
 }
 
 /** What makes two pushes "the same" for idempotency. */

@@ -25,13 +25,9 @@ export class PushTail {
   }
 }
 
-/** The push service, with every newly accepted push (not an idempotent replay, single or in a batch) added to `tail`. */
+/** The push service, with every newly accepted push (not an idempotent replay) added to `tail`. */
 export function tailed(service: PushService, tail: PushTail): PushService {
-  const wrapped: PushService = {
-    pushMany(reqs) {
-      // Each through `push` below, in one turn as the service's own pushMany does, so group commit still takes them together.
-      return Promise.allSettled(reqs.map((req) => wrapped.push(req)));
-    },
+  return {
     async push(req, opts) {
       const result = await service.push(req, opts);
       if (!result.replayed) {
@@ -40,5 +36,4 @@ export function tailed(service: PushService, tail: PushTail): PushService {
       return result;
     },
   };
-  return wrapped;
 }

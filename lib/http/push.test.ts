@@ -38,9 +38,6 @@ function depsWith(opts: { rate: number; clock?: () => number; claimOnce?: Return
         pushed.push(req);
         return { body: { id: `n${pushed.length}`, recipients: req.userIds.length, online: 0 }, replayed: false };
       },
-      pushMany(reqs) {
-        return Promise.allSettled(reqs.map((req) => this.push(req)));
-      },
     },
   };
   return { deps, pushed };

@@ -3,7 +3,7 @@ import { checkPushKey } from '../auth';
 import { HttpError, IdempotencyConflictError, InboxUnavailableError } from '../errors';
 import { ErrorCodes, MAX_BATCH_BODY_BYTES, MAX_BATCH_RECIPIENTS, MAX_PUSH_BODY_BYTES, type ErrorBody, type PushAccepted, type PushRequest } from '../contract';
 import type { ReplayMemory, TokenBucket } from '../limits';
-import type { PushService } from '../push';
+import { pushMany, type PushService } from '../push';
 import { describeIssues, NotificationIdSchema, parsePushBody, PushBatchBodySchema, toPushRequest } from '../validate';
 import { checkJsonBodyHeaders, decodeUtf8, parseJson } from './body';
 import type { Answer } from './respond';
@@ -123,7 +123,7 @@ export async function acceptPushBatch(request: PushRequestSource, deps: PushRout
   if (signed) await claimSignature(deps, signed.signature.toLowerCase(), signed.signedAt);
 
   const valid = items.filter((item): item is PushRequest => !('error' in item));
-  const outcomes = await deps.push.pushMany(valid);
+  const outcomes = await pushMany(deps.push, valid);
   let next = 0;
   let unavailable: InboxUnavailableError | undefined;
   const results: Array<PushAccepted | ErrorBody> = items.map((item) => {

@@ -43,9 +43,6 @@ beforeEach(async () => {
           pushed.push(req);
           return { body: { id: `n${pushed.length}`, recipients: req.userIds.length, online: 0 }, replayed: false };
         },
-        pushMany(reqs) {
-          return Promise.allSettled(reqs.map((req) => this.push(req)));
-        },
       },
     }),
     quiet,
