@@ -10,7 +10,7 @@
  */
 
 import { useEffect } from 'react';
-import { Icon } from '@/app/components/Icon';
+import { Brand } from '@/app/components/Brand';
 import { checkSession, pollOverview, selectAdmin, signOut } from '@/store/admin/slice';
 import { useAppDispatch, useAppSelector } from '@/store/hooks';
 import { Nodes } from './Nodes';
@@ -62,13 +62,7 @@ function Dashboard() {
   return (
     <div className="app admin">
       <header className="topbar">
-        <h1 className="brand">
-          <span className="logo" aria-hidden="true">
-            <Icon name="bell" size={18} />
-          </span>
-          <span className="brand-name">Herald</span>
-          <span className="admin-tag">admin</span>
-        </h1>
+        <Brand tag="admin" />
         <div className="topbar-right">
           <span className={`status status-${status === 'live' ? 'live' : status === 'stale' ? 'offline' : 'connecting'}`} data-testid="admin-status" data-status={status}>
             <span className="status-dot" aria-hidden="true" />

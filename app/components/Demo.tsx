@@ -10,6 +10,7 @@ import { Announcer } from './Announcer';
 import { ConnectionBadge } from './ConnectionBadge';
 import { describe } from './describe';
 import { HeraldSocketBridge } from './HeraldSocketBridge';
+import { Brand } from './Brand';
 import { ExternalLink } from './ExternalLink';
 import { SentReceipts, type SentPush } from './SentReceipts';
 import { Icon } from './Icon';
@@ -122,12 +123,7 @@ function SignedIn({ userId, openPushApi, onSignOut }: { userId: string; openPush
   return (
     <div className="app">
       <header className="topbar">
-        <h1 className="brand">
-          <span className="logo" aria-hidden="true">
-            <Icon name="bell" size={18} />
-          </span>
-          <span className="brand-name">Herald</span>
-        </h1>
+        <Brand />
         <div className="topbar-right">
           <ConnectionBadge />
           <span className="user" data-testid="signed-in-user" title={`Signed in as user ${userId}`}>
