@@ -1,6 +1,11 @@
 import type { Ack, ErrorCode } from './errors';
 import type {
+  ArchiveRequest,
+  ArchiveState,
   ListPage,
+  NotificationRemove,
+  NotificationUpdate,
+  Preferences,
   ListRequest,
   ReadRequest,
   ReadState,
@@ -24,12 +29,27 @@ export interface ServerToClientEvents {
   sync_reset: (s: { headSeq: number }) => void;
   /** Read state changed (from any tab of this user). */
   'notifications:state': (s: ReadState) => void;
+  /** A notification's content changed: update it in place (inbox item and any toast). */
+  'notification:update': (u: NotificationUpdate) => void;
+  /** Notifications left the user's inbox (retracted, expired, collapsed into a newer one): remove them everywhere. */
+  'notification:remove': (r: NotificationRemove) => void;
+  /** Items moved to or out of the Archived view (from any tab of this user). */
+  'notifications:archived': (s: ArchiveState) => void;
+  /** The user's preferences changed (from any tab, or the backend). */
+  'notifications:preferences': (p: Preferences) => void;
   /** Sent just before the server cuts this socket off (token expired, over a limit). */
   'herald:error': (e: { code: ErrorCode; message: string }) => void;
 }
 
 /** The event that carries a notification: live, replayed, released by the delivery gate. */
 export const NOTIFICATION_EVENT = 'receive_message' satisfies keyof ServerToClientEvents;
+
+/**
+ * The events that change what a user holds, each with a seq: delivered through
+ * the same gate as notifications, so a catch-up and live changes never cross.
+ */
+export const CHANGE_EVENTS = ['notification:update', 'notification:remove'] as const satisfies ReadonlyArray<keyof ServerToClientEvents>;
+export type ChangeEvent = (typeof CHANGE_EVENTS)[number];
 
 export interface ClientToServerEvents {
   /** Page back through history, newest first. */
@@ -44,6 +64,10 @@ export interface ClientToServerEvents {
   'notifications:seen': (req: SeenRequest, ack?: (res: Ack<ReceiptAck>) => void) => void;
   /** Mark every notification read (no payload, or `{}`). */
   'notifications:read-all': (ack: (res: Ack<ReadState>) => void) => void;
+  /** Move items to the Archived view, or out of it (`archived: false`). */
+  'notifications:archive': (req: ArchiveRequest, ack: (res: Ack<ArchiveState>) => void) => void;
+  /** Read the user's preferences (`{}`), or replace them (`{ mutedTypes }`); the answer is what holds now. */
+  'notifications:preferences': (req: Partial<Preferences>, ack: (res: Ack<Preferences>) => void) => void;
   /** A fresh token for the same user, so a long-lived tab stays signed in without reconnecting. */
   'auth:refresh': (req: RefreshRequest, ack: (res: Ack<{ exp: number }>) => void) => void;
   /** Legacy: (re)bind this socket's identity. */

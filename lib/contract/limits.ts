@@ -21,3 +21,9 @@ export const DEFAULT_ENTITY_TYPE = 'message';
 export const MAX_SEEN_IDS = 200;
 /** Recipients in one page of `GET /api/notifications/:id`. */
 export const MAX_STATUS_PAGE = 100;
+/** `ttl` of a push, in seconds: at least 1, at most 30 days. */
+export const MAX_TTL_SECONDS = 30 * 24 * 3600;
+/** Entity types one user may mute. */
+export const MAX_MUTED_TYPES = 100;
+/** Ids in one `notifications:archive`. */
+export const MAX_ARCHIVE_IDS = 200;

@@ -12,7 +12,106 @@ export interface WireNotification {
   /** ISO 8601. */
   createdAt: string;
   read: boolean;
+  /** Pushes with the same key merge into one unread item per user (see `group`). */
+  collapseKey?: string;
+  /** For a collapsed notification: this user's group (its distinct actors). */
+  group?: NotificationGroup;
+  /** Live only: ids of this user's items this one replaces (a collapse): a toast of one updates in place. */
+  replaces?: string[];
+  /** ISO 8601: after it, the notification is removed everywhere (`notification:remove`, reason `expired`). */
+  expiresAt?: string;
+  /** `high`: always toasted, even for a muted type, and the toast stays until dismissed. */
+  priority?: 'high';
+  /** In this user's Archived view. */
+  archived?: boolean;
 }
+
+/**
+ * The people a collapsed notification stands for, for one user: from
+ * `data.actor` of each push merged into it (a string, or an object with `id`
+ * and/or `name`), distinct, newest first.
+ */
+export interface NotificationGroup {
+  /** The newest three distinct actors. */
+  actors: JsonValue[];
+  /** How many distinct actors in all (1 for a group of one). */
+  count: number;
+  /** How many pushes merged into it. */
+  pushes: number;
+}
+
+/** Actors a group keeps for telling repeats from new ones; beyond them a returning actor counts again. */
+export const MAX_GROUP_ACTORS_KEPT = 50;
+/** Actors a wire group shows. */
+export const GROUP_ACTORS_SHOWN = 3;
+
+/**
+ * `notification:update`: a notification's content changed (`PATCH
+ * /api/notifications/{id}`). Read state and position stay as they are.
+ */
+export interface NotificationUpdate {
+  /** The change's own seq, after everything it changes (a replay sends it after the items). */
+  seq: number;
+  id: string;
+  entityType: string;
+  data: JsonValue;
+  /** Sent during catch-up. */
+  replay?: true;
+}
+
+/** Why an item left a user's inbox. */
+export type RemoveReason = 'retracted' | 'expired' | 'collapsed';
+
+/** `notification:remove`: these items are gone from the user's inbox and screens. */
+export interface NotificationRemove {
+  seq: number;
+  ids: string[];
+  reason: RemoveReason;
+  /** The user's unread count after the removal (live only). */
+  unread?: number;
+  replay?: true;
+}
+
+/** A change replayed in catch-up, in seq order after the notifications. */
+export type NotificationChange = ({ kind: 'update' } & NotificationUpdate) | ({ kind: 'remove' } & NotificationRemove);
+
+/** `PATCH /api/notifications/{id}`: what replaces the notification's content, for every recipient. */
+export interface NotificationPatch {
+  data?: JsonValue;
+  entityType?: string;
+}
+
+/** The answer to a PATCH or DELETE of a notification. */
+export interface NotificationChanged {
+  id: string;
+  /** Recipients whose copy changed (or was removed). */
+  recipients: number;
+}
+
+/** `notifications:archive`: move items to (or, with `archived: false`, out of) the Archived view. */
+export interface ArchiveRequest {
+  ids: string[];
+  /** Default true. */
+  archived?: boolean;
+}
+
+/** `notifications:archived`, to every tab of the user, and the archive event's answer. */
+export interface ArchiveState {
+  /** The ids this change moved. */
+  ids: string[];
+  archived: boolean;
+  unread: number;
+  headSeq: number;
+}
+
+/** A user's notification preferences (`notifications:preferences`, `/api/users/{id}/preferences`). */
+export interface Preferences {
+  /** Entity types stored and listed, but never toasted and not counted as unread (a `high` push is toasted still). */
+  mutedTypes: string[];
+}
+
+/** Which items a list page holds: unread (not archived), all (not archived, the default), or archived. */
+export type InboxView = 'unread' | 'all' | 'archived';
 
 /** A notification sent during catch-up after (re)connecting, not live. */
 export interface ReplayedNotification extends WireNotification {
@@ -27,6 +126,10 @@ export interface PushRequest {
   id?: string;
   /** After `after` seconds, each recipient who has not reached `unless` is escalated (a webhook event). */
   escalate?: { after: number; unless: ReceiptState };
+  collapseKey?: string;
+  /** Milliseconds since the epoch (from `expiresAt` or `ttl`). */
+  expiresAt?: number;
+  priority?: 'high';
 }
 
 /** The 202 answer to a push. */
@@ -52,6 +155,8 @@ export interface ListRequest {
   /** A page's `nextCursor`: items older than it. */
   before?: number;
   limit?: number;
+  /** Default `all`. */
+  view?: InboxView;
 }
 
 export interface ListPage {
@@ -84,6 +189,8 @@ export interface SyncDone {
   headSeq: number;
   /** The server's clock when it sent this (ms since the epoch): clients correct relative times with it. */
   serverTime: number;
+  /** The user's preferences, so a tab knows what not to toast from the start; absent when nothing is muted. */
+  preferences?: Preferences;
 }
 
 /** The socket.io handshake's `auth`. */
