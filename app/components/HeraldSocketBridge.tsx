@@ -3,20 +3,42 @@
 import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { connectHerald, type HeraldConnection } from '@/lib/client/connection';
 import type { ReadChange } from '@/lib/client/socket';
-import { MAX_SEEN_IDS, type Ack, type ErrorCode, type ListPage, type ReadState, type ReplayedNotification, type SyncDone, type WireNotification } from '@/lib/contract';
+import {
+  MAX_SEEN_IDS,
+  type Ack,
+  type ArchiveState,
+  type ErrorCode,
+  type InboxView,
+  type ListPage,
+  type NotificationRemove,
+  type NotificationUpdate,
+  type Preferences,
+  type ReadState,
+  type ReplayedNotification,
+  type SyncDone,
+  type WireNotification,
+} from '@/lib/contract';
+import { selectClockOffset } from '@/store/clock/slice';
 import { leaderChanged, statusChanged } from '@/store/connection/slice';
-import { useAppDispatch, useAppStore } from '@/store/hooks';
+import { useAppDispatch, useAppSelector, useAppStore } from '@/store/hooks';
 import { fromTab, SHARED_ACTIONS } from '@/store/tabs';
 import { toastPresence } from '@/store/toasts/slice';
 import {
+  archiveChanged,
   historyFailed,
   historyLoaded,
   historyRequested,
   newSocketMsg,
+  notificationRemoved,
+  notificationsExpired,
+  notificationUpdated,
+  preferencesChanged,
   readStateChanged,
   resumeFrom,
+  selectExpiredIds,
   selectHistory,
   selectLastSeq,
+  selectNextExpiry,
   syncReset,
   synced,
 } from '@/store/notifications/slice';
@@ -41,8 +63,12 @@ export class RefusedRequestError extends Error {
 }
 
 export interface HeraldActions {
-  /** Loads the next older page of history (the first page when nothing is loaded). */
-  loadHistory: (opts?: { first?: boolean }) => Promise<void>;
+  /** Loads the next older page of one inbox view's history (default `all`; the first page when nothing is loaded). */
+  loadHistory: (opts?: { first?: boolean; view?: InboxView }) => Promise<void>;
+  /** Moves items to the Archived view (or, with `archived: false`, back out of it), for every tab of the user. */
+  archive: (ids: string[], archived?: boolean) => Promise<void>;
+  /** Replaces the user's muted entity types. */
+  setMutedTypes: (mutedTypes: string[]) => Promise<void>;
   markRead: (ids: string[]) => Promise<void>;
   /**
    * Marks notifications unread. A server that refuses the event, or does not
@@ -59,6 +85,34 @@ export interface HeraldActions {
 
 /** Ids shown are collected this long, then sent in one `notifications:seen`. */
 const SEEN_BATCH_MS = 250;
+/** The expiry timer wakes at least this often (setTimeout cannot wait 30 days), and looks again. */
+const MAX_EXPIRY_WAIT_MS = 60 * 60_000;
+
+/**
+ * Removes held items once their `expiresAt` passes on the server's clock (the
+ * store's clock offset corrects this browser's), without waiting for the
+ * server's `notification:remove`, which may come late or, offline, not at all.
+ */
+function useExpiry(): void {
+  const dispatch = useAppDispatch();
+  const store = useAppStore();
+  const next = useAppSelector(selectNextExpiry);
+  const offset = useAppSelector(selectClockOffset);
+  useEffect(() => {
+    if (next === null) return;
+    const expire = () => {
+      const ids = selectExpiredIds(store.getState(), Date.now() + offset);
+      if (ids.length > 0) dispatch(notificationsExpired(ids));
+    };
+    const wait = next - (Date.now() + offset);
+    if (wait <= 0) {
+      expire();
+      return;
+    }
+    const timer = setTimeout(expire, Math.min(wait, MAX_EXPIRY_WAIT_MS));
+    return () => clearTimeout(timer);
+  }, [next, offset, dispatch, store]);
+}
 
 const HeraldContext = createContext<HeraldActions | null>(null);
 
@@ -90,7 +144,8 @@ interface Props {
 
 /**
  * Connects this tab to Herald for one signed-in user and bridges the
- * connection to Redux: every `receive_message` becomes a NEW_SOCKET_MSG. The
+ * connection to Redux: every `receive_message` becomes a NEW_SOCKET_MSG, and
+ * each change (update, remove, archived, preferences) an action of its own. The
  * tabs of one user share one connection (lib/client/connection.ts): whichever
  * tab holds it, every tab's store gets the same actions, and requests from the
  * others go through it.
@@ -141,6 +196,18 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, idleDisconnec
               return;
             case 'notifications:state':
               dispatch(readStateChanged(payload as ReadState));
+              return;
+            case 'notification:update':
+              dispatch(notificationUpdated(payload as NotificationUpdate));
+              return;
+            case 'notification:remove':
+              dispatch(notificationRemoved(payload as NotificationRemove));
+              return;
+            case 'notifications:archived':
+              dispatch(archiveChanged(payload as ArchiveState));
+              return;
+            case 'notifications:preferences':
+              dispatch(preferencesChanged(payload as Preferences));
           }
         },
         status(status, error) {
@@ -208,17 +275,29 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, idleDisconnec
         }
         if (seenQueue.length > 0) seenTimer ??= setTimeout(flushSeen, SEEN_BATCH_MS);
       },
-      async loadHistory({ first = false } = {}) {
-        const history = selectHistory(store.getState());
+      async loadHistory({ first = false, view = 'all' } = {}) {
+        const history = selectHistory(store.getState(), view);
         if (!first && (history.status === 'loading' || history.complete)) return;
-        dispatch(historyRequested());
+        dispatch(historyRequested(view));
         try {
           const before = first ? undefined : (history.nextCursor ?? undefined);
-          const page = await request<ListPage>('notifications:list', before === undefined ? { limit: PAGE_SIZE } : { before, limit: PAGE_SIZE });
-          dispatch(historyLoaded({ items: page.items, nextCursor: page.nextCursor, first: before === undefined }));
+          // The All view is the server's default: its request stays as an older server knows it.
+          const page = await request<ListPage>('notifications:list', {
+            ...(before === undefined ? {} : { before }),
+            limit: PAGE_SIZE,
+            ...(view === 'all' ? {} : { view }),
+          });
+          dispatch(historyLoaded({ items: page.items, nextCursor: page.nextCursor, first: before === undefined, view }));
         } catch {
-          dispatch(historyFailed());
+          dispatch(historyFailed(view));
         }
+      },
+      async archive(ids, archived = true) {
+        if (ids.length === 0) return;
+        dispatch(archiveChanged(await request<ArchiveState>('notifications:archive', { ids, archived })));
+      },
+      async setMutedTypes(mutedTypes) {
+        dispatch(preferencesChanged(await request<Preferences>('notifications:preferences', { mutedTypes })));
       },
       async markRead(ids) {
         if (ids.length === 0) return;
@@ -245,6 +324,8 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, idleDisconnec
       },
     };
   }, [dispatch, store]);
+
+  useExpiry();
 
   return <HeraldContext.Provider value={actions}>{children}</HeraldContext.Provider>;
 }
