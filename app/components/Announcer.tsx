@@ -53,7 +53,7 @@ export function Announcer() {
       pending.current = [];
       if (ids.length === 1) {
         const n = live.find((x) => x.id === ids[0]);
-        setMessage(announce(n ? describe(n.entityType, n.data).title : '1 new notification'));
+        setMessage(announce(n ? describe(n.entityType, n.data, { group: n.group }).title : '1 new notification'));
       } else {
         setMessage(announce(`${ids.length} new notifications`));
       }
