@@ -1,5 +1,6 @@
 'use client';
 
+import type { UnknownAction } from '@reduxjs/toolkit';
 import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { connectHerald, type HeraldConnection } from '@/lib/client/connection';
 import type { ReadChange } from '@/lib/client/socket';
@@ -10,11 +11,9 @@ import {
   type ErrorCode,
   type InboxView,
   type ListPage,
-  type NotificationRemove,
-  type NotificationUpdate,
   type Preferences,
-  type ReadState,
   type ReplayedNotification,
+  type ServerToClientEvents,
   type SyncDone,
   type WireNotification,
 } from '@/lib/contract';
@@ -85,6 +84,15 @@ export interface HeraldActions {
 
 /** Ids shown are collected this long, then sent in one `notifications:seen`. */
 const SEEN_BATCH_MS = 250;
+/** Server events that become one action each, with the payload as it came. */
+const EVENT_ACTIONS: { [E in keyof ServerToClientEvents]?: (payload: Parameters<ServerToClientEvents[E]>[0]) => UnknownAction } = {
+  'notifications:state': readStateChanged,
+  'notification:update': notificationUpdated,
+  'notification:remove': notificationRemoved,
+  'notifications:archived': archiveChanged,
+  'notifications:preferences': preferencesChanged,
+};
+
 /** The expiry timer wakes at least this often (setTimeout cannot wait 30 days), and looks again. */
 const MAX_EXPIRY_WAIT_MS = 60 * 60_000;
 
@@ -194,20 +202,10 @@ export function HeraldSocketBridge({ userId, socketPath, getToken, idleDisconnec
               dispatch(syncReset());
               void actions.loadHistory({ first: true });
               return;
-            case 'notifications:state':
-              dispatch(readStateChanged(payload as ReadState));
-              return;
-            case 'notification:update':
-              dispatch(notificationUpdated(payload as NotificationUpdate));
-              return;
-            case 'notification:remove':
-              dispatch(notificationRemoved(payload as NotificationRemove));
-              return;
-            case 'notifications:archived':
-              dispatch(archiveChanged(payload as ArchiveState));
-              return;
-            case 'notifications:preferences':
-              dispatch(preferencesChanged(payload as Preferences));
+            default: {
+              const toAction = EVENT_ACTIONS[event] as ((p: unknown) => UnknownAction) | undefined;
+              if (toAction) dispatch(toAction(payload));
+            }
           }
         },
         status(status, error) {
