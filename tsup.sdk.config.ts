@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+import { nodeBundle } from './tsup.config';
 
 /**
  * The package's subpath exports, as ESM with their type declarations in
@@ -16,19 +17,11 @@ const dts = { compilerOptions: { incremental: false, noCheck: true } };
 export default defineConfig([
   {
     // `herald/server`, the SDK for Node backends (lib/sdk/server.ts): jose, zod and standardwebhooks stay imports.
+    ...nodeBundle,
     entry: { server: 'lib/sdk/server.ts' },
     outDir: 'dist-sdk',
-    format: ['esm'],
-    platform: 'node',
-    target: 'node20',
-    bundle: true,
-    skipNodeModulesBundle: true,
-    splitting: false,
-    sourcemap: false,
     clean: false,
     dts,
-    // As in tsup.config.ts: `server-only` is the empty lib/server-only.ts outside Next's bundler.
-    noExternal: ['server-only'],
   },
   {
     // `herald/client`, `herald/react` and `herald/redux`, for browsers. react, react-redux,

@@ -4,18 +4,7 @@ import { readLastSeq } from '@/lib/client/last-seq';
 import type { ErrorCode } from '@/lib/contract';
 import { leaderChanged, signedIn, statusChanged } from './connection/slice';
 import type { HeraldState } from './herald';
-import {
-  historyFailed,
-  historyLoaded,
-  historyRequested,
-  newSocketMsg,
-  readStateChanged,
-  resumeFrom,
-  selectHistory,
-  selectLastSeq,
-  syncReset,
-  synced,
-} from './notifications/slice';
+import { historyFailed, historyLoaded, historyRequested, newSocketMsg, readStateChanged, resumeFrom, selectHistory, selectLastSeq, syncReset, synced } from './notifications/slice';
 import { fromTab, SHARED_ACTIONS, type TabRelay } from './tabs';
 import { toastPresence } from './toasts/slice';
 import { markUnreadAnswered } from './ui/slice';
