@@ -148,5 +148,4 @@ export const selectLiveNotifications = createSelector(
   (ids, entities): Notification[] => ids.flatMap((id) => entities[id] ?? []),
 );
 
-export const notificationsSlice = slice;
 export default slice.reducer;
