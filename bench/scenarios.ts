@@ -57,7 +57,8 @@ export async function resetClients(clients: Spawned, roundTarget: number): Promi
 
 export const stats = (clients: Spawned) => clients.ipc.request<ClientStats>({ op: 'stats' }, IPC_TIMEOUT_MS);
 
-export async function connectUsers(ctx: Ctx, from: number, users: number, tabs = 1): Promise<{ connected: number; ms: number }> {
+/** Opens `tabs` sockets for each of users [from, from + users); with `ack`, they send receipts as the browser client does. */
+export async function connectUsers(ctx: Ctx, from: number, users: number, tabs = 1, ack = false): Promise<{ connected: number; ms: number }> {
   const r = await ctx.clients.ipc.request<{ connected: number; failed: number; ms: number; errors: Record<string, number> }>(
     {
       op: 'connect',
@@ -70,6 +71,7 @@ export async function connectUsers(ctx: Ctx, from: number, users: number, tabs =
       concurrency: 64,
       secret: AUTH_SECRET,
       timeoutMs: 120_000,
+      ack,
     },
     180_000,
   );

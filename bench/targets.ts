@@ -100,6 +100,8 @@ export interface HeraldOptions {
   env?: Record<string, string>;
   /** Run under --cpu-prof when --profile is on (default true). */
   profile?: boolean;
+  /** The compiled server to run (default SERVER_ENTRY, as `npm start`; bench/features.ts passes its builds). */
+  entry?: string;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
   const profile = (opts.profile ?? true) && heraldState.profileDir;
   // Herald runs as `npm start` runs it, compiled and with its node options; the harness adds
   // --expose-gc (the probe's heap figures after a full GC), the probe, and with --profile, --cpu-prof.
-  const proc = spawnNode(name, SERVER_ENTRY, {
+  const proc = spawnNode(name, opts.entry ?? SERVER_ENTRY, {
     cwd: ROOT,
     nodeArgs: [...SERVER_NODE_FLAGS, '--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${heraldState.profileDir}`] : [])],
     imports: [compiledProbe()],
