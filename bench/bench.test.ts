@@ -12,13 +12,13 @@ import { existingSchemas } from './lib/services';
  * A smoke run of the benchmark harness (tiny N, one run, seconds): it must keep
  * working, deliver everything it sends, write its three outputs and leave no
  * process behind. Speed is not asserted here; `npm run bench` measures it.
- * The cluster scenario runs too (a few users and pushes): it needs redis-server
+ * The cluster, features and scale scenarios run too (a few users and pushes): they need redis-server
  * on PATH and PostgreSQL at postgres://postgres@127.0.0.1:5432/test (or
- * BENCH_DATABASE_URL), and must leave neither its redis-server nor its schemas.
+ * BENCH_DATABASE_URL), and must leave neither their redis-servers nor their schemas.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SMOKE_TIMEOUT_MS = 150_000;
+const SMOKE_TIMEOUT_MS = 240_000;
 
 let outDir: string;
 let exitCode: number | null;
@@ -73,9 +73,9 @@ describe('the benchmark harness, smoke run', () => {
   it('runs every scenario against all three servers', () => {
     const names = Object.keys(results.scenarios);
     expect(names.filter((n) => n.startsWith('fanout-'))).toHaveLength(2);
-    expect(names).toEqual(expect.arrayContaining(['targeted', 'recipients-100', 'connections', 'catchup', 'cluster']));
+    expect(names).toEqual(expect.arrayContaining(['targeted', 'recipients-100', 'connections', 'catchup', 'cluster', 'features', 'scale']));
     expect(results.scenarios.cluster?.notMeasured, output).toBeUndefined();
-    for (const name of names.filter((n) => n !== 'cluster' && n !== 'tabs')) {
+    for (const name of names.filter((n) => !['cluster', 'tabs', 'features', 'scale'].includes(n))) {
       for (const kind of ['herald', 'bare', 'raw'] as const) {
         expect(results.scenarios[name]?.servers[kind], `${name}/${kind}`).toBeDefined();
       }
@@ -149,6 +149,48 @@ describe('the benchmark harness, smoke run', () => {
     expect(cluster?.variants?.sqlite?.metrics.r100DeliveriesPerSec?.median).toBeGreaterThan(0);
   });
 
+  it('measures receipts, webhooks, metrics and the slow-consumer guard on and off, with nothing lost', () => {
+    const features = results.scenarios.features;
+    expect(features?.notMeasured, output).toBeUndefined();
+    for (const key of ['shipped', 'receipts', 'webhooks', 'noMetrics', 'noGuard']) {
+      const r = features?.variants?.[key];
+      expect(r?.errors, key).toEqual([]);
+      expect(r?.lost, key).toBe(0);
+      expect(r?.delivered, key).toBeGreaterThan(0);
+      expect(r?.delivered, key).toBe(r?.expected);
+      expect(r?.metrics.acceptedPerSec?.median, key).toBeGreaterThan(0);
+      expect(r?.metrics.usPerNotification?.median, key).toBeGreaterThan(0);
+    }
+    for (const key of ['shipped', 'noGuard']) expect(features?.variants?.[key]?.metrics.fanoutUsPerDelivery?.median, key).toBeGreaterThan(0);
+    // The users' receipts reached the harness's receiver as webhook events.
+    expect(features?.variants?.webhooks?.metrics.webhookEventsPerSec?.median).toBeGreaterThan(0);
+    for (const name of [/webhooks on/, /metrics on/, /slow-consumer guard/]) {
+      const g = results.goals.find((x) => name.test(x.goal));
+      expect(typeof g?.met, g?.goal).toBe('boolean');
+    }
+  });
+
+  it('holds the scale scenario\u2019s sockets over several nodes and client processes, and fans out to all of them', () => {
+    const scale = results.scenarios.scale;
+    expect(scale?.notMeasured, output).toBeUndefined();
+    const all = scale?.variants?.all;
+    expect(all?.errors).toEqual([]);
+    expect(all?.lost).toBe(0);
+    expect(all?.delivered).toBeGreaterThan(0);
+    expect(all?.delivered).toBe(all?.expected);
+    expect(all?.metrics.sockets?.median).toBe(results.config.scaleSockets);
+    expect(all?.metrics.disconnects?.median).toBe(0);
+    expect(all?.metrics.connectPerSec?.median).toBeGreaterThan(0);
+    expect(all?.metrics.fanoutMs?.runs.length).toBe(results.config.runs);
+    const nodes = Object.keys(scale?.variants ?? {}).filter((k) => k.startsWith('node-'));
+    expect(nodes).toHaveLength(results.config.scaleNodes as number);
+    const perNode = nodes.map((k) => scale?.variants?.[k]?.metrics.sockets?.median ?? 0);
+    expect(perNode.reduce((a, b) => a + b, 0)).toBe(results.config.scaleSockets);
+    for (const n of perNode) expect(n).toBeGreaterThan(0);
+    expect(all?.notes.join(' ')).toMatch(/stored: (\d[\d,]*) notifications in PostgreSQL \(schema herald_bench_[0-9a-f]+\) for \1 pushes answered 202/);
+    expect(results.goals.find((g) => /sockets of as many users/.test(g.goal))?.untestable).toMatch(/^a smaller run/);
+  });
+
   it('records how much CPU the hypervisor took, for the run and per scenario', () => {
     expect(results.machine.stealShare).toBeGreaterThanOrEqual(0);
     expect(results.machine.stealShare).toBeLessThanOrEqual(1);
@@ -171,16 +213,17 @@ describe('the benchmark harness, smoke run', () => {
     expect(redis?.measured).toMatch(/^\d+\.\d\d× \(cluster [\d,]+, one node [\d,]+ deliveries\/s\), 0 lost$/);
   });
 
-  it('stops its private redis-server and drops its PostgreSQL schemas', async () => {
+  it('stops its private redis-servers and drops its PostgreSQL schemas', async () => {
+    // One each for the cluster and the scale scenarios.
     const redis = results.processes.redis ?? [];
-    expect(redis).toHaveLength(1);
+    expect(redis).toHaveLength(2);
     for (const { pid, port } of redis) {
       expect(pid).toBeGreaterThan(0);
       expect(isRunning(pid), `redis-server pid ${pid}`).toBe(false);
       // No redis-server at all on that port (it names itself "redis-server 127.0.0.1:<port>").
       expect(processesNamed(`redis-server 127.0.0.1:${port}`)).toEqual([]);
     }
-    expect(results.schemas?.created).toHaveLength(2);
+    expect(results.schemas?.created).toHaveLength(3);
     expect(results.schemas?.leftBehind).toEqual([]);
     // Checked again from outside, after the harness has exited.
     expect(await existingSchemas(results.schemas?.created ?? [])).toEqual([]);

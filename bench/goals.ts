@@ -1,4 +1,6 @@
 import { clusterGoal } from './cluster';
+import { featureGoals } from './features';
+import { scaleGoal } from './scale';
 import type { Profile } from './config';
 import { fmt } from './lib/log';
 import type { BenchResults, Goal, Metric, ScenarioResult, ServerKind } from './lib/results';
@@ -230,6 +232,8 @@ export function goals(r: BenchResults, p: Profile): Goal[] {
     met: judge(cu, (v) => v <= 200),
   });
   out.push(redisGoal(sc.cluster, p));
+  out.push(...featureGoals(sc.features));
+  out.push(scaleGoal(sc.scale, p));
   return out;
 }
 
