@@ -242,6 +242,32 @@ function checkStored(dataDir: string, accepted: number, results: Record<string, 
   }
 }
 
+/** A Herald-only scenario: marked not run (and why), or run, a failure leaving it "not measured" with a warning. */
+async function heraldScenario(
+  args: Args,
+  key: string,
+  scenario: ScenarioResult,
+  title: string,
+  isOver: () => boolean,
+  warnings: string[],
+  run: () => Promise<void>,
+): Promise<void> {
+  if (!args.scenarios.has(key)) scenario.notMeasured = `not run: \`--scenarios\` without \`${key}\``;
+  else if (!args.servers.includes('herald')) scenario.notMeasured = 'not run: `--servers` without `herald`';
+  else if (isOver()) scenario.notMeasured = 'not run: the run reached its time budget';
+  else {
+    log(`=== Herald: ${title}`);
+    try {
+      await run();
+    } catch (err) {
+      const msg = (err as Error).message;
+      scenario.notMeasured = `not measured: the ${key} scenario could not run: ${msg.split('\n')[0] ?? ''}`;
+      warnings.push(`${key} scenario aborted: ${msg}`);
+      log(`${key} scenario aborted: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
@@ -404,37 +430,12 @@ async function main(): Promise<void> {
   }
   // The cluster: Herald only, after the message scenarios (their SQLite figures are its reference column).
   const cluster = scenarios.cluster as ScenarioResult;
-  if (!args.scenarios.has('cluster')) cluster.notMeasured = 'not run: `--scenarios` without `cluster`';
-  else if (!args.servers.includes('herald')) cluster.notMeasured = 'not run: `--servers` without `herald`';
-  else if (isOver()) cluster.notMeasured = 'not run: the run reached its time budget';
-  else {
-    log('=== Herald: cluster (two nodes with Redis) against one node');
-    try {
-      await runCluster(p, cluster, isOver, warnings);
-    } catch (err) {
-      const msg = (err as Error).message;
-      cluster.notMeasured = `not measured: the cluster scenario could not run: ${msg.split('\n')[0] ?? ''}`;
-      warnings.push(`cluster scenario aborted: ${msg}`);
-      log(`cluster scenario aborted: ${(err as Error).stack ?? String(err)}`);
-    }
-  }
+  await heraldScenario(args, 'cluster', cluster, 'cluster (two nodes with Redis) against one node', isOver, warnings, () => runCluster(p, cluster, isOver, warnings));
   if (!cluster.notMeasured) addSqliteReference(scenarios);
-
   const features = scenarios.features as ScenarioResult;
-  if (!args.scenarios.has('features')) features.notMeasured = 'not run: `--scenarios` without `features`';
-  else if (!args.servers.includes('herald')) features.notMeasured = 'not run: `--servers` without `herald`';
-  else if (isOver()) features.notMeasured = 'not run: the run reached its time budget';
-  else {
-    log('=== Herald: features on and off (receipts, webhooks, metrics, the slow-consumer guard)');
-    try {
-      await runFeatures(p, features, isOver);
-    } catch (err) {
-      const msg = (err as Error).message;
-      features.notMeasured = `not measured: the features scenario could not run: ${msg.split('\n')[0] ?? ''}`;
-      warnings.push(`features scenario aborted: ${msg}`);
-      log(`features scenario aborted: ${(err as Error).stack ?? String(err)}`);
-    }
-  }
+  await heraldScenario(args, 'features', features, 'features on and off (receipts, webhooks, metrics, the slow-consumer guard)', isOver, warnings, () =>
+    runFeatures(p, features, isOver),
+  );
 
   const tabs = scenarios.tabs as ScenarioResult;
   if (!args.scenarios.has('tabs')) tabs.notMeasured = 'not run: `--scenarios` without `tabs`';
@@ -454,6 +455,8 @@ async function main(): Promise<void> {
   // Connections last and per server on a fresh process, so the memory baseline is clean.
   for (const kind of args.servers) {
     if (!args.scenarios.has('connections')) break;
+    // The coalescing raw ws reference is the raw ws server until a message is sent: its sockets cost the same.
+    if (kind === 'rawc') continue;
     const slot = (scenarios.connections?.servers ?? {})[kind] ?? emptyServerResult();
     (scenarios.connections as ScenarioResult).servers[kind] = slot;
     if (isOver()) {
@@ -469,20 +472,10 @@ async function main(): Promise<void> {
     }
   }
   // Scale last: it is the longest, and every other scenario's memory figures want a quiet machine.
+  // Asked for by --scale, it runs whatever the time budget.
   const scaleResult = scenarios.scale as ScenarioResult;
+  await heraldScenario(args, 'scale', scaleResult, `scale (${p.scaleSockets} sockets on ${p.scaleNodes} nodes)`, () => false, warnings, () => runScale(p, scaleResult, warnings));
   if (!args.scenarios.has('scale')) scaleResult.notMeasured = 'not run: pass `--scale` (it takes minutes at full size)';
-  else if (!args.servers.includes('herald')) scaleResult.notMeasured = 'not run: `--servers` without `herald`';
-  else {
-    log(`=== Herald: scale (${p.scaleSockets} sockets on ${p.scaleNodes} nodes)`);
-    try {
-      await runScale(p, scaleResult, warnings);
-    } catch (err) {
-      const msg = (err as Error).message;
-      scaleResult.notMeasured = `not measured: the scale scenario could not run: ${msg.split('\n')[0] ?? ''}`;
-      warnings.push(`scale scenario aborted: ${msg}`);
-      log(`scale scenario aborted: ${(err as Error).stack ?? String(err)}`);
-    }
-  }
   if (heraldState.errors.size > 0) warnings.push(`Herald fan-out pushes that failed: ${JSON.stringify(Object.fromEntries(heraldState.errors))}`);
 
   killAllChildren();

@@ -231,12 +231,12 @@ export function countError(key: string): void {
   heraldState.errors.set(key, (heraldState.errors.get(key) ?? 0) + 1);
 }
 
-export async function startReference(kind: 'bare' | 'raw'): Promise<Target> {
+export async function startReference(kind: 'bare' | 'raw' | 'rawc'): Promise<Target> {
   const script = kind === 'bare' ? 'bench/servers/bare-socketio.ts' : 'bench/servers/raw-ws.ts';
-  const proc = spawnNode(kind === 'bare' ? 'bare-socketio' : 'raw-ws', script, {
+  const proc = spawnNode(kind === 'bare' ? 'bare-socketio' : kind === 'raw' ? 'raw-ws' : 'raw-ws-coalescing', script, {
     cwd: ROOT,
     nodeArgs: ['--expose-gc'],
-    env: { PORT: '0', NODE_ENV: 'production' },
+    env: { PORT: '0', NODE_ENV: 'production', ...(kind === 'rawc' ? { COALESCE: '1' } : {}) },
   });
   const port = await withTimeout(
     new Promise<number>((resolve, reject) => {
