@@ -77,7 +77,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     sweepFractions: [0.2, 0.4, 0.6, 0.8, 0.95],
     sweepMs: 1500,
     warmupMs: 1000,
-    budgetMs: 570_000,
+    budgetMs: 840_000,
   },
   quick: {
     mode: 'quick',
@@ -103,7 +103,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     sweepFractions: [0.25, 0.5, 0.9],
     sweepMs: 800,
     warmupMs: 500,
-    budgetMs: 110_000,
+    budgetMs: 170_000,
   },
   smoke: {
     mode: 'smoke',
@@ -129,7 +129,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     sweepFractions: [0.5],
     sweepMs: 300,
     warmupMs: 0,
-    budgetMs: 100_000,
+    budgetMs: 200_000,
   },
 };
 

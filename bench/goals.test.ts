@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROFILES } from './config';
 import { featureGoals } from './features';
-import { majorGcsPerRun } from './goals';
+import { busyCoreGoal, majorGcsPerRun } from './goals';
 import type { Metric, ScenarioResult, ServerResult } from './lib/results';
 import { scaleGoal } from './scale';
 
@@ -100,5 +100,18 @@ describe('scaleGoal', () => {
     expect(g.met).toBeNull();
     expect(g.untestable).toMatch(/^a smaller run \(8,000 sockets, 4 nodes, 60 s\)/);
     expect(g.measured).toMatch(/^8,000 sockets on 1 nodes for 60\.0 s, 0 unexpected disconnects, 0 lost/);
+  });
+});
+
+describe('busyCoreGoal', () => {
+  it('needs 0.75× the quiet throughput and the p99 within the quiet goal\u2019s limit', () => {
+    const quiet = metric([10_000], '/s');
+    expect(busyCoreGoal(quiet, metric([8_000], '/s'), metric([12], 'ms'), 15, metric([1.1], 'cores')).met).toBe(true);
+    expect(busyCoreGoal(quiet, metric([7_000], '/s'), metric([12], 'ms'), 15, undefined).met).toBe(false);
+    expect(busyCoreGoal(quiet, metric([8_000], '/s'), metric([16], 'ms'), 15, undefined).met).toBe(false);
+    expect(busyCoreGoal(quiet, metric([8_000], '/s'), metric([12], 'ms'), 15, undefined).measured).toBe(
+      '8,000/s against 10,000/s: 0.80×; p99 at the busy half rate 12.00 ms against a limit of 15.00 ms',
+    );
+    expect(busyCoreGoal(quiet, undefined, undefined, 15, undefined).met).toBeNull();
   });
 });
