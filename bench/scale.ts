@@ -27,7 +27,7 @@ import { startHelper, startHerald, type Target } from './targets';
  *    (so to sockets on every node), sent over HTTP to the nodes in turn at a
  *    steady rate; cluster-wide deliveries/s, push-to-receive p50/p99, unexpected
  *    disconnects; RSS and V8 heap per socket on each node (after a forced GC,
- *    before connecting and at the end of the hold);
+ *    before connecting, once every socket is connected, and at the end of the hold);
  * 3. fan-out to everyone: one push per 1,000 users (the API's limit) spread
  *    over the nodes, until the last socket has it, `runs` times.
  */
@@ -44,9 +44,10 @@ export const SCALE_ROWS: RowSpec[] = [
   { key: 'heldS', label: 'held for', better: 'none' },
   { key: 'disconnects', label: 'unexpected disconnects while held', better: 'lower' },
   { key: 'connectPerSec', label: 'connect rate (handshake complete, every socket at once)', better: 'higher' },
-  { key: 'rssPerSocketKiB', label: 'server RSS per socket', better: 'lower' },
-  { key: 'heapPerSocketKiB', label: 'server V8 heap per socket', better: 'lower' },
-  { key: 'rssTotalMiB', label: 'server RSS with every socket open', better: 'lower' },
+  { key: 'rssPerSocketKiB', label: 'server RSS per socket, once every socket is connected', better: 'lower' },
+  { key: 'heapPerSocketKiB', label: 'server V8 heap per socket, once every socket is connected', better: 'lower' },
+  { key: 'rssEndPerSocketKiB', label: 'server RSS per socket at the end of the hold (after its pushes)', better: 'lower' },
+  { key: 'rssTotalMiB', label: 'server RSS at the end of the hold', better: 'lower' },
   { key: 'holdPushesPerSec', label: 'hold: pushes/s accepted (HTTP 202, stored)', better: 'none' },
   { key: 'holdDeliveriesPerSec', label: 'hold: deliveries/s, cluster-wide', better: 'higher' },
   { key: 'holdP50Ms', label: 'hold: push-to-receive p50', better: 'lower' },
@@ -67,7 +68,7 @@ export function emptyScale(p: Profile): ScenarioResult {
       `${p.scaleSockets.toLocaleString('en-US')} users with one socket each, held by ${procs} client processes (at most ` +
       `${SCALE_SOCKETS_PER_CLIENT_PROCESS.toLocaleString('en-US')} sockets each: the open-file limit is per process), each spreading its users evenly over the nodes, ` +
       `${CONNECT_CONCURRENCY} handshakes in flight per client process and node. Held ${p.scaleHoldMs / 1000} s while pushes to ${k} random users each ` +
-      `go to the nodes in turn at ${p.scalePushesPerSec}/s (open loop, stamped when scheduled). RSS and V8 heap per node after a forced GC, before connecting and at the end of the hold. ` +
+      `go to the nodes in turn at ${p.scalePushesPerSec}/s (open loop, stamped when scheduled). RSS and V8 heap per node after a forced GC: before connecting, once every socket is connected, and at the end of the hold. ` +
       `Then ${p.runs} fan-out(s) to every socket: one push per ${MAX_RECIPIENTS_PER_PUSH} users, spread over the nodes, timed until the last socket has it.`,
     rows: SCALE_ROWS,
     servers: {},
@@ -185,6 +186,7 @@ export async function runScale(p: Profile, scenario: ScenarioResult, warnings: s
     const failedSockets = answers.reduce((a, r) => a + r.failed, 0);
     if (failedSockets > 0) all.errors.push(`${failedSockets} sockets failed to connect: ${JSON.stringify(answers.map((r) => r.errors).filter((e) => Object.keys(e).length > 0))}`);
     cAll.add('connectPerSec', connected / (connectMs / 1000), '/s');
+    const connectedMem = await Promise.all(nodes.map((n) => n.mem()));
     log(`scale: ${connected} of ${sockets} sockets connected in ${fmt(connectMs)} ms (${fmt(connected / (connectMs / 1000))}/s) over ${nodes.length} nodes and ${nProcs} client processes`);
 
     // --- hold, with pushes to 1,000 users at a steady rate ---
@@ -245,17 +247,21 @@ export async function runScale(p: Profile, scenario: ScenarioResult, warnings: s
     const cores = (pid: number) => (cpu.cpuUs.get(pid) ?? NaN) / wallUs;
     cAll.add('holdCores', [...nodes.map((n) => n.proc.pid), redis.pid].reduce((a, pid) => a + cores(pid), 0), 'cores');
     cAll.add('holdClientCores', clients.reduce((a, c) => a + cores(c.pid), 0), 'cores');
-    const rssAll = after.reduce((a, m, i) => a + m.rssKiB - (before[i]?.rssKiB ?? NaN), 0);
+    const grown = (at: typeof after) => at.reduce((a, m, i) => a + m.rssKiB - (before[i]?.rssKiB ?? NaN), 0);
+    const rssAll = grown(connectedMem);
     cAll.add('rssPerSocketKiB', rssAll / connected, 'KiB');
+    cAll.add('rssEndPerSocketKiB', grown(after) / connected, 'KiB');
     cAll.add('rssTotalMiB', after.reduce((a, m) => a + m.rssKiB, 0) / 1024, 'MiB');
     for (const [i, n] of nodes.entries()) {
       const c = cNode[i] as RunCollector;
       const held = counts[i] ?? 0;
       const a = after[i] as (typeof after)[number];
       const b = before[i] as (typeof before)[number];
+      const m = connectedMem[i] as (typeof after)[number];
       c.add('sockets', held, 'sockets');
-      c.add('rssPerSocketKiB', (a.rssKiB - b.rssKiB) / held, 'KiB');
-      c.add('heapPerSocketKiB', (a.heapUsed - b.heapUsed) / 1024 / held, 'KiB');
+      c.add('rssPerSocketKiB', (m.rssKiB - b.rssKiB) / held, 'KiB');
+      c.add('heapPerSocketKiB', (m.heapUsed - b.heapUsed) / 1024 / held, 'KiB');
+      c.add('rssEndPerSocketKiB', (a.rssKiB - b.rssKiB) / held, 'KiB');
       c.add('rssTotalMiB', a.rssKiB / 1024, 'MiB');
       c.add('holdCores', cores(n.proc.pid), 'cores');
       if (!a.gc) perNode[i]?.notes.push('heap measured without a forced GC');
