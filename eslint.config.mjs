@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.next/', 'next-env.d.ts', 'data/', 'dist/', 'dist-sdk/', 'test-results/', 'playwright-report/', 'bench/results/', 'bench/.probe.mjs'],
+    ignores: ['node_modules/', '.next/', 'next-env.d.ts', 'data/', 'dist/', 'dist-sdk/', 'examples/*/dist/', 'test-results/', 'playwright-report/', 'bench/results/', 'bench/.probe.mjs'],
   },
   js.configs.recommended,
   // Type-checked rules (typescript-eslint's project service reads tsconfig.json): floating and

@@ -1,4 +1,17 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
+
+/** How Herald's Node code is bundled, here and for `herald/server` (tsup.sdk.config.ts). */
+export const nodeBundle = {
+  format: ['esm'],
+  platform: 'node',
+  target: 'node20',
+  bundle: true,
+  skipNodeModulesBundle: true,
+  splitting: false,
+  sourcemap: false,
+  // `server-only` marks modules for Next's bundler; tsconfig.json maps it to the empty lib/server-only.ts.
+  noExternal: ['server-only'],
+} satisfies Options;
 
 /**
  * The compiled server: `server.ts` and everything it imports from `lib/`,
@@ -9,21 +22,13 @@ import { defineConfig } from 'tsup';
  * maps would sit in the heap of every process.
  */
 export default defineConfig({
+  ...nodeBundle,
   entry: {
     server: 'server.ts',
     'workers/sqlite-writer': 'lib/inbox/sqlite/writer.worker.ts',
     'workers/sqlite-checkpointer': 'lib/inbox/sqlite/checkpointer.worker.ts',
   },
   outDir: 'dist',
-  format: ['esm'],
-  platform: 'node',
-  target: 'node20',
-  bundle: true,
-  skipNodeModulesBundle: true,
-  splitting: false,
-  sourcemap: false,
   clean: true,
   dts: false,
-  // `server-only` marks modules for Next's bundler; tsconfig.json maps it to the empty lib/server-only.ts.
-  noExternal: ['server-only'],
 });

@@ -12,13 +12,13 @@ import { existingSchemas } from './lib/services';
  * A smoke run of the benchmark harness (tiny N, one run, seconds): it must keep
  * working, deliver everything it sends, write its three outputs and leave no
  * process behind. Speed is not asserted here; `npm run bench` measures it.
- * The cluster scenario runs too (a few users and pushes): it needs redis-server
+ * The cluster, features and scale scenarios run too (a few users and pushes): they need redis-server
  * on PATH and PostgreSQL at postgres://postgres@127.0.0.1:5432/test (or
- * BENCH_DATABASE_URL), and must leave neither its redis-server nor its schemas.
+ * BENCH_DATABASE_URL), and must leave neither their redis-servers nor their schemas.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SMOKE_TIMEOUT_MS = 150_000;
+const SMOKE_TIMEOUT_MS = 300_000;
 
 let outDir: string;
 let exitCode: number | null;
@@ -62,7 +62,7 @@ describe('the benchmark harness, smoke run', () => {
     expect(results, output).toBeDefined();
     expect(results.mode).toBe('smoke');
     const md = readFileSync(path.join(outDir, 'latest.md'), 'utf8');
-    expect(md).toContain('| Herald | bare socket.io | raw ws | Herald/bare | Herald/raw |');
+    expect(md).toContain('| Herald | bare socket.io | raw ws | raw ws, coalescing | Herald/bare | Herald/raw | Herald/raw-c |');
     expect(md).toContain('| `cluster` | cluster: 2 nodes + Redis | one node, no Redis | one node, SQLite (ref.) | cluster / one node |');
     expect(md).not.toContain('multi-node mode not built yet');
     expect(readFileSync(path.join(outDir, 'latency.svg'), 'utf8')).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -70,13 +70,14 @@ describe('the benchmark harness, smoke run', () => {
     expect(results.machine.node).toBe(process.version);
   });
 
-  it('runs every scenario against all three servers', () => {
+  it('runs every scenario against Herald and the three references', () => {
     const names = Object.keys(results.scenarios);
     expect(names.filter((n) => n.startsWith('fanout-'))).toHaveLength(2);
-    expect(names).toEqual(expect.arrayContaining(['targeted', 'recipients-100', 'connections', 'catchup', 'cluster']));
+    expect(names).toEqual(expect.arrayContaining(['targeted', 'recipients-100', 'connections', 'catchup', 'cluster', 'features', 'scale']));
     expect(results.scenarios.cluster?.notMeasured, output).toBeUndefined();
-    for (const name of names.filter((n) => n !== 'cluster' && n !== 'tabs')) {
-      for (const kind of ['herald', 'bare', 'raw'] as const) {
+    for (const name of names.filter((n) => !['cluster', 'tabs', 'features', 'scale'].includes(n))) {
+      // The coalescing raw ws reference holds sockets as raw ws does: it skips the connections scenario.
+      for (const kind of name === 'connections' ? (['herald', 'bare', 'raw'] as const) : (['herald', 'bare', 'raw', 'rawc'] as const)) {
         expect(results.scenarios[name]?.servers[kind], `${name}/${kind}`).toBeDefined();
       }
     }
@@ -84,7 +85,7 @@ describe('the benchmark harness, smoke run', () => {
 
   it('delivers every message it sends, on every server, with no errors', () => {
     for (const name of ['targeted', 'recipients-100', ...Object.keys(results.scenarios).filter((n) => n.startsWith('fanout-'))]) {
-      for (const kind of ['herald', 'bare', 'raw'] as const) {
+      for (const kind of ['herald', 'bare', 'raw', 'rawc'] as const) {
         const r = results.scenarios[name]?.servers[kind];
         expect(r?.errors, `${name}/${kind}`).toEqual([]);
         expect(r?.delivered, `${name}/${kind}`).toBeGreaterThan(0);
@@ -102,6 +103,10 @@ describe('the benchmark harness, smoke run', () => {
     expect(commitP99?.runs.length).toBeGreaterThan(0);
     expect(commitP99?.median).toBeGreaterThan(0);
     expect(results.goals.find((g) => g.goal === 'idle single push p99')?.bound).toMatch(/lone one-row commit .* p99 \d/);
+    // The busy-core imitation: the same runs with `yes > /dev/null` beside them, judged against the quiet ones.
+    expect(results.scenarios.targeted?.servers.herald?.metrics.busyAcceptedPerSec?.median).toBeGreaterThan(0);
+    expect(results.scenarios.targeted?.servers.herald?.metrics.busyP99Ms?.median).toBeGreaterThan(0);
+    expect(results.goals.find((g) => /busy process/.test(g.goal))?.measured).toMatch(/^[\d,]+\/s against [\d,]+\/s: \d+\.\d\d×; p99 at the busy half rate/);
     // The server's peak RSS over the targeted scenario (VmHWM, started over when the scenario starts).
     expect(results.scenarios.targeted?.servers.herald?.metrics.peakRssMiB?.median).toBeGreaterThan(0);
     // Major GCs counted in Herald's process for each half-rate run, and named beside that run's p99.
@@ -149,6 +154,48 @@ describe('the benchmark harness, smoke run', () => {
     expect(cluster?.variants?.sqlite?.metrics.r100DeliveriesPerSec?.median).toBeGreaterThan(0);
   });
 
+  it('measures receipts, webhooks, metrics and the slow-consumer guard on and off, with nothing lost', () => {
+    const features = results.scenarios.features;
+    expect(features?.notMeasured, output).toBeUndefined();
+    for (const key of ['shipped', 'receipts', 'webhooks', 'noMetrics', 'noGuard']) {
+      const r = features?.variants?.[key];
+      expect(r?.errors, key).toEqual([]);
+      expect(r?.lost, key).toBe(0);
+      expect(r?.delivered, key).toBeGreaterThan(0);
+      expect(r?.delivered, key).toBe(r?.expected);
+      expect(r?.metrics.acceptedPerSec?.median, key).toBeGreaterThan(0);
+      expect(r?.metrics.usPerNotification?.median, key).toBeGreaterThan(0);
+    }
+    for (const key of ['shipped', 'noGuard']) expect(features?.variants?.[key]?.metrics.fanoutUsPerDelivery?.median, key).toBeGreaterThan(0);
+    // The users' receipts reached the harness's receiver as webhook events.
+    expect(features?.variants?.webhooks?.metrics.webhookEventsPerSec?.median).toBeGreaterThan(0);
+    for (const name of [/webhooks on/, /metrics on/, /slow-consumer guard/]) {
+      const g = results.goals.find((x) => name.test(x.goal));
+      expect(typeof g?.met, g?.goal).toBe('boolean');
+    }
+  });
+
+  it('holds the scale scenario\u2019s sockets over several nodes and client processes, and fans out to all of them', () => {
+    const scale = results.scenarios.scale;
+    expect(scale?.notMeasured, output).toBeUndefined();
+    const all = scale?.variants?.all;
+    expect(all?.errors).toEqual([]);
+    expect(all?.lost).toBe(0);
+    expect(all?.delivered).toBeGreaterThan(0);
+    expect(all?.delivered).toBe(all?.expected);
+    expect(all?.metrics.sockets?.median).toBe(results.config.scaleSockets);
+    expect(all?.metrics.disconnects?.median).toBe(0);
+    expect(all?.metrics.connectPerSec?.median).toBeGreaterThan(0);
+    expect(all?.metrics.fanoutMs?.runs.length).toBe(results.config.runs);
+    const nodes = Object.keys(scale?.variants ?? {}).filter((k) => k.startsWith('node-'));
+    expect(nodes).toHaveLength(results.config.scaleNodes as number);
+    const perNode = nodes.map((k) => scale?.variants?.[k]?.metrics.sockets?.median ?? 0);
+    expect(perNode.reduce((a, b) => a + b, 0)).toBe(results.config.scaleSockets);
+    for (const n of perNode) expect(n).toBeGreaterThan(0);
+    expect(all?.notes.join(' ')).toMatch(/stored: (\d[\d,]*) notifications in PostgreSQL \(schema herald_bench_[0-9a-f]+\) for \1 pushes answered 202/);
+    expect(results.goals.find((g) => /sockets of as many users/.test(g.goal))?.untestable).toMatch(/^a smaller run/);
+  });
+
   it('records how much CPU the hypervisor took, for the run and per scenario', () => {
     expect(results.machine.stealShare).toBeGreaterThanOrEqual(0);
     expect(results.machine.stealShare).toBeLessThanOrEqual(1);
@@ -171,16 +218,17 @@ describe('the benchmark harness, smoke run', () => {
     expect(redis?.measured).toMatch(/^\d+\.\d\d× \(cluster [\d,]+, one node [\d,]+ deliveries\/s\), 0 lost$/);
   });
 
-  it('stops its private redis-server and drops its PostgreSQL schemas', async () => {
+  it('stops its private redis-servers and drops its PostgreSQL schemas', async () => {
+    // One each for the cluster and the scale scenarios.
     const redis = results.processes.redis ?? [];
-    expect(redis).toHaveLength(1);
+    expect(redis).toHaveLength(2);
     for (const { pid, port } of redis) {
       expect(pid).toBeGreaterThan(0);
       expect(isRunning(pid), `redis-server pid ${pid}`).toBe(false);
       // No redis-server at all on that port (it names itself "redis-server 127.0.0.1:<port>").
       expect(processesNamed(`redis-server 127.0.0.1:${port}`)).toEqual([]);
     }
-    expect(results.schemas?.created).toHaveLength(2);
+    expect(results.schemas?.created).toHaveLength(3);
     expect(results.schemas?.leftBehind).toEqual([]);
     // Checked again from outside, after the harness has exited.
     expect(await existingSchemas(results.schemas?.created ?? [])).toEqual([]);

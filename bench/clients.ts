@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { signUserToken } from '../lib/auth';
 import { Histogram } from './lib/hist';
 import { emitEvent, serveIpc, type IpcMessage } from './lib/ipc';
-import { roundOf, sendTimeOf, userId } from './lib/payload';
+import { roundOf, sendTimeOf, seqOf, userId } from './lib/payload';
 import { nowMs, sleep } from './lib/proc';
 
 /**
@@ -17,6 +17,10 @@ import { nowMs, sleep } from './lib/proc';
  *   server  42["notifications:synced",{…}]   Herald: catch-up done, live from here
  *   server  2                        ping      → client 3
  *
+ * Sockets opened with `ack` confirm what they received as the browser client
+ * does: one cumulative `42["notifications:received",{"upTo":seq}]` at most every
+ * 250 ms.
+ *
  * Each message carries its send time in `data.t`; push-to-receive latency goes
  * into a histogram. Fan-out rounds (`data.r`) are counted, and the orchestrator
  * is told the moment a round has reached every socket.
@@ -29,6 +33,11 @@ interface Conn {
   user: string;
   ready: boolean;
   closing: boolean;
+  /** Sends `notifications:received` receipts as the browser client does (see ACK_MS). */
+  ack: boolean;
+  /** The highest seq received, and the highest acknowledged. */
+  upTo: number;
+  acked: number;
   /** Catch-up probe: sees this socket's messages instead of the shared counters. */
   tap?: (frame: Buffer, now: number) => void;
   onReady?: () => void;
@@ -38,6 +47,8 @@ interface Conn {
 const RECEIVE = Buffer.from('42["receive_message",');
 const SYNCED = Buffer.from('42["notifications:synced",');
 const PER_SOCKET_TIMEOUT_MS = 20_000;
+/** Receipts: one cumulative `notifications:received` per socket at most this often (the browser client's RECEIVED_ACK_MS). */
+const ACK_MS = 250;
 
 const conns = new Set<Conn>();
 const hist = new Histogram();
@@ -88,6 +99,7 @@ function onFrame(conn: Conn, kind: Kind, frame: Buffer, auth: string): void {
     const c1 = frame[1];
     if (c1 === 0x32 /* 2: EVENT */) {
       if (startsWith(frame, RECEIVE)) {
+        if (conn.ack) conn.upTo = Math.max(conn.upTo, seqOf(frame));
         if (conn.tap) conn.tap(frame, nowMs());
         else onMessage(frame);
       } else if (startsWith(frame, SYNCED) && kind === 'herald') {
@@ -118,6 +130,7 @@ interface OpenOptions {
   path: string;
   user: string;
   auth: string;
+  ack?: boolean;
   tap?: Conn['tap'];
 }
 
@@ -128,7 +141,8 @@ function openSocket(o: OpenOptions): Promise<Conn> {
       ? `ws://127.0.0.1:${o.port}/?u=${encodeURIComponent(o.user)}`
       : `ws://127.0.0.1:${o.port}${o.path}/?EIO=4&transport=websocket`;
   const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: PER_SOCKET_TIMEOUT_MS });
-  const conn: Conn = { ws, user: o.user, ready: false, closing: false, ...(o.tap ? { tap: o.tap } : {}) };
+  const conn: Conn = { ws, user: o.user, ready: false, closing: false, ack: o.ack === true, upTo: 0, acked: 0, ...(o.tap ? { tap: o.tap } : {}) };
+  if (conn.ack) ackTimer ??= setInterval(sendReceipts, ACK_MS);
   conns.add(conn);
   return new Promise<Conn>((resolve, reject) => {
     const timer = setTimeout(() => conn.onFail?.('timed out'), PER_SOCKET_TIMEOUT_MS);
@@ -164,6 +178,17 @@ function openSocket(o: OpenOptions): Promise<Conn> {
   });
 }
 
+let ackTimer: ReturnType<typeof setInterval> | undefined;
+
+/** Every acking socket that received something new since its last receipt acknowledges it, in one frame. */
+function sendReceipts(): void {
+  for (const c of conns) {
+    if (!c.ack || !c.ready || c.upTo <= c.acked) continue;
+    c.acked = c.upTo;
+    c.ws.send(`42["notifications:received",{"upTo":${c.upTo}}]`);
+  }
+}
+
 async function tokenOf(user: string, secret: string): Promise<string> {
   let t = tokens.get(user);
   if (!t) {
@@ -189,6 +214,7 @@ serveIpc('clients', {
     const users = Number(msg.users);
     const tabs = Number(msg.tabs ?? 1);
     const concurrency = Number(msg.concurrency ?? 100);
+    const ack = msg.ack === true;
     const deadline = Date.now() + Number(msg.timeoutMs ?? 60_000);
     const secret = msg.secret as string | undefined;
     // Sign first so connect time is the server's handshake, not our JWT signing.
@@ -205,7 +231,7 @@ serveIpc('clients', {
         const n = next++;
         const u = from + Math.floor(n / tabs);
         try {
-          await openSocket({ kind, port, path, user: userId(u), auth: auths[u - from] ?? '' });
+          await openSocket({ kind, port, path, user: userId(u), auth: auths[u - from] ?? '', ack });
           connected++;
         } catch (err) {
           failed++;

@@ -107,7 +107,7 @@ interface Setup {
 }
 
 /** LIFO cleanup that runs every step even when one fails. */
-class Cleanup {
+export class Cleanup {
   private readonly steps: Array<{ what: string; fn: () => Promise<unknown> }> = [];
   add(what: string, fn: () => Promise<unknown>): void {
     this.steps.push({ what, fn });

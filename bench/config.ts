@@ -37,6 +37,13 @@ export interface Profile {
   catchupMissed: number;
   /** Each run of the cluster scenario (per setup and phase). */
   clusterMs: number;
+  /** The scale scenario (bench/scale.ts): sockets, one user each, over `scaleNodes` Herald nodes. */
+  scaleSockets: number;
+  scaleNodes: number;
+  /** How long every socket is held, with pushes going on. */
+  scaleHoldMs: number;
+  /** Pushes per second during the hold, each to 1,000 random users (all of them, when fewer). */
+  scalePushesPerSec: number;
   sweepFractions: number[];
   sweepMs: number;
   /** Unmeasured load before a scenario's first run, so JIT warm-up is not in the figures. */
@@ -63,10 +70,14 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     connHoldMs: 5_000,
     catchupMissed: 500,
     clusterMs: 2000,
+    scaleSockets: 60_000,
+    scaleNodes: 4,
+    scaleHoldMs: 300_000,
+    scalePushesPerSec: 10,
     sweepFractions: [0.2, 0.4, 0.6, 0.8, 0.95],
     sweepMs: 1500,
     warmupMs: 1000,
-    budgetMs: 570_000,
+    budgetMs: 840_000,
   },
   quick: {
     mode: 'quick',
@@ -85,10 +96,14 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     connHoldMs: 3000,
     catchupMissed: 500,
     clusterMs: 1000,
+    scaleSockets: 4_000,
+    scaleNodes: 4,
+    scaleHoldMs: 10_000,
+    scalePushesPerSec: 10,
     sweepFractions: [0.25, 0.5, 0.9],
     sweepMs: 800,
     warmupMs: 500,
-    budgetMs: 110_000,
+    budgetMs: 170_000,
   },
   smoke: {
     mode: 'smoke',
@@ -107,10 +122,14 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     connHoldMs: 300,
     catchupMissed: 20,
     clusterMs: 200,
+    scaleSockets: 40,
+    scaleNodes: 2,
+    scaleHoldMs: 500,
+    scalePushesPerSec: 10,
     sweepFractions: [0.5],
     sweepMs: 300,
     warmupMs: 0,
-    budgetMs: 100_000,
+    budgetMs: 200_000,
   },
 };
 

@@ -1,4 +1,6 @@
 import {
+  RATIO_LABELS,
+  REFERENCE_KINDS,
   SERVER_KINDS,
   SERVER_LABELS,
   type BenchResults,
@@ -82,15 +84,15 @@ export function renderMarkdown(r: BenchResults): string {
     }
     const present = SERVER_KINDS.filter((k) => s.servers[k]);
     out.push(
-      `| \`${key}\` | ${SERVER_KINDS.map((k) => SERVER_LABELS[k]).join(' | ')} | Herald/bare | Herald/raw |`,
-      '|---|---|---|---|---|---|',
+      `| \`${key}\` | ${SERVER_KINDS.map((k) => SERVER_LABELS[k]).join(' | ')} | ${REFERENCE_KINDS.map((k) => RATIO_LABELS[k]).join(' | ')} |`,
+      `|---|${[...SERVER_KINDS, ...REFERENCE_KINDS].map(() => '---').join('|')}|`,
     );
     for (const row of s.rows) {
       const cells = SERVER_KINDS.map((k) => fmtMetric(s.servers[k]?.metrics[row.key]));
       const h = s.servers.herald?.metrics[row.key];
-      const unit = (h ?? s.servers.bare?.metrics[row.key] ?? s.servers.raw?.metrics[row.key])?.unit ?? '';
+      const unit = [h, ...REFERENCE_KINDS.map((k) => s.servers[k]?.metrics[row.key])].find((m) => m)?.unit ?? '';
       const label = unit && unit !== 'count' ? `${row.label} (${unit})` : row.label;
-      const ratios = row.better === 'none' ? ['', ''] : [ratio(h, s.servers.bare?.metrics[row.key]), ratio(h, s.servers.raw?.metrics[row.key])];
+      const ratios = REFERENCE_KINDS.map((k) => (row.better === 'none' ? '' : ratio(h, s.servers[k]?.metrics[row.key])));
       out.push(`| ${label} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
     }
     const lossCells = SERVER_KINDS.map((k) => {
@@ -99,7 +101,7 @@ export function renderMarkdown(r: BenchResults): string {
       if (sr.expected === 0) return 'n/a';
       return `${sr.delivered.toLocaleString('en-US')} / ${sr.expected.toLocaleString('en-US')}${sr.lost > 0 ? ` (**${sr.lost} lost**)` : ''}`;
     });
-    out.push(`| delivered / expected (all runs) | ${lossCells.join(' | ')} | | |`, '');
+    out.push(`| delivered / expected (all runs) | ${[...lossCells, ...REFERENCE_KINDS.map(() => '')].join(' | ')} |`, '');
     for (const k of present) {
       const sr = s.servers[k];
       if (!sr) continue;
@@ -166,7 +168,7 @@ function renderVariants(out: string[], key: string, s: BenchResults['scenarios']
 // ---------------------------------------------------------------------------
 // SVG chart
 // ---------------------------------------------------------------------------
-const COLORS: Record<ServerKind, string> = { herald: '#c0392b', bare: '#1f77b4', raw: '#2ca02c' };
+const COLORS: Record<ServerKind, string> = { herald: '#c0392b', bare: '#1f77b4', raw: '#2ca02c', rawc: '#8c564b' };
 
 function niceCeil(v: number): number {
   if (!(v > 0)) return 1;

@@ -22,6 +22,8 @@ import {
 } from './lib/results';
 import { createdSchemas, dropSchemasSync, existingSchemas } from './lib/services';
 import { newestProfile, summarizeProfile } from './profile';
+import { emptyScale, runScale } from './scale';
+import { emptyFeatures, runFeatures } from './features';
 import { renderMarkdown, renderSvg } from './report';
 import {
   CATCHUP_ROWS,
@@ -46,7 +48,7 @@ import { heraldState, removeDataDirsSync, startHelper, startTarget } from './tar
  * `npm run bench`: Herald (the real server.ts in production mode, real push API,
  * real SQLite inbox) against a bare socket.io server and a raw `ws` server, one
  * at a time, on 127.0.0.1. Flags: --quick, --smoke, --out <dir>,
- * --servers herald,bare,raw, --scenarios fanout,targeted,r100,connections,catchup,cluster,tabs,
+ * --servers herald,bare,raw, --scenarios fanout,targeted,r100,connections,catchup,cluster,features,tabs,scale, --scale,
  * --profile, --data-parent <dir>, --window <rounds>, --hold <s>, --rerender
  * (see bench/README.md).
  *
@@ -54,8 +56,10 @@ import { heraldState, removeDataDirsSync, startHelper, startTarget } from './tar
  * (bench/clients.ts, two processes for the connection scenario); the HTTP load
  * generator (bench/loadgen.ts, Herald only); for the cluster scenario
  * (bench/cluster.ts), three Herald nodes and a private redis-server, with fresh
- * PostgreSQL schemas. All are killed (and the schemas dropped) on exit, error or
- * signal.
+ * PostgreSQL schemas; for the features scenario (bench/features.ts), five Herald
+ * processes; for the scale scenario (bench/scale.ts), `scaleNodes` Herald nodes,
+ * a private redis-server, a schema and several client processes. All are killed
+ * (and the schemas dropped) on exit, error or signal.
  */
 
 // ---------------------------------------------------------------------------
@@ -80,13 +84,15 @@ function parseArgs(argv: string[]): Args {
   let mode: Profile['mode'] = 'full';
   let outDir = path.join(ROOT, 'bench', 'results');
   let servers: ServerKind[] = [...SERVER_KINDS];
-  let scenarios = new Set(['catchup', 'fanout', 'targeted', 'r100', 'cluster', 'connections', 'tabs']);
+  let scenarios = new Set(['catchup', 'fanout', 'targeted', 'r100', 'cluster', 'features', 'connections', 'tabs']);
   let dataParent = tmpdir();
   let cpuProfile = false;
   let rerender = false;
   let prebuilt = false;
   let windowOverride = NaN;
   let holdOverride = NaN;
+  let scale = false;
+  const scaleOverrides: Partial<Pick<Profile, 'scaleSockets' | 'scaleNodes' | 'scaleHoldMs'>> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') mode = 'quick';
@@ -100,10 +106,15 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--prebuilt') prebuilt = true;
     else if (a === '--window') windowOverride = Number(argv[++i]);
     else if (a === '--hold') holdOverride = Number(argv[++i]) * 1000;
+    else if (a === '--scale') scale = true;
+    else if (a === '--scale-sockets') scaleOverrides.scaleSockets = positiveInt(a, argv[++i]);
+    else if (a === '--scale-nodes') scaleOverrides.scaleNodes = positiveInt(a, argv[++i]);
+    else if (a === '--scale-hold') scaleOverrides.scaleHoldMs = positiveInt(a, argv[++i]) * 1000;
     else if (a === '--help' || a === '-h') {
       console.log(
         'usage: tsx bench/run.ts [--quick|--smoke] [--out DIR] [--servers herald,bare,raw] ' +
-          '[--scenarios catchup,fanout,targeted,r100,cluster,connections,tabs] [--data-parent DIR] [--profile] [--window ROUNDS] [--hold SECONDS] [--rerender] [--prebuilt]',
+          '[--scenarios catchup,fanout,targeted,r100,cluster,features,connections,tabs,scale] [--scale [--scale-sockets N] [--scale-nodes N] [--scale-hold SECONDS]] ' +
+          '[--data-parent DIR] [--profile] [--window ROUNDS] [--hold SECONDS] [--rerender] [--prebuilt]',
       );
       process.exit(0);
     } else {
@@ -113,10 +124,21 @@ function parseArgs(argv: string[]): Args {
   }
   // The smoke run (part of npm test) leaves out the tabs scenario unless asked: sixteen Chromium tabs cost a minute.
   if (mode === 'smoke' && !argv.includes('--scenarios')) scenarios.delete('tabs');
-  const profile = { ...PROFILES[mode] };
+  // The scale scenario takes minutes at full size: only with --scale, and in the smoke run (tiny N) so that npm test covers it.
+  if (scale || (mode === 'smoke' && !argv.includes('--scenarios'))) scenarios.add('scale');
+  const profile = { ...PROFILES[mode], ...scaleOverrides };
   if (windowOverride > 0) profile.window = windowOverride;
   if (holdOverride > 0) profile.connHoldFirstMs = holdOverride;
   return { profile, outDir, servers, scenarios, dataParent, cpuProfile, rerender, prebuilt };
+}
+
+function positiveInt(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    console.error(`${flag} takes a positive whole number, not ${String(value)}`);
+    process.exit(2);
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------------------
@@ -220,6 +242,32 @@ function checkStored(dataDir: string, accepted: number, results: Record<string, 
   }
 }
 
+/** A Herald-only scenario: marked not run (and why), or run, a failure leaving it "not measured" with a warning. */
+async function heraldScenario(
+  args: Args,
+  key: string,
+  scenario: ScenarioResult,
+  title: string,
+  isOver: () => boolean,
+  warnings: string[],
+  run: () => Promise<void>,
+): Promise<void> {
+  if (!args.scenarios.has(key)) scenario.notMeasured = `not run: \`--scenarios\` without \`${key}\``;
+  else if (!args.servers.includes('herald')) scenario.notMeasured = 'not run: `--servers` without `herald`';
+  else if (isOver()) scenario.notMeasured = 'not run: the run reached its time budget';
+  else {
+    log(`=== Herald: ${title}`);
+    try {
+      await run();
+    } catch (err) {
+      const msg = (err as Error).message;
+      scenario.notMeasured = `not measured: the ${key} scenario could not run: ${msg.split('\n')[0] ?? ''}`;
+      warnings.push(`${key} scenario aborted: ${msg}`);
+      log(`${key} scenario aborted: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
@@ -280,6 +328,8 @@ function emptyScenarios(p: Profile): Record<string, ScenarioResult> {
       servers: {},
     },
     cluster: emptyCluster(p),
+    features: emptyFeatures(p),
+    scale: emptyScale(p),
     tabs: {
       title: `Tabs: one user with ${TABS} tabs open in one browser profile`,
       method:
@@ -380,21 +430,12 @@ async function main(): Promise<void> {
   }
   // The cluster: Herald only, after the message scenarios (their SQLite figures are its reference column).
   const cluster = scenarios.cluster as ScenarioResult;
-  if (!args.scenarios.has('cluster')) cluster.notMeasured = 'not run: `--scenarios` without `cluster`';
-  else if (!args.servers.includes('herald')) cluster.notMeasured = 'not run: `--servers` without `herald`';
-  else if (isOver()) cluster.notMeasured = 'not run: the run reached its time budget';
-  else {
-    log('=== Herald: cluster (two nodes with Redis) against one node');
-    try {
-      await runCluster(p, cluster, isOver, warnings);
-    } catch (err) {
-      const msg = (err as Error).message;
-      cluster.notMeasured = `not measured: the cluster scenario could not run: ${msg.split('\n')[0] ?? ''}`;
-      warnings.push(`cluster scenario aborted: ${msg}`);
-      log(`cluster scenario aborted: ${(err as Error).stack ?? String(err)}`);
-    }
-  }
+  await heraldScenario(args, 'cluster', cluster, 'cluster (two nodes with Redis) against one node', isOver, warnings, () => runCluster(p, cluster, isOver, warnings));
   if (!cluster.notMeasured) addSqliteReference(scenarios);
+  const features = scenarios.features as ScenarioResult;
+  await heraldScenario(args, 'features', features, 'features on and off (receipts, webhooks, metrics, the slow-consumer guard)', isOver, warnings, () =>
+    runFeatures(p, features, isOver),
+  );
 
   const tabs = scenarios.tabs as ScenarioResult;
   if (!args.scenarios.has('tabs')) tabs.notMeasured = 'not run: `--scenarios` without `tabs`';
@@ -414,6 +455,8 @@ async function main(): Promise<void> {
   // Connections last and per server on a fresh process, so the memory baseline is clean.
   for (const kind of args.servers) {
     if (!args.scenarios.has('connections')) break;
+    // The coalescing raw ws reference is the raw ws server until a message is sent: its sockets cost the same.
+    if (kind === 'rawc') continue;
     const slot = (scenarios.connections?.servers ?? {})[kind] ?? emptyServerResult();
     (scenarios.connections as ScenarioResult).servers[kind] = slot;
     if (isOver()) {
@@ -428,6 +471,11 @@ async function main(): Promise<void> {
       log(`${kind} connections aborted: ${(err as Error).stack ?? String(err)}`);
     }
   }
+  // Scale last: it is the longest, and every other scenario's memory figures want a quiet machine.
+  // Asked for by --scale, it runs whatever the time budget.
+  const scaleResult = scenarios.scale as ScenarioResult;
+  await heraldScenario(args, 'scale', scaleResult, `scale (${p.scaleSockets} sockets on ${p.scaleNodes} nodes)`, () => false, warnings, () => runScale(p, scaleResult, warnings));
+  if (!args.scenarios.has('scale')) scaleResult.notMeasured = 'not run: pass `--scale` (it takes minutes at full size)';
   if (heraldState.errors.size > 0) warnings.push(`Herald fan-out pushes that failed: ${JSON.stringify(Object.fromEntries(heraldState.errors))}`);
 
   killAllChildren();

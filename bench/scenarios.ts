@@ -9,6 +9,7 @@ import {
   MAX_OPEN_BACKLOG_ROUNDS,
   PUSH_KEY,
   PUSHES_IN_FLIGHT,
+  ROOT,
   SOCKET_PATH,
   SOCKETS_PER_CLIENT_PROCESS,
   type Profile,
@@ -20,7 +21,7 @@ import { HttpPool, pushHeaders } from './lib/http';
 import type { IpcMessage } from './lib/ipc';
 import { fmt, log } from './lib/log';
 import { pushBody } from './lib/payload';
-import { CpuMeter, fdCount, fdLimit, nowMs, peakRssKiB, resetPeakRss, sleep, withTimeout, type Spawned } from './lib/proc';
+import { CpuMeter, fdCount, fdLimit, nowMs, peakRssKiB, resetPeakRss, sleep, spawnCommand, withTimeout, type Spawned } from './lib/proc';
 import { median, RunCollector, type RowSpec, type ServerKind, type ServerResult, type SweepPoint } from './lib/results';
 import { heraldState, startHelper, startTarget, type Target } from './targets';
 
@@ -57,7 +58,8 @@ export async function resetClients(clients: Spawned, roundTarget: number): Promi
 
 export const stats = (clients: Spawned) => clients.ipc.request<ClientStats>({ op: 'stats' }, IPC_TIMEOUT_MS);
 
-export async function connectUsers(ctx: Ctx, from: number, users: number, tabs = 1): Promise<{ connected: number; ms: number }> {
+/** Opens `tabs` sockets for each of users [from, from + users); with `ack`, they send receipts as the browser client does. */
+export async function connectUsers(ctx: Ctx, from: number, users: number, tabs = 1, ack = false): Promise<{ connected: number; ms: number }> {
   const r = await ctx.clients.ipc.request<{ connected: number; failed: number; ms: number; errors: Record<string, number> }>(
     {
       op: 'connect',
@@ -70,6 +72,7 @@ export async function connectUsers(ctx: Ctx, from: number, users: number, tabs =
       concurrency: 64,
       secret: AUTH_SECRET,
       timeoutMs: 120_000,
+      ack,
     },
     180_000,
   );
@@ -438,6 +441,10 @@ export const TARGETED_ROWS: RowSpec[] = [
   { key: 'idleP50Ms', label: 'idle single push: p50', better: 'lower' },
   { key: 'idleP99Ms', label: 'idle single push: p99', better: 'lower' },
   { key: 'peakRssMiB', label: 'server peak RSS during the scenario (all its runs)', better: 'lower' },
+  { key: 'busyAcceptedPerSec', label: 'with a busy core (`yes > /dev/null` beside the run): notifications/s accepted', better: 'higher' },
+  { key: 'busyHalfRatePerSec', label: 'with a busy core: half rate, notifications/s offered', better: 'none' },
+  { key: 'busyP99Ms', label: 'with a busy core: half rate, push-to-receive p99', better: 'lower' },
+  { key: 'busyOtherCores', label: 'with a busy core: other load on the machine (the busy core included)', better: 'none' },
   { key: 'commitP50Ms', label: "storage floor beside Herald's data: one-row commit (WAL, synchronous = FULL), p50", better: 'none' },
   { key: 'commitP99Ms', label: 'storage floor: one-row commit, p99', better: 'none' },
   { key: 'httpFloorPerSec', label: "plain-http floor in Herald's process (GET /healthz)", better: 'none' },
@@ -538,6 +545,7 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
   }
   const peak = peakRssKiB(ctx.target.proc.pid);
   if (peakFromHere && Number.isFinite(peak)) c.add('peakRssMiB', peak / 1024, 'MiB');
+  if (ctx.target.kind === 'herald') await runBusyCore(ctx, base, c, result, check);
   const { dataDir } = ctx.target;
   if (ctx.target.kind === 'herald' && dataDir) {
     // What the disk under Herald's inbox gives a lone commit: the floor an idle push sits on.
@@ -566,6 +574,53 @@ export async function runTargeted(ctx: Ctx, users: number, result: ServerResult)
     }
   }
   c.into(result);
+}
+
+/**
+ * The slow-host imitation (issue 26): the same saturation and half-rate runs
+ * with `yes > /dev/null` taking a core's worth of CPU beside them, against the
+ * quiet figures of this same scenario. The half rate is half the busy
+ * saturation median.
+ */
+async function runBusyCore(
+  ctx: Ctx,
+  base: { users: number; rmin: number; rmax: number; concurrency: number },
+  c: RunCollector,
+  result: ServerResult,
+  check: (r: LoadRun, what: string) => void,
+): Promise<void> {
+  const p = ctx.p;
+  const busy = spawnCommand('busy-core', 'bash', ['-c', 'exec yes > /dev/null'], { cwd: ROOT });
+  try {
+    const sat: number[] = [];
+    for (let i = 0; i < p.runs; i++) {
+      try {
+        const r = await load(ctx, { ...base, mode: 'closed', durationMs: p.targetedMs });
+        check(r, `busy-core saturation run ${i + 1}`);
+        c.add('busyAcceptedPerSec', r.notificationsPerSec, '/s');
+        c.add('busyOtherCores', r.cpu.otherCores, 'cores');
+        sat.push(r.notificationsPerSec);
+        log(`herald targeted with a busy core ${i + 1}/${p.runs}: ${fmt(r.notificationsPerSec)} notifications/s (other load ${fmt(r.cpu.otherCores, 2)} cores)`);
+      } catch (err) {
+        result.errors.push(`busy-core saturation run ${i + 1}: ${(err as Error).message}`);
+      }
+    }
+    const half = median(sat) / 2;
+    if (!(Number.isFinite(half) && half > 0)) return;
+    for (let i = 0; i < p.runs; i++) {
+      try {
+        const r = await load(ctx, { ...base, mode: 'open', rate: half, durationMs: p.targetedMs });
+        check(r, `busy-core half-rate run ${i + 1}`);
+        c.add('busyHalfRatePerSec', half, '/s');
+        c.add('busyP99Ms', r.latency.p99Ms, 'ms');
+        log(`herald targeted with a busy core at ${fmt(half)}/s ${i + 1}/${p.runs}: p50 ${fmt(r.latency.p50Ms, 2)} ms, p99 ${fmt(r.latency.p99Ms, 2)} ms`);
+      } catch (err) {
+        result.errors.push(`busy-core half-rate run ${i + 1}: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    await busy.stop();
+  }
 }
 
 export const R100_ROWS: RowSpec[] = [

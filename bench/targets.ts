@@ -100,6 +100,8 @@ export interface HeraldOptions {
   env?: Record<string, string>;
   /** Run under --cpu-prof when --profile is on (default true). */
   profile?: boolean;
+  /** The compiled server to run (default SERVER_ENTRY, as `npm start`; bench/features.ts passes its builds). */
+  entry?: string;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startHerald(opts: HeraldOptions = {}): Promise<Target> {
   const profile = (opts.profile ?? true) && heraldState.profileDir;
   // Herald runs as `npm start` runs it, compiled and with its node options; the harness adds
   // --expose-gc (the probe's heap figures after a full GC), the probe, and with --profile, --cpu-prof.
-  const proc = spawnNode(name, SERVER_ENTRY, {
+  const proc = spawnNode(name, opts.entry ?? SERVER_ENTRY, {
     cwd: ROOT,
     nodeArgs: [...SERVER_NODE_FLAGS, '--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${heraldState.profileDir}`] : [])],
     imports: [compiledProbe()],
@@ -229,12 +231,12 @@ export function countError(key: string): void {
   heraldState.errors.set(key, (heraldState.errors.get(key) ?? 0) + 1);
 }
 
-export async function startReference(kind: 'bare' | 'raw'): Promise<Target> {
+export async function startReference(kind: 'bare' | 'raw' | 'rawc'): Promise<Target> {
   const script = kind === 'bare' ? 'bench/servers/bare-socketio.ts' : 'bench/servers/raw-ws.ts';
-  const proc = spawnNode(kind === 'bare' ? 'bare-socketio' : 'raw-ws', script, {
+  const proc = spawnNode(kind === 'bare' ? 'bare-socketio' : kind === 'raw' ? 'raw-ws' : 'raw-ws-coalescing', script, {
     cwd: ROOT,
     nodeArgs: ['--expose-gc'],
-    env: { PORT: '0', NODE_ENV: 'production' },
+    env: { PORT: '0', NODE_ENV: 'production', ...(kind === 'rawc' ? { COALESCE: '1' } : {}) },
   });
   const port = await withTimeout(
     new Promise<number>((resolve, reject) => {

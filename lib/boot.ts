@@ -19,6 +19,9 @@ import { pushRoutes } from './http/push';
 import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
 import { statusRoutes } from './http/status';
+import { changeRoutes } from './http/changes';
+import { roomOf } from './realtime/rooms';
+import { createChangeService } from './changes';
 import { webhookRoutes } from './http/webhooks';
 import { applySecurityHeaders } from './http/security';
 import { SIGNATURE_WINDOW_SECONDS } from './http/signature';
@@ -123,6 +126,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
           outbox: webhooks ? () => inbox.outbox.stats() : undefined,
           log,
         });
+  const changes = createChangeService({ inbox, realtime, log });
   const pushService = createPushService({ inbox, realtime, log, escalateMsPerSecond: 1000 * config.timeScale });
   const push = admin ? tailed(pushService, admin.tail) : pushService;
   const routes: Route[] = [
@@ -136,6 +140,12 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     }),
     ...historyRoutes({ inbox, pushApiKey: config.pushApiKey, authSecret: config.authSecret }),
     ...statusRoutes({ inbox, pushApiKey: config.pushApiKey }),
+    ...changeRoutes({
+      changes,
+      inbox,
+      preferencesChanged: (userId, prefs) => realtime.io.to(roomOf(userId)).emit('notifications:preferences', prefs),
+      pushApiKey: config.pushApiKey,
+    }),
     ...webhookRoutes({ pushApiKey: config.pushApiKey, resume: webhooks && (() => webhooks.resume()) }),
     // Without a token, /metrics is open in development and absent in production.
     ...(config.metricsToken !== undefined || !config.production ? metricsRoutes({ metrics, token: config.metricsToken }) : []),
@@ -223,6 +233,7 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
       // Before the Redis link closes: the node leaves the cluster's admin view at once.
       await admin?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      changes.stop();
       await realtime.close();
       await webhooks?.stop();
       server.closeIdleConnections();

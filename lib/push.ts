@@ -2,7 +2,8 @@ import 'server-only';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Inbox } from './inbox/types';
 import type { Logger } from './log';
-import type { PushAccepted, PushRequest } from './contract';
+import type { PushAccepted, PushRequest, WireNotification } from './contract';
+import { actorOf } from './inbox/groups';
 import type { Realtime } from './realtime';
 
 /**
@@ -31,6 +32,19 @@ export function createPushService(deps: {
   // Concurrent pushes with one key on this node wait for the first, so all get its exact answer.
   const inflight = new Map<string, Promise<{ result: PushResult; request: PushRequest }>>();
 
+  /**
+   * A push with a collapse key replaces each recipient's unread item with that
+   * key: each gets the notification with their own group, and the ids it
+   * replaces, so a toast of the old one updates in place.
+   */
+  async function deliverCollapsed(n: WireNotification, userIds: string[], collapseKey: string): Promise<void> {
+    const actor = actorOf(n.data);
+    const { users } = await inbox.collapse({ seq: n.seq, id: n.id, userIds, collapseKey, ...(actor !== undefined ? { actor } : {}) });
+    for (const { userId, group, replaces } of users) {
+      realtime.deliver({ ...n, group, ...(replaces.length > 0 ? { replaces } : {}) }, [userId]);
+    }
+  }
+
   async function pushOnce(req: PushRequest, key: string | undefined): Promise<PushResult> {
     const id = req.id ?? randomUUID();
     const result = await inbox.append({
@@ -41,12 +55,16 @@ export function createPushService(deps: {
       createdAt: Date.now(),
       ...(key !== undefined ? { idempotency: { key, bodyHash: hashBody(req) } } : {}),
       ...(req.escalate ? { escalate: { afterMs: req.escalate.after * msPerSecond, unless: req.escalate.unless } } : {}),
+      ...(req.collapseKey !== undefined ? { collapseKey: req.collapseKey } : {}),
+      ...(req.expiresAt !== undefined ? { expiresAt: req.expiresAt } : {}),
+      ...(req.priority ? { priority: req.priority } : {}),
     });
     if (result.status === 'duplicate') {
       const body = result.response ?? { id: result.id, recipients: result.recipients, online: realtime.onlineCount(req.userIds) };
       return { body, replayed: true };
     }
-    realtime.deliver(result.notification, req.userIds);
+    if (req.collapseKey === undefined) realtime.deliver(result.notification, req.userIds);
+    else await deliverCollapsed(result.notification, req.userIds, req.collapseKey);
     const body: PushAccepted = { id, recipients: req.userIds.length, online: realtime.onlineCount(req.userIds) };
     if (key !== undefined) {
       // The push is already stored and delivered; failing to record the answer only
@@ -91,6 +109,15 @@ export function pushMany(service: PushService, reqs: readonly PushRequest[]): Pr
 /** What makes two pushes "the same" for idempotency. */
 export function hashBody(req: PushRequest): string {
   return createHash('sha256')
-    .update(JSON.stringify([req.id ?? null, [...req.userIds].sort(), req.entityType, req.data]))
+    .update(JSON.stringify([req.id ?? null, [...req.userIds].sort(), req.entityType, req.data, ...changeFieldsOf(req)]))
     .digest('base64url');
+}
+
+/**
+ * The fields of a notification that changes, when a push has any: absent, the
+ * hash is what it was before they existed, so keys stored then still match.
+ * `expiresAt` is left out: from a `ttl` it differs on every retry.
+ */
+function changeFieldsOf(req: PushRequest): unknown[] {
+  return req.collapseKey !== undefined || req.priority ? [req.collapseKey ?? null, req.priority ?? null] : [];
 }

@@ -1,26 +1,21 @@
 import { combineReducers, configureStore } from '@reduxjs/toolkit';
 import admin from './admin/slice';
-import clock from './clock/slice';
-import connection from './connection/slice';
-import notifications from './notifications/slice';
-import toasts from './toasts/slice';
-import { tabRelayMiddleware, type TabRelay } from './tabs';
-import ui from './ui/slice';
+import { heraldMiddleware, heraldReducers } from './herald';
 
-const rootReducer = combineReducers({ notifications, connection, toasts, clock, ui, admin });
+const rootReducer = combineReducers({ ...heraldReducers, admin });
 
 export type RootState = ReturnType<typeof rootReducer>;
 
 /** One store per browser tab (and per test): never a module-level global. */
 export function makeStore(preloadedState?: Partial<RootState>) {
-  // Where this tab's shared actions go (the socket bridge points it at the other tabs).
-  const tabs: TabRelay = { relay: null };
+  // Its `tabs` relay is where this tab's shared actions go (the socket bridge points it at the other tabs).
+  const herald = heraldMiddleware();
   const store = configureStore({
     reducer: rootReducer,
     preloadedState,
-    middleware: (getDefault) => getDefault().prepend(tabRelayMiddleware(tabs)),
+    middleware: (getDefault) => getDefault().prepend(herald),
   });
-  return Object.assign(store, { tabs });
+  return Object.assign(store, { tabs: herald.tabs });
 }
 
 export type AppStore = ReturnType<typeof makeStore>;

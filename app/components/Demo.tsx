@@ -1,23 +1,20 @@
 'use client';
 
 import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { HeraldProvider, InboxBell, Toaster } from 'herald/react';
 import { TOKEN_REFUSALS } from '@/lib/client/retry';
 import { selectConnection, signedIn, signedOutOfConnection } from '@/store/connection/slice';
-import { useAppDispatch, useAppSelector } from '@/store/hooks';
+import type { HeraldState } from '@/store/herald';
+import { useAppDispatch, useAppSelector, useAppStore } from '@/store/hooks';
 import { selectLiveNotifications, signedOut, type Notification } from '@/store/notifications/slice';
-import { inboxClosed, inboxOpened, selectInboxOpen } from '@/store/ui/slice';
-import { Announcer } from './Announcer';
 import { ConnectionBadge } from './ConnectionBadge';
 import { describe } from './describe';
-import { HeraldSocketBridge } from './HeraldSocketBridge';
 import { Brand } from './Brand';
 import { ExternalLink } from './ExternalLink';
 import { SentReceipts, type SentPush } from './SentReceipts';
 import { Icon } from './Icon';
-import { InboxButton, InboxPanel } from './Inbox';
 import { absoluteTime, relativeTime } from './time';
 import { Title } from './Title';
-import { ToastFeed } from './ToastFeed';
 import { useNow } from './useNow';
 
 interface Session {
@@ -45,8 +42,12 @@ async function fetchDevToken(userId: string): Promise<string> {
   return body.token;
 }
 
+/** The demo's store holds Herald's slices at its root, beside the admin view's. */
+const atRoot = (state: unknown) => state as HeraldState;
+
 export function Demo({ socketPath, devAuth, openPushApi, idleDisconnectMs }: Props) {
   const dispatch = useAppDispatch();
+  const store = useAppStore();
   const [session, setSession] = useState<Session | null>(null);
   /** Set by "Sign out": the sign-in form then takes focus (the button that had it is gone). */
   const [signedOutHere, setSignedOutHere] = useState(false);
@@ -95,31 +96,22 @@ export function Demo({ socketPath, devAuth, openPushApi, idleDisconnectMs }: Pro
   };
 
   return (
-    <HeraldSocketBridge key={session.userId} userId={session.userId} socketPath={socketPath} getToken={getToken} idleDisconnectMs={idleDisconnectMs}>
+    <HeraldProvider
+      key={session.userId}
+      store={store}
+      select={atRoot}
+      tabs={store.tabs}
+      userId={session.userId}
+      socketPath={socketPath}
+      getToken={getToken}
+      idleDisconnectMs={idleDisconnectMs}
+    >
       <SignedIn userId={session.userId} openPushApi={openPushApi} onSignOut={signOut} />
-    </HeraldSocketBridge>
+    </HeraldProvider>
   );
 }
 
 function SignedIn({ userId, openPushApi, onSignOut }: { userId: string; openPushApi: boolean; onSignOut: () => void }) {
-  const dispatch = useAppDispatch();
-  const inboxOpen = useAppSelector(selectInboxOpen);
-  const bellRef = useRef<HTMLButtonElement>(null);
-  const anchorRef = useRef<HTMLDivElement>(null);
-
-  // Signing in removed the form that had focus: the bell takes it.
-  useEffect(() => {
-    bellRef.current?.focus();
-  }, []);
-
-  const closeInbox = useCallback(
-    ({ returnFocus }: { returnFocus: boolean }) => {
-      dispatch(inboxClosed());
-      if (returnFocus) bellRef.current?.focus();
-    },
-    [dispatch],
-  );
-
   return (
     <div className="app">
       <header className="topbar">
@@ -134,14 +126,8 @@ function SignedIn({ userId, openPushApi, onSignOut }: { userId: string; openPush
               <span className="sr-only">Signed in as </span>User <bdi>{userId}</bdi>
             </span>
           </span>
-          <div className="inbox-anchor" ref={anchorRef}>
-            <InboxButton
-              ref={bellRef}
-              open={inboxOpen}
-              onToggle={() => (inboxOpen ? closeInbox({ returnFocus: true }) : dispatch(inboxOpened()))}
-            />
-            {inboxOpen && <InboxPanel onClose={closeInbox} anchorRef={anchorRef} />}
-          </div>
+          {/* Signing in removed the form that had focus: the bell takes it. */}
+          <InboxBell autoFocus />
           <button type="button" className="secondary small sign-out" onClick={onSignOut}>
             Sign out
           </button>
@@ -151,8 +137,7 @@ function SignedIn({ userId, openPushApi, onSignOut }: { userId: string; openPush
         <LiveFeed />
         <TryIt userId={userId} openPushApi={openPushApi} />
       </main>
-      <ToastFeed bellRef={bellRef} />
-      <Announcer />
+      <Toaster />
     </div>
   );
 }

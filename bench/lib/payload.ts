@@ -41,6 +41,7 @@ export function pushBody(tokensJson: string, round: number, t: number = nowMs())
 }
 
 const T_KEY = Buffer.from('"t":');
+const SEQ_KEY = Buffer.from('"seq":');
 const R_KEY = Buffer.from('"r":');
 
 /** Reads the number after `key` in a frame without parsing the JSON (the client's hot path). */
@@ -64,4 +65,9 @@ export function sendTimeOf(frame: Buffer): number {
 
 export function roundOf(frame: Buffer): number {
   return numberAfter(frame, R_KEY);
+}
+
+/** Herald's per-user sequence number of a notification frame. */
+export function seqOf(frame: Buffer): number {
+  return numberAfter(frame, SEQ_KEY);
 }

@@ -1,12 +1,18 @@
 /** The shape of bench/results/latest.json, and small helpers to fill it. */
 
-export type ServerKind = 'herald' | 'bare' | 'raw';
-export const SERVER_KINDS: ServerKind[] = ['herald', 'bare', 'raw'];
+/** `rawc`: raw ws writing as Herald does, a socket's frames of one turn in one write (the stronger floor). */
+export type ServerKind = 'herald' | 'bare' | 'raw' | 'rawc';
+export const SERVER_KINDS: ServerKind[] = ['herald', 'bare', 'raw', 'rawc'];
 export const SERVER_LABELS: Record<ServerKind, string> = {
   herald: 'Herald',
   bare: 'bare socket.io',
   raw: 'raw ws',
+  rawc: 'raw ws, coalescing',
 };
+/** The references Herald is compared with, in table order. */
+export const REFERENCE_KINDS = SERVER_KINDS.filter((k): k is Exclude<ServerKind, 'herald'> => k !== 'herald');
+/** Short names for the ratio columns. */
+export const RATIO_LABELS: Record<Exclude<ServerKind, 'herald'>, string> = { bare: 'Herald/bare', raw: 'Herald/raw', rawc: 'Herald/raw-c' };
 
 export interface Metric {
   median: number;

@@ -1,4 +1,18 @@
-import type { JsonValue, ListPage, NotificationStatus, ReadState, ReceiptState, WebhookEventType, WireNotification } from '../contract';
+import type {
+  ArchiveState,
+  InboxView,
+  JsonValue,
+  ListPage,
+  NotificationChange,
+  NotificationGroup,
+  NotificationPatch,
+  NotificationStatus,
+  Preferences,
+  ReadState,
+  ReceiptState,
+  WebhookEventType,
+  WireNotification,
+} from '../contract';
 
 export { IDEMPOTENCY_WINDOW_MS } from './idempotency';
 
@@ -19,8 +33,8 @@ export interface Inbox {
   saveResponse(key: string, response: StoredResponse): Promise<void>;
   /** Everything for `userId` after `afterSeq`, oldest first, for catch-up. */
   since(userId: string, afterSeq: number, limit: number): Promise<SinceResult>;
-  /** A page of history, newest first. */
-  list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage>;
+  /** A page of history, newest first, of one view (default `all`: everything not archived). */
+  list(userId: string, opts: { before?: number; limit: number; view?: InboxView }): Promise<ListPage>;
   markRead(userId: string, ids: string[]): Promise<ReadState>;
   markAllRead(userId: string): Promise<ReadState>;
   /** Makes these of the user's notifications unread again; `unreadIds` says which were read. */
@@ -35,6 +49,23 @@ export interface Inbox {
   markSeen(userId: string, ids: string[], now?: number): Promise<ReceiptChange>;
   /** The notification and a page of its recipients' receipts, by user id after `after`; null for an unknown id. */
   status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null>;
+  /**
+   * After a push with a collapse key is stored (seq `seq`): for each recipient,
+   * their unread, not archived item with the same key (if any) is removed, with a
+   * `collapsed` change, and the new one becomes the head of the user's group.
+   * Committed without its own fsync: a crash in between leaves both items, nothing lost.
+   */
+  collapse(input: CollapseInput): Promise<CollapseResult>;
+  /** Replaces a notification's content for every recipient still holding it; null for an unknown id. */
+  update(id: string, patch: NotificationPatch): Promise<UpdateResult | null>;
+  /** Removes a notification from every recipient's inbox (or `userId`'s only); null for an unknown id. */
+  retract(id: string, userId?: string): Promise<RemoveResult | null>;
+  /** Removes notifications whose `expiresAt` is at or before `now` (up to `max`), as a retract would. */
+  expireDue(now: number, max: number): Promise<RemoveResult[]>;
+  /** Moves the user's items to (or out of) the Archived view. */
+  archive(userId: string, ids: string[], archived: boolean): Promise<ArchiveState>;
+  preferences(userId: string): Promise<Preferences>;
+  setPreferences(userId: string, prefs: Preferences): Promise<Preferences>;
   /** The webhook outbox, in the same store, so its events commit with the changes that cause them. */
   readonly outbox: WebhookOutbox;
   /** Writes a row and commits it: resolves when the store can take writes (readiness), throws when it cannot. */
@@ -60,6 +91,10 @@ export interface AppendInput {
   data: JsonValue;
   /** Milliseconds since the epoch. */
   createdAt: number;
+  collapseKey?: string;
+  /** Milliseconds since the epoch. */
+  expiresAt?: number;
+  priority?: 'high';
   idempotency?: { key: string; bodyHash: string };
   /** Escalate each recipient who has not reached `unless` by `createdAt + afterMs`. */
   escalate?: { afterMs: number; unless: ReceiptState };
@@ -91,6 +126,8 @@ export interface StoredResponse {
 
 export interface SinceResult {
   items: WireNotification[];
+  /** Updates and removals after `afterSeq`, in seq order: sent after the items. */
+  changes: NotificationChange[];
   /** True when the client's position is older than retention kept, or too far behind to replay. */
   reset: boolean;
   /** Highest seq stored for this user; 0 when none. */
@@ -171,4 +208,35 @@ export interface WebhookOutbox {
 export interface InboxHooks {
   /** Told of every committed append batch: the time from hand-off to commit (seconds) and its number of appends. */
   onCommit?: (seconds: number, appends: number) => void;
+}
+
+export interface CollapseInput {
+  /** The new notification's seq and id. */
+  seq: number;
+  id: string;
+  userIds: string[];
+  collapseKey: string;
+  /** `data.actor` of the push, when present. */
+  actor?: JsonValue;
+}
+
+/** Per recipient: the group the new notification heads, and the ids it replaced. */
+export interface CollapseResult {
+  users: Array<{ userId: string; group: NotificationGroup; replaces: string[] }>;
+}
+
+export interface UpdateResult {
+  /** The change's seq. */
+  seq: number;
+  notification: { id: string; entityType: string; data: JsonValue };
+  /** Recipients who hold it. */
+  userIds: string[];
+}
+
+export interface RemoveResult {
+  id: string;
+  /** The change's seq. */
+  seq: number;
+  /** Each user whose copy was removed, with their unread count after it. */
+  users: Array<{ userId: string; unread: number }>;
 }

@@ -43,6 +43,13 @@ export class WatchedInbox implements Inbox {
   markUnread: Inbox['markUnread'] = (userId, ids) => this.watch(this.inner.markUnread(userId, ids));
   markReceived: Inbox['markReceived'] = (userId, upTo, now) => this.watch(this.inner.markReceived(userId, upTo, now));
   markSeen: Inbox['markSeen'] = (userId, ids, now) => this.watch(this.inner.markSeen(userId, ids, now));
+  collapse: Inbox['collapse'] = (input) => this.watch(this.inner.collapse(input));
+  update: Inbox['update'] = (id, patch) => this.watch(this.inner.update(id, patch));
+  retract: Inbox['retract'] = (id, userId) => this.watch(this.inner.retract(id, userId));
+  expireDue: Inbox['expireDue'] = (now, max) => this.watch(this.inner.expireDue(now, max));
+  archive: Inbox['archive'] = (userId, ids, archived) => this.watch(this.inner.archive(userId, ids, archived));
+  preferences: Inbox['preferences'] = (userId) => this.inner.preferences(userId);
+  setPreferences: Inbox['setPreferences'] = (userId, prefs) => this.watch(this.inner.setPreferences(userId, prefs));
   status: Inbox['status'] = (id, opts) => this.inner.status(id, opts);
   probeWrite: Inbox['probeWrite'] = () => this.watch(this.inner.probeWrite());
   since: Inbox['since'] = (userId, afterSeq, limit) => this.inner.since(userId, afterSeq, limit);

@@ -12,13 +12,14 @@ import {
   type ErrorCode,
 } from '../contract';
 import { SIGNATURE_WINDOW_SECONDS } from '../http/signature';
-import { ListRequestSchema, NotificationIdSchema, PushBatchBodySchema, PushBodySchema, UserIdSchema } from '../validate';
+import { ListRequestSchema, NotificationIdSchema, NotificationPatchSchema, PreferencesSchema, PushBatchBodySchema, PushBodySchema, UserIdSchema } from '../validate';
 import {
   DevTokenAnswerSchema,
   errorBodySchema,
   HealthAnswerSchema,
   HistoryPageSchema,
   PushAcceptedSchema,
+  NotificationChangedSchema,
   NotificationStatusSchema,
   PushBatchAcceptedSchema,
   ReadyAnswerSchema,
@@ -421,6 +422,117 @@ export const operations: Record<string, OperationSpec> = {
       503: errors('The inbox cannot be read.', [ErrorCodes.unavailable], {
         storageDown: { summary: 'Storage unreachable', answer: errorAnswer(ErrorCodes.unavailable, 'storage is unavailable; nothing was accepted') },
       }, ['retry-after']),
+    },
+  },
+  'notification-update': {
+    summary: "Change a notification's content",
+    description:
+      'Replaces `data`, `entityType` or both for every recipient still holding it. Inbox items and toasts on screen change in place ' +
+      '(`notification:update`); read state is kept. A tab that was away gets the change in its catch-up.',
+    tag: 'Push',
+    security: [{ pushKey: [] }],
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The notification id.', schema: NotificationIdSchema }],
+    requestBody: { schema: NotificationPatchSchema },
+    responses: {
+      200: {
+        description: 'Changed: how many recipients hold it.',
+        json: NotificationChangedSchema,
+        examples: { changed: { summary: 'A progress notification updated', request: { path: { id: 'export-7' }, body: { data: { text: 'Export ready' } } }, answer: { id: 'export-7', recipients: 1 } } },
+      },
+      400: errors('A malformed id or body.', [ErrorCodes.validationFailed], {
+        empty: {
+          summary: 'Nothing to change',
+          request: { path: { id: 'export-7' }, body: {} },
+          answer: errorAnswer(ErrorCodes.validationFailed, 'give `data`, `entityType` or both'),
+          replay: 'valid',
+        },
+      }),
+      401: pushKeyUnauthorized,
+      404: errors('No notification with this id.', [ErrorCodes.notFound], {
+        unknown: {
+          summary: 'An id never pushed',
+          request: { path: { id: 'never-pushed-2' }, body: { data: { text: 'x' } } },
+          answer: errorAnswer(ErrorCodes.notFound, 'no notification with id never-pushed-2'),
+          replay: 'valid',
+        },
+      }),
+      415: notJson,
+      500: internalError,
+    },
+  },
+  'notification-retract': {
+    summary: 'Retract a notification',
+    description:
+      'Removes it from every recipient\'s inbox, or with `userId` from one user\'s, and live from their screens (`notification:remove`); ' +
+      'unread counts are corrected. 404 when no one (or not that user) holds it any more.',
+    tag: 'Push',
+    security: [{ pushKey: [] }],
+    parameters: [
+      { name: 'id', in: 'path', required: true, description: 'The notification id.', schema: NotificationIdSchema },
+      { name: 'userId', in: 'query', description: 'Only this recipient\'s copy.', schema: UserIdSchema },
+    ],
+    responses: {
+      200: {
+        description: 'Removed: from how many recipients.',
+        json: NotificationChangedSchema,
+        examples: { retracted: { summary: 'Sent by mistake', request: { path: { id: 'order-42:shipped' } }, answer: { id: 'order-42:shipped', recipients: 2 } } },
+      },
+      400: errors('A malformed id or query.', [ErrorCodes.validationFailed]),
+      401: pushKeyUnauthorized,
+      404: errors('No one holds a notification with this id.', [ErrorCodes.notFound], {
+        unknown: {
+          summary: 'An id never pushed',
+          request: { path: { id: 'never-pushed-3' } },
+          answer: errorAnswer(ErrorCodes.notFound, 'no one holds notification never-pushed-3'),
+          replay: 'valid',
+        },
+      }),
+      500: internalError,
+    },
+  },
+  'preferences-get': {
+    summary: "A user's notification preferences",
+    description: 'The entity types the user muted: stored and listed, never toasted, not counted as unread. Read them to skip e-mail too.',
+    tag: 'Push',
+    security: [{ pushKey: [] }],
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The user id.', schema: UserIdSchema }],
+    responses: {
+      200: {
+        description: 'The preferences.',
+        json: PreferencesSchema,
+        examples: { none: { summary: 'Nothing muted', request: { path: { id: 'carol' } }, answer: { mutedTypes: [] }, replay: 'valid' } },
+      },
+      400: errors('A malformed user id.', [ErrorCodes.validationFailed]),
+      401: pushKeyUnauthorized,
+      500: internalError,
+    },
+  },
+  'preferences-put': {
+    summary: "Replace a user's notification preferences",
+    description: 'Every tab of the user learns of them at once (`notifications:preferences`).',
+    tag: 'Push',
+    security: [{ pushKey: [] }],
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The user id.', schema: UserIdSchema }],
+    requestBody: { schema: PreferencesSchema },
+    responses: {
+      200: {
+        description: 'The preferences now stored.',
+        json: PreferencesSchema,
+        examples: {
+          mute: { summary: 'Mute marketing', request: { path: { id: 'dave' }, body: { mutedTypes: ['marketing'] } }, answer: { mutedTypes: ['marketing'] }, replay: 'valid' },
+        },
+      },
+      400: errors('A malformed user id or body.', [ErrorCodes.validationFailed], {
+        notAList: {
+          summary: 'Not a list',
+          request: { path: { id: 'dave' }, body: { mutedTypes: 'marketing' } },
+          answer: errorAnswer(ErrorCodes.validationFailed, 'mutedTypes: Invalid input: expected array, received string'),
+          replay: 'valid',
+        },
+      }),
+      401: pushKeyUnauthorized,
+      415: notJson,
+      500: internalError,
     },
   },
   'webhooks-retry': {

@@ -8,6 +8,7 @@ import {
   type ListPage,
   type PushAccepted,
   type PushBatchAccepted,
+  type NotificationChanged,
   type NotificationStatus,
   type WireNotification,
 } from '../contract';
@@ -40,9 +41,23 @@ export const NotificationSchema = z.strictObject({
   data: JsonValueSchema,
   createdAt: z.iso.datetime({ offset: true }),
   read: z.boolean(),
+  collapseKey: NotificationIdSchema.optional(),
+  group: z
+    .strictObject({ actors: z.array(JsonValueSchema), count: z.number().int().min(1), pushes: z.number().int().min(1) })
+    .optional()
+    .describe("This user's group of a collapsed notification: its newest three distinct actors (from `data.actor`) and how many in all."),
+  replaces: z.array(NotificationIdSchema).optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  priority: z.literal('high').optional(),
+  archived: z.boolean().optional(),
 }) satisfies z.ZodType<WireNotification>;
 
 const count = z.number().int().min(0);
+
+export const NotificationChangedSchema = z.strictObject({
+  id: NotificationIdSchema,
+  recipients: count.describe('Recipients whose copy changed (or was removed).'),
+}) satisfies z.ZodType<NotificationChanged>;
 
 export const PushAcceptedSchema = z.strictObject({
   id: NotificationIdSchema,

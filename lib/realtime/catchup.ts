@@ -4,7 +4,7 @@ import { roomOf } from './rooms';
 import { drained } from './backlog';
 import { checkOutbound } from './delivery';
 import { clearGate, holdDeliveries, isCurrent, isHolding, noteCaughtUp, noteReplayed, releaseDeliveries, takeOutage } from './gate';
-import type { WireNotification } from '../contract';
+import type { NotificationChange, NotificationRemove, NotificationUpdate, WireNotification } from '../contract';
 import type { HeraldSocket, RealtimeDeps } from './types';
 
 /** A catch-up writes this many notifications at a time, then waits for the client to read them. */
@@ -46,15 +46,22 @@ export async function bindAndCatchUp(
         caughtUpTo = since.headSeq;
       } else {
         if (!(await replayInPages(socket, since.items, current))) return;
+        emitChanges(socket, since.changes);
         replayed = since.items.length;
         metrics.deliveries.inc({ path: 'replay' }, replayed);
         replayedUpTo = since.items.at(-1)?.seq ?? lastSeq;
         caughtUpTo = replayedUpTo;
       }
     }
-    const summary = await inbox.summary(userId);
+    const [summary, preferences] = await Promise.all([inbox.summary(userId), inbox.preferences(userId)]);
     if (!current()) return;
-    socket.emit('notifications:synced', { replayed, unread: summary.unread, headSeq: summary.headSeq, serverTime: Date.now() });
+    socket.emit('notifications:synced', {
+      replayed,
+      unread: summary.unread,
+      headSeq: summary.headSeq,
+      serverTime: Date.now(),
+      ...(preferences.mutedTypes.length > 0 ? { preferences } : {}),
+    });
     // A first visit (and a reset) loads the inbox page for what is at or below the head it
     // was told: live copies of those would arrive twice, so the gate drops them too.
     const standsAt = caughtUpTo ?? summary.headSeq;
@@ -94,6 +101,14 @@ async function replayInPages(socket: HeraldSocket, items: WireNotification[], cu
   return true;
 }
 
+/** Replays stored changes after the notifications, each on its own event. */
+function emitChanges(socket: HeraldSocket, changes: NotificationChange[]): void {
+  for (const { kind, ...change } of changes) {
+    if (kind === 'update') socket.emit('notification:update', change as NotificationUpdate);
+    else socket.emit('notification:remove', change as NotificationRemove);
+  }
+}
+
 /** How long a resync waits for a running catch-up: 50 × 100 ms. */
 const RESYNC_WAIT_STEPS = 50;
 const RESYNC_WAIT_STEP_MS = 100;
@@ -127,6 +142,7 @@ export async function resyncAfterOutage(socket: HeraldSocket, { inbox, config, l
         noteReplayed(socket, n.seq);
       }
       replayedUpTo = since.items.at(-1)?.seq ?? 0;
+      emitChanges(socket, since.changes);
     }
     releaseDeliveries(socket, replayedUpTo);
   } catch (err) {

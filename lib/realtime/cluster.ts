@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { RedisAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import type { BroadcastOptions } from 'socket.io-adapter';
-import type { WireNotification } from '../contract';
-import { deliverHere, notificationOf } from './delivery';
+import { deliverHere, gatedOf, type Gated } from './delivery';
 import type { AdminBoard } from '../admin/board';
 import type { Logger } from '../log';
 import { orAfter } from '../timeout';
@@ -161,7 +160,7 @@ export function connectCluster(url: string, nodeId: string, log: Logger): Cluste
   };
 }
 
-/** The channel notifications travel on between nodes. */
+/** The channel notifications (and changes to them, which pass the same gate) travel on between nodes. */
 const NOTIFY_CHANNEL = `${KEY_PREFIX}#notify`;
 
 /** A notification on its way to the other nodes. */
@@ -171,7 +170,7 @@ interface NotifyMessage {
   nsp: string;
   rooms: string[];
   except: string[];
-  n: WireNotification;
+  g: Gated;
 }
 
 type Pub = ReturnType<typeof createClient>;
@@ -202,14 +201,14 @@ class ClusterDeliveryAdapter extends RedisAdapter {
   }
 
   override broadcast(packet: { type: number; nsp?: string; id?: number; data?: unknown[] }, opts: BroadcastOptions): void {
-    const n = notificationOf(packet, opts);
-    if (!n) return super.broadcast(packet, opts);
+    const g = gatedOf(packet, opts);
+    if (!g) return super.broadcast(packet, opts);
     if (!opts.flags?.local) {
-      const message: NotifyMessage = { from: this.id, nsp: this.namespace, rooms: [...opts.rooms], except: [...(opts.except ?? [])], n };
+      const message: NotifyMessage = { from: this.id, nsp: this.namespace, rooms: [...opts.rooms], except: [...(opts.except ?? [])], g };
       // A failed publish (Redis down) is covered by the resync when the link returns (catchup.ts).
       this.pub.publish(NOTIFY_CHANNEL, JSON.stringify(message)).catch(() => undefined);
     }
-    deliverHere(this, n, opts);
+    deliverHere(this, g, opts);
   }
 
   private readonly onNotify = (raw: string): void => {
@@ -220,7 +219,7 @@ class ClusterDeliveryAdapter extends RedisAdapter {
       return;
     }
     if (message.from === this.id || message.nsp !== this.namespace) return;
-    deliverHere(this, message.n, { rooms: new Set(message.rooms), except: new Set(message.except) });
+    deliverHere(this, message.g, { rooms: new Set(message.rooms), except: new Set(message.except) });
   };
 
   override close(): Promise<void> | void {

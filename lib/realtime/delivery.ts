@@ -1,9 +1,9 @@
 import 'server-only';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
 import { PacketType, type Encoder } from 'socket.io-parser';
-import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
+import { CHANGE_EVENTS, NOTIFICATION_EVENT, type ChangeEvent, type WireNotification } from '../contract';
 import type { OutboundLimits } from './backlog';
-import { admit } from './gate';
+import { admit, admitChange } from './gate';
 import type { HeraldSocket } from './types';
 import { frameOf, writeFrame, type Frame } from './wire';
 
@@ -31,13 +31,18 @@ interface Packet {
   data?: unknown[];
 }
 
-/** The notification a broadcast carries, when it is a plain notification event (no ack, not volatile). */
-export function notificationOf(packet: Packet, opts: BroadcastOptions): WireNotification | undefined {
+/** What passes the delivery gate: a notification, or a change to one, each with a seq. */
+export type Gated = { event: typeof NOTIFICATION_EVENT; payload: WireNotification } | { event: ChangeEvent; payload: { seq: number } };
+
+const GATED_EVENTS = new Set<string>([NOTIFICATION_EVENT, ...CHANGE_EVENTS]);
+
+/** The gated event a broadcast carries, when it is one (no ack, not volatile). */
+export function gatedOf(packet: Packet, opts: BroadcastOptions): Gated | undefined {
   if ((packet.type as PacketType) !== PacketType.EVENT || packet.id !== undefined || opts.flags?.volatile) return undefined;
   const data = packet.data;
-  if (!Array.isArray(data) || data.length !== 2 || data[0] !== NOTIFICATION_EVENT) return undefined;
-  const n = data[1] as WireNotification | null | undefined;
-  return typeof n?.seq === 'number' ? n : undefined;
+  if (!Array.isArray(data) || data.length !== 2 || typeof data[0] !== 'string' || !GATED_EVENTS.has(data[0])) return undefined;
+  const payload = data[1] as { seq?: unknown } | null | undefined;
+  return typeof payload?.seq === 'number' ? ({ event: data[0], payload } as Gated) : undefined;
 }
 
 /** What delivery reads of a namespace: its sockets and the server's encoder (both public in socket.io). */
@@ -73,18 +78,19 @@ export function checkOutbound(socket: HeraldSocket): void {
   settingsOf.get(socket.nsp.server)?.limits.admit(socket);
 }
 
-/** Offers a notification to the gate of every socket of this node that `opts` selects. */
-export function deliverHere(adapter: Adapter, n: WireNotification, opts: BroadcastOptions): void {
+/** Offers a notification or a change to the gate of every socket of this node that `opts` selects. */
+export function deliverHere(adapter: Adapter, g: Gated, opts: BroadcastOptions): void {
   const nsp = adapter.nsp as DeliveryNamespace;
-  const encoded = nsp.server.encoder.encode({ type: PacketType.EVENT, nsp: nsp.name, data: [NOTIFICATION_EVENT, n] }) as unknown[];
+  const encoded = nsp.server.encoder.encode({ type: PacketType.EVENT, nsp: nsp.name, data: [g.event, g.payload] }) as unknown[];
   // A notification is JSON: socket.io encodes it as one string, never with binary attachments.
   const text = encoded[0] as string;
   const settings = settingsOf.get(nsp.server);
   const limits = settings?.limits;
   let frame: Frame | undefined;
   let written = 0;
+  const n = g.event === NOTIFICATION_EVENT ? g.payload : undefined;
   forEachRecipient(adapter, opts, (socket) => {
-    if (!admit(socket, n)) return;
+    if (n ? !admit(socket, n) : !admitChange(socket, g.event as ChangeEvent, g.payload)) return;
     frame ??= frameOf(text);
     // A socket over its cap is cut off here and gets nothing more: it catches up when it reconnects.
     if (limits && !limits.admit(socket, frame.length)) return;
@@ -92,7 +98,7 @@ export function deliverHere(adapter: Adapter, n: WireNotification, opts: Broadca
     limits?.noteWritten(frame.length);
     written++;
   });
-  if (written > 0) settings?.delivered?.(written, Date.now() - Date.parse(n.createdAt));
+  if (n && written > 0) settings?.delivered?.(written, Date.now() - Date.parse(n.createdAt));
 }
 
 /** Calls `fn` once for each socket in any of `opts.rooms` (every socket when none) and in none of `opts.except`. */
@@ -123,8 +129,8 @@ function forEachRecipient(adapter: Adapter, opts: BroadcastOptions, fn: (socket:
 /** The in-memory adapter, with notifications delivered through the gate. */
 export class DeliveryAdapter extends Adapter {
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
-    const n = notificationOf(packet, opts);
-    if (n) deliverHere(this, n, opts);
+    const g = gatedOf(packet, opts);
+    if (g) deliverHere(this, g, opts);
     else super.broadcast(packet, opts);
   }
 }

@@ -1,5 +1,5 @@
 import 'server-only';
-import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
+import { NOTIFICATION_EVENT, type ChangeEvent, type WireNotification } from '../contract';
 
 /**
  * The delivery gate: what makes catch-up and live delivery meet with no gap,
@@ -20,6 +20,8 @@ import { NOTIFICATION_EVENT, type WireNotification } from '../contract';
 interface GateState {
   /** Live notifications held while a replay is in flight; null when open. */
   held: WireNotification[] | null;
+  /** Live changes (`notification:update`, `notification:remove`) held with them, in arrival order. */
+  heldChanges: Array<[ChangeEvent, unknown]>;
   /** The replay covered every seq up to here; live copies of those are dropped. */
   replayedUpTo: number;
   /** Highest seq written to this socket (live or replayed). */
@@ -36,7 +38,7 @@ const gates = new WeakMap<object, GateState>();
 function stateOf(socket: object): GateState {
   let state = gates.get(socket);
   if (!state) {
-    state = { held: null, replayedUpTo: 0, lastDelivered: 0, outage: null };
+    state = { held: null, heldChanges: [], replayedUpTo: 0, lastDelivered: 0, outage: null };
     gates.set(socket, state);
   }
   return state;
@@ -108,6 +110,10 @@ export function releaseDeliveries(socket: GatedSocket, replayedUpTo: number): nu
     delivered(state, n.seq);
     sent++;
   }
+  // After the replay and the notifications it held: a change then always follows what it changes.
+  const changes = state.heldChanges;
+  state.heldChanges = [];
+  for (const [event, payload] of changes) socket.emit(event, payload);
   return sent;
 }
 
@@ -133,6 +139,19 @@ export function takeOutage(socket: GatedSocket): { from: number; delivered: Set<
   const outage = state?.outage ?? null;
   if (state) state.outage = null;
   return outage;
+}
+
+/**
+ * Decides, for one socket, whether a live change goes to the wire now: during a
+ * catch-up it is held, and sent after the replay (which may carry the very item
+ * it removes or updates). Changes are idempotent, so one the replay also
+ * carried is sent again, never dropped.
+ */
+export function admitChange(socket: object, event: ChangeEvent, payload: unknown): boolean {
+  const state = gates.get(socket);
+  if (!state?.held) return true;
+  state.heldChanges.push([event, payload]);
+  return false;
 }
 
 /** Decides, for one socket, whether a live notification goes to the wire now. */

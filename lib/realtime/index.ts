@@ -1,7 +1,7 @@
 import 'server-only';
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { ErrorCodes, type WireNotification } from '../contract';
+import { ErrorCodes, type ChangeEvent, type ServerToClientEvents, type WireNotification } from '../contract';
 import { roomOf, USER_ROOM_PREFIX } from './rooms';
 import { bindAndCatchUp, resyncAfterOutage } from './catchup';
 import { connectCluster, type ClusterLink } from './cluster';
@@ -26,6 +26,8 @@ export interface Realtime {
   io: HeraldServer;
   /** One emit to every recipient's room: the payload is encoded once whatever the count. */
   deliver(notification: WireNotification, userIds: string[]): void;
+  /** A change to what these users hold, through the delivery gate (held during a tab's catch-up, then sent). */
+  emitChange<E extends ChangeEvent>(event: E, payload: Parameters<ServerToClientEvents[E]>[0], userIds: string[]): void;
   /** How many of these users have at least one live socket (cluster-wide when clustered). */
   onlineCount(userIds: string[]): number;
   connections: () => number;
@@ -130,6 +132,11 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Real
     io,
     deliver(notification, userIds) {
       io.to(userIds.map(roomOf)).emit('receive_message', notification);
+    },
+    emitChange(event, payload, userIds) {
+      if (userIds.length === 0) return;
+      // socket.io's typed emit cannot narrow a generic event name; the signature above holds the pair together.
+      (io.to(userIds.map(roomOf)) as { emit(event: string, payload: unknown): boolean }).emit(event, payload);
     },
     onlineCount: (userIds) => presence.online(userIds),
     connections: () => io.engine.clientsCount,

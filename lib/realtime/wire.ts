@@ -160,6 +160,16 @@ function endTurn(): void {
 export function writeFrame(socket: WireSocket, frame: Frame): boolean {
   const tcp = tcpOf(socket);
   if (!tcp) return false;
+  writeCoalesced(tcp, frame);
+  return true;
+}
+
+/**
+ * Writes a complete WebSocket frame to a TCP socket, sharing one write with the
+ * socket's other frames of this turn. Exported for the benchmark's coalescing
+ * raw `ws` reference (bench/servers/raw-ws.ts), which writes the same way.
+ */
+export function writeCoalesced(tcp: NetSocket, frame: Frame): void {
   if (writtenThisTurn.size === 0) process.nextTick(endTurn);
   if (writtenThisTurn.has(tcp)) {
     if (tcp.writableCorked === 0) {
@@ -172,7 +182,6 @@ export function writeFrame(socket: WireSocket, frame: Frame): boolean {
   }
   tcp.write(frame);
   stats.direct++;
-  return true;
 }
 
 /**

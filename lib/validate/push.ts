@@ -10,6 +10,7 @@ import {
   MAX_LINK_CHARS,
   MAX_NOTIFICATION_ID_CHARS,
   MAX_BATCH_ITEMS,
+  MAX_TTL_SECONDS,
   MAX_RECIPIENTS_PER_PUSH,
   MAX_USER_ID_CHARS,
   type JsonValue,
@@ -24,6 +25,19 @@ const recipients = z
   .min(1, 'must name at least one user')
   .max(MAX_RECIPIENTS_PER_PUSH, `must name at most ${MAX_RECIPIENTS_PER_PUSH} users`);
 
+/**
+ * A notification's `data`: depth first, without recursion, then z.json(): that
+ * recurses, and 10,000 nested arrays (20 KB) overflowed the stack, a 500
+ * instead of a 400. The size and the link rule are checked by the body's schema.
+ */
+export const DataSchema = z
+  .unknown()
+  .check((ctx) => {
+    const problem = dataProblem(ctx.value, MAX_DATA_DEPTH);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  })
+  .pipe(z.json({ error: 'must be a JSON value' }));
+
 export const PushBodySchema = z
   .strictObject(
     {
@@ -31,16 +45,7 @@ export const PushBodySchema = z
       /** Alias of `tokens`. */
       userIds: recipients.optional(),
       entityType: EntityTypeSchema.optional(),
-      // Depth first, without recursion: z.json() recurses, and 10,000 nested
-      // arrays (20 KB) overflowed the stack, a 500 instead of a 400.
-      data: z
-        .unknown()
-        .check((ctx) => {
-          const problem = dataProblem(ctx.value, MAX_DATA_DEPTH);
-          if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-        })
-        .pipe(z.json({ error: 'must be a JSON value' }))
-        .optional(),
+      data: DataSchema.optional(),
       id: NotificationIdSchema.optional(),
       escalate: z
         .strictObject({
@@ -52,10 +57,27 @@ export const PushBodySchema = z
           unless: z.enum(['delivered', 'seen', 'read'], { error: 'must be "delivered", "seen" or "read"' }).optional(),
         })
         .optional(),
+      collapseKey: NotificationIdSchema.optional(),
+      expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, such as 2026-12-07T18:00:00Z' }).optional(),
+      ttl: z
+        .number({ error: 'must be a number of seconds' })
+        .int('must be a whole number of seconds')
+        .min(1, 'must be at least 1 second')
+        .max(MAX_TTL_SECONDS, `must be at most ${MAX_TTL_SECONDS} seconds`)
+        .optional(),
+      priority: z.enum(['normal', 'high'], { error: 'must be "normal" or "high"' }).optional(),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be a JSON object') },
   )
   .superRefine((body, ctx) => {
+    if (body.expiresAt !== undefined && body.ttl !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ttl'], message: 'give either `expiresAt` or `ttl`, not both' });
+    }
+    if (body.expiresAt !== undefined) {
+      const at = Date.parse(body.expiresAt);
+      if (at <= Date.now()) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be in the future' });
+      else if (at > Date.now() + MAX_TTL_SECONDS * 1000) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: `must be at most ${MAX_TTL_SECONDS} seconds ahead` });
+    }
     if (body.tokens === undefined && body.userIds === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'is required (an array of user ids; `userIds` is an alias)' });
     }
@@ -222,6 +244,10 @@ export function toPushRequest(body: PushBody): PushRequest {
     data: (body.data ?? null),
     ...(body.id !== undefined ? { id: body.id } : {}),
     ...(body.escalate !== undefined ? { escalate: { after: body.escalate.after, unless: body.escalate.unless ?? 'read' } } : {}),
+    ...(body.collapseKey !== undefined ? { collapseKey: body.collapseKey } : {}),
+    ...(body.expiresAt !== undefined ? { expiresAt: Date.parse(body.expiresAt) } : {}),
+    ...(body.ttl !== undefined ? { expiresAt: Date.now() + body.ttl * 1000 } : {}),
+    ...(body.priority === 'high' ? { priority: 'high' as const } : {}),
   };
 }
 

@@ -309,5 +309,4 @@ export const selectKnownTypes = createSelector(
   (all, muted): string[] => [...new Set([...all.map((n) => n.entityType), ...muted])].sort(),
 );
 
-export const notificationsSlice = slice;
 export default slice.reducer;

@@ -118,7 +118,7 @@ it('two nodes booting at once against an empty schema both come up and work as o
   }
   // Each migration ran exactly once: one row per version, none twice.
   const versions = await withDatabase((c) => c.query(`SELECT version FROM ${schema.name}.herald_schema_version ORDER BY version`));
-  expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+  expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
 
   // And they work as one: a push to either node reaches a tab on the other, once, in order.
   const onA = await connectClient(a.url, { token: await token('boot-user') });

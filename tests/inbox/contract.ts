@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, InboxUnavailableError } from '../../lib/errors';
 import type { JsonValue, WireNotification } from '../../lib/contract';
 import { IDEMPOTENCY_WINDOW_MS, type AppendInput, type AppendResult, type Inbox, type InboxOptions } from '../../lib/inbox/types';
+import { changesContract } from './changes-contract';
 import { receiptsContract } from './receipts-contract';
 
 /**
@@ -220,12 +221,12 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
 
       it('returns nothing, without a reset, for a client that is up to date', async () => {
         const a = await storeOne(inbox);
-        expect(await inbox.since('alice', a.seq, 10)).toEqual({ items: [], reset: false, headSeq: a.seq });
+        expect(await inbox.since('alice', a.seq, 10)).toEqual({ items: [], changes: [], reset: false, headSeq: a.seq });
       });
 
       it('reports head seq 0 for a user with nothing stored', async () => {
         await storeOne(inbox, { userIds: ['bob'] });
-        expect(await inbox.since('nobody', 0, 10)).toEqual({ items: [], reset: false, headSeq: 0 });
+        expect(await inbox.since('nobody', 0, 10)).toEqual({ items: [], changes: [], reset: false, headSeq: 0 });
       });
 
       it('replays exactly `limit` items, but asks for a reset when there are more', async () => {
@@ -522,7 +523,7 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
 
         expect((await inbox.since('alice', 0, 10)).reset).toBe(true);
         const fromOld = await inbox.since('alice', old.seq, 10);
-        expect(fromOld).toEqual({ items: [fresh], reset: false, headSeq: fresh.seq });
+        expect(fromOld).toEqual({ items: [fresh], changes: [], reset: false, headSeq: fresh.seq });
       });
 
       it('keeps working after a sweep: new appends get higher seqs and are listed', async () => {
@@ -533,11 +534,12 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
         const after = await storeOne(inbox);
         expect(after.seq).toBeGreaterThan(before[3]?.seq ?? Infinity);
         const since = await inbox.since('alice', before[3]?.seq ?? 0, 10);
-        expect(since).toEqual({ items: [after], reset: false, headSeq: after.seq });
+        expect(since).toEqual({ items: [after], changes: [], reset: false, headSeq: after.seq });
       });
     });
 
     receiptsContract({ inbox: () => inbox, storeOne: (over, other) => storeOne(other ?? inbox, over), open: (opts) => openInbox(opts) });
+    changesContract({ inbox: () => inbox, storeOne: (over) => storeOne(inbox, over) });
 
     describe('lifecycle', () => {
       it('answers ping while open', async () => {

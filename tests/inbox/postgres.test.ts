@@ -147,7 +147,7 @@ describe('PostgreSQL inbox', () => {
       expect(y.seq).toBeGreaterThan(x.seq);
       expect((await c.since('alice', 0, 10)).items.map((i) => i.id)).toEqual([x.id, y.id]);
       const versions = await admin((cl) => cl.query(`SELECT version FROM ${s}.herald_schema_version`));
-      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     });
 
     it('make seqs visible in order: a reader polling `since` never sees one appear below one it saw', async () => {

@@ -129,7 +129,7 @@ describe('SQLite inbox', () => {
       expect((await inbox.status('old-shared', { limit: 10 }))?.recipients.map((r) => r.userId)).toEqual(['bob']);
       expect((await inbox.status(added.id, { limit: 10 }))?.recipients.map((r) => r.userId)).toEqual(['carol', 'dora']);
       raw((db) => {
-        expect(db.pragma('user_version', { simple: true })).toBe(4);
+        expect(db.pragma('user_version', { simple: true })).toBe(5);
         expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'deliveries_seq'").all()).toEqual([]);
         expect(db.prepare('SELECT id, holders FROM notifications ORDER BY seq').all()).toEqual([
           { id: 'old-shared', holders: 1 },

@@ -11,7 +11,7 @@ const MAX_BATCH = 512;
 /** Most delivery rows written in one transaction (a push has up to 1000 recipients). */
 const MAX_BATCH_DELIVERIES = 20_000;
 /** First half of the append lock; the second half is derived from the schema. */
-const APPEND_LOCK_CLASS = 0x4845_5241; // "HERA"
+export const APPEND_LOCK_CLASS = 0x4845_5241; // "HERA"
 
 interface Queued {
   input: AppendInput;
@@ -218,7 +218,16 @@ export class PostgresAppends {
     );
     const seqs = seqRows.map((r) => r.seq).sort((a, b) => a - b);
 
-    const n = { seq: [] as number[], id: [] as string[], type: [] as string[], data: [] as string[], at: [] as number[] };
+    const n = {
+      seq: [] as number[],
+      id: [] as string[],
+      type: [] as string[],
+      data: [] as string[],
+      at: [] as number[],
+      collapse: [] as Array<string | null>,
+      expires: [] as Array<number | null>,
+      priority: [] as Array<string | null>,
+    };
     const d = { user: [] as string[], seq: [] as number[] };
     const e = { user: [] as string[], seq: [] as number[], due: [] as number[], unless: [] as string[] };
     const k = { key: [] as string[], hash: [] as string[], id: [] as string[], recipients: [] as number[], at: [] as number[] };
@@ -229,6 +238,9 @@ export class PostgresAppends {
       n.type.push(input.entityType);
       n.data.push(JSON.stringify(input.data));
       n.at.push(input.createdAt);
+      n.collapse.push(input.collapseKey ?? null);
+      n.expires.push(input.expiresAt ?? null);
+      n.priority.push(input.priority ?? null);
       for (const u of userIds) {
         d.user.push(u);
         d.seq.push(seq);
@@ -253,8 +265,9 @@ export class PostgresAppends {
 
     await client.query(
       `WITH n AS (
-         INSERT INTO notifications (seq, id, entity_type, data, created_at)
-         SELECT s, i, t, j::json, a FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS x(s, i, t, j, a)
+         INSERT INTO notifications (seq, id, entity_type, data, created_at, collapse_key, expires_at, priority)
+         SELECT s, i, t, j::json, a, c, ex, p
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $17::text[], $18::bigint[], $19::text[]) AS x(s, i, t, j, a, c, ex, p)
        ), d AS (
          INSERT INTO deliveries (user_id, seq) SELECT * FROM unnest($6::text[], $7::bigint[])
        ), e AS (
@@ -265,7 +278,7 @@ export class PostgresAppends {
        SELECT k, h, i, r, NULL, a FROM unnest($8::text[], $9::text[], $10::text[], $11::int[], $12::bigint[]) AS y(k, h, i, r, a)
        ON CONFLICT (key) DO UPDATE SET body_hash = EXCLUDED.body_hash, notification_id = EXCLUDED.notification_id,
          recipients = EXCLUDED.recipients, response = NULL, created_at = EXCLUDED.created_at`,
-      [n.seq, n.id, n.type, n.data, n.at, d.user, d.seq, k.key, k.hash, k.id, k.recipients, k.at, e.seq, e.user, e.due, e.unless],
+      [n.seq, n.id, n.type, n.data, n.at, d.user, d.seq, k.key, k.hash, k.id, k.recipients, k.at, e.seq, e.user, e.due, e.unless, n.collapse, n.expires, n.priority],
     );
     return outcomes as Array<AppendResult | Error>;
   }

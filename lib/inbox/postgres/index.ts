@@ -1,8 +1,23 @@
 import 'server-only';
 import { InboxUnavailableError } from '../../errors';
-import type { ListPage, NotificationStatus, ReadState } from '../../contract';
-import type { AppendInput, AppendResult, Inbox, InboxHooks, InboxOptions, ReceiptChange, SinceResult, StoredResponse, SweepResult } from '../types';
+import type { ArchiveState, InboxView, ListPage, NotificationPatch, NotificationStatus, Preferences, ReadState } from '../../contract';
+import type {
+  AppendInput,
+  AppendResult,
+  CollapseInput,
+  CollapseResult,
+  Inbox,
+  InboxHooks,
+  InboxOptions,
+  ReceiptChange,
+  RemoveResult,
+  SinceResult,
+  StoredResponse,
+  SweepResult,
+  UpdateResult,
+} from '../types';
 import { lockKeyOf, PostgresAppends } from './append';
+import { PostgresChanges } from './changes';
 import { createPool, PgDatabase, unavailable } from './pool';
 import { PostgresOutbox } from './outbox';
 import { PostgresReads } from './reads';
@@ -21,6 +36,7 @@ import { migrate, SCHEMA_NAME } from './schema';
  * - append.ts: appends, and how seqs stay in commit order across nodes;
  * - reads.ts: reads, read marks and a notification's status;
  * - receipts.ts: delivered/seen/read times and their webhook events;
+ * - changes.ts: collapse, update, retract, expiry, archive, preferences;
  * - outbox.ts: the webhook outbox's batches and leases, and escalations;
  * - retention.ts: the sweep.
  */
@@ -56,6 +72,7 @@ export class PostgresInbox implements Inbox {
   private readonly retention: PostgresRetention;
   private readonly receipts: PostgresReceipts;
   readonly outbox: PostgresOutbox;
+  private readonly changes: PostgresChanges;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -69,6 +86,35 @@ export class PostgresInbox implements Inbox {
     this.appends = new PostgresAppends(db, appendLockKey, (userIds) => this.retention.touch(userIds), this.receipts.escalating, hooks);
     this.reads = new PostgresReads(db, this.receipts);
     this.outbox = new PostgresOutbox(db, this.receipts);
+    this.changes = new PostgresChanges(db, appendLockKey);
+  }
+
+  collapse(input: CollapseInput): Promise<CollapseResult> {
+    return this.changes.collapse(input, Date.now());
+  }
+
+  update(id: string, patch: NotificationPatch): Promise<UpdateResult | null> {
+    return this.changes.update(id, patch, Date.now());
+  }
+
+  retract(id: string, userId?: string): Promise<RemoveResult | null> {
+    return this.changes.retract(id, userId, Date.now());
+  }
+
+  expireDue(now: number, max: number): Promise<RemoveResult[]> {
+    return this.changes.expireDue(now, max);
+  }
+
+  archive(userId: string, ids: string[], archived: boolean): Promise<ArchiveState> {
+    return this.changes.archive(userId, ids, archived);
+  }
+
+  preferences(userId: string): Promise<Preferences> {
+    return this.changes.preferences(userId);
+  }
+
+  setPreferences(userId: string, prefs: Preferences): Promise<Preferences> {
+    return this.changes.setPreferences(userId, prefs);
   }
 
   append(input: AppendInput): Promise<AppendResult> {
@@ -84,7 +130,7 @@ export class PostgresInbox implements Inbox {
     return this.reads.since(userId, afterSeq, limit);
   }
 
-  list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage> {
+  list(userId: string, opts: { before?: number; limit: number; view?: InboxView }): Promise<ListPage> {
     return this.reads.list(userId, opts);
   }
 

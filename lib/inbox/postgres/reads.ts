@@ -1,7 +1,7 @@
 import 'server-only';
 import type pg from 'pg';
-import type { JsonValue, ListPage, NotificationStatus, ReadState, WireNotification } from '../../contract';
-import { pageOf, ROW_COLUMNS, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
+import type { InboxView, JsonValue, ListPage, NotificationStatus, ReadState, WireNotification } from '../../contract';
+import { changeOf, GROUP_JOIN, pageOf, ROW_COLUMNS, type ChangeRow, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
 import type { SinceResult } from '../types';
 import type { PgDatabase } from './pool';
 import type { PostgresReceipts } from './receipts';
@@ -10,11 +10,24 @@ type Row = NotificationRow<JsonValue, boolean>;
 
 const wire = (row: Row): WireNotification => toWire(row, row.data, row.read);
 
-/** Both numbers in one statement, so from one snapshot. */
-const SUMMARY_SQL = `SELECT (SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND NOT read) AS unread,
+/**
+ * Both numbers in one statement, so from one snapshot. Unread as the badge
+ * shows it: not read, not archived, not of a type the user muted.
+ */
+const SUMMARY_SQL = `SELECT (SELECT COUNT(*) FROM deliveries d JOIN notifications n ON n.seq = d.seq
+                              WHERE d.user_id = $1 AND NOT d.read AND NOT d.archived
+                                AND NOT EXISTS (SELECT 1 FROM preferences p, json_array_elements_text(p.muted) m
+                                                 WHERE p.user_id = $1 AND m = n.entity_type)) AS unread,
                             (SELECT COALESCE(MAX(seq), 0) FROM deliveries WHERE user_id = $1) AS head`;
 
-async function summaryOf(client: pg.PoolClient, userId: string): Promise<{ unread: number; headSeq: number }> {
+/** Each view's condition on `deliveries d`. */
+const VIEW_FILTER: Record<InboxView, string> = {
+  all: 'AND NOT d.archived',
+  unread: 'AND NOT d.archived AND NOT d.read',
+  archived: 'AND d.archived',
+};
+
+export async function summaryOf(client: pg.PoolClient, userId: string): Promise<{ unread: number; headSeq: number }> {
   const { rows } = await client.query<{ unread: number; head: number }>(SUMMARY_SQL, [userId]);
   return { unread: rows[0]?.unread ?? 0, headSeq: rows[0]?.head ?? 0 };
 }
@@ -42,7 +55,7 @@ export class PostgresReads {
                          COALESCE((SELECT value FROM meta WHERE key = 'ttl_pruned_through'), 0)) AS pruned
        )
        SELECT w.head, w.pruned, r.* FROM w LEFT JOIN LATERAL (
-         SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
+         SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq ${GROUP_JOIN}
           WHERE d.user_id = $1 AND d.seq > $2::bigint AND $2::bigint >= w.pruned
           ORDER BY d.seq ASC LIMIT $3::int
        ) r ON true
@@ -51,18 +64,27 @@ export class PostgresReads {
     );
     const first = rows[0];
     const headSeq = first?.head ?? 0;
-    if (!first || afterSeq < first.pruned) return { items: [], reset: true, headSeq };
+    if (!first || afterSeq < first.pruned) return { items: [], changes: [], reset: true, headSeq };
     const items = rows.filter((r) => r.seq !== null && r.seq !== undefined) as Row[];
-    if (items.length > limit) return { items: [], reset: true, headSeq };
-    return { items: items.map(wire), reset: false, headSeq };
+    if (items.length > limit) return { items: [], changes: [], reset: true, headSeq };
+    // Read after the items: a change committed in between is replayed too, which is harmless (changes are idempotent).
+    const { rows: changeRows } = await this.db.query<ChangeRow<JsonValue>>(
+      'since',
+      `SELECT c.seq, c.kind, c.target, c.reason, n.entity_type, n.data FROM changes c LEFT JOIN notifications n ON n.id = c.target
+        WHERE c.user_id = $1 AND c.seq > $2::bigint ORDER BY c.seq ASC LIMIT $3::int`,
+      [userId, afterSeq, limit + 1],
+    );
+    if (changeRows.length > limit) return { items: [], changes: [], reset: true, headSeq };
+    const changes = changeRows.flatMap((row) => changeOf(row, (data) => data) ?? []);
+    return { items: items.map(wire), changes, reset: false, headSeq };
   }
 
-  async list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage> {
+  async list(userId: string, opts: { before?: number; limit: number; view?: InboxView }): Promise<ListPage> {
     const before = opts.before ?? Number.MAX_SAFE_INTEGER;
     const { rows } = await this.db.query<Row>(
       'list',
-      `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
-        WHERE d.user_id = $1 AND d.seq < $2::bigint ORDER BY d.seq DESC LIMIT $3::int`,
+      `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq ${GROUP_JOIN}
+        WHERE d.user_id = $1 AND d.seq < $2::bigint ${VIEW_FILTER[opts.view ?? 'all']} ORDER BY d.seq DESC LIMIT $3::int`,
       [userId, before, opts.limit + 1],
     );
     return pageOf(rows, opts.limit, wire);

@@ -107,6 +107,17 @@ export class PostgresRetention {
          SELECT key FROM idempotency WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
       [now - IDEMPOTENCY_WINDOW_MS],
     );
+    // 4. Changes age like notifications (a client behind the age limit gets a reset anyway);
+    //    groups whose head is gone start afresh.
+    await this.deleteInChunks(
+      `DELETE FROM changes WHERE (user_id, seq) IN (
+         SELECT user_id, seq FROM changes WHERE created_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [ttlCutoff],
+    );
+    await this.db.query(
+      'sweep',
+      'DELETE FROM collapse_groups g WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.seq = g.seq)',
+    );
     return result;
   }
 

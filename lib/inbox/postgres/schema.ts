@@ -89,6 +89,36 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX escalations_due ON escalations (due_at);
     `,
   },
+  {
+    // Notifications that change: collapse groups, the change log (seqs from
+    // notification_seq), archive, expiry, priority, preferences (lib/inbox/postgres/changes.ts).
+    version: 3,
+    sql: `
+      ALTER TABLE notifications ADD COLUMN collapse_key TEXT, ADD COLUMN expires_at BIGINT, ADD COLUMN priority TEXT;
+      CREATE INDEX notifications_expiry ON notifications (expires_at) WHERE expires_at IS NOT NULL;
+      ALTER TABLE deliveries ADD COLUMN archived BOOLEAN NOT NULL DEFAULT false;
+      CREATE TABLE changes (
+        user_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        reason TEXT,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, seq)
+      );
+      CREATE INDEX changes_created_at ON changes (created_at);
+      CREATE TABLE collapse_groups (
+        user_id TEXT NOT NULL,
+        collapse_key TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        actors JSON NOT NULL,
+        count INTEGER NOT NULL,
+        pushes INTEGER NOT NULL,
+        PRIMARY KEY (user_id, collapse_key)
+      );
+      CREATE TABLE preferences (user_id TEXT PRIMARY KEY, muted JSON NOT NULL);
+    `,
+  },
 ];
 
 /** Creates `schema` if it is missing and applies the migrations it lacks (safely when several nodes boot at once). */

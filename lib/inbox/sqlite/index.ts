@@ -4,20 +4,24 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InboxUnavailableError } from '../../errors';
-import type { ListPage, NotificationStatus, ReadState } from '../../contract';
+import type { ArchiveState, InboxView, ListPage, NotificationPatch, NotificationStatus, Preferences, ReadState } from '../../contract';
 import { startWorker } from '../../workers';
 import { PendingDeliveries } from '../pending';
 import type {
   AppendInput,
   AppendResult,
+  CollapseInput,
+  CollapseResult,
   Inbox,
   InboxHooks,
   InboxOptions,
   OutboxStats,
   ReceiptChange,
+  RemoveResult,
   SinceResult,
   StoredResponse,
   SweepResult,
+  UpdateResult,
   WebhookOutbox,
 } from '../types';
 import type { CheckpointerData, CheckpointerRequest, CheckpointStats } from './messages';
@@ -117,7 +121,7 @@ export class SqliteInbox implements Inbox {
     return this.reads.since(userId, afterSeq, limit);
   }
 
-  async list(userId: string, opts: { before?: number; limit: number }): Promise<ListPage> {
+  async list(userId: string, opts: { before?: number; limit: number; view?: InboxView }): Promise<ListPage> {
     this.guard();
     return this.reads.list(userId, opts);
   }
@@ -142,6 +146,35 @@ export class SqliteInbox implements Inbox {
 
   markSeen(userId: string, ids: string[], now: number = Date.now()): Promise<ReceiptChange> {
     return this.queue.write({ op: 'seen', userId, ids, now });
+  }
+
+  collapse(input: CollapseInput): Promise<CollapseResult> {
+    return this.queue.write({ op: 'collapse', input, now: Date.now() });
+  }
+
+  update(id: string, patch: NotificationPatch): Promise<UpdateResult | null> {
+    return this.queue.write({ op: 'update', id, patch, now: Date.now() });
+  }
+
+  retract(id: string, userId?: string): Promise<RemoveResult | null> {
+    return this.queue.write({ op: 'retract', id, ...(userId !== undefined ? { userId } : {}), now: Date.now() });
+  }
+
+  expireDue(now: number, max: number): Promise<RemoveResult[]> {
+    return this.queue.write({ op: 'expireDue', now, max });
+  }
+
+  archive(userId: string, ids: string[], archived: boolean): Promise<ArchiveState> {
+    return this.queue.write({ op: 'archive', userId, ids, archived });
+  }
+
+  async preferences(userId: string): Promise<Preferences> {
+    this.guard();
+    return { mutedTypes: this.reads.muted(userId) };
+  }
+
+  setPreferences(userId: string, prefs: Preferences): Promise<Preferences> {
+    return this.queue.write({ op: 'setPreferences', userId, prefs });
   }
 
   async status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {

@@ -1,5 +1,17 @@
-import type { ReadState } from '../../contract';
-import type { AppendInput, BatchOutcome, ClaimedBatch, InboxOptions, ReceiptChange, StoredResponse, SweepResult } from '../types';
+import type { ArchiveState, NotificationPatch, Preferences, ReadState } from '../../contract';
+import type {
+  AppendInput,
+  BatchOutcome,
+  ClaimedBatch,
+  CollapseInput,
+  CollapseResult,
+  InboxOptions,
+  ReceiptChange,
+  RemoveResult,
+  StoredResponse,
+  SweepResult,
+  UpdateResult,
+} from '../types';
 
 /**
  * What the SQLite inbox's main thread (queue.ts, index.ts) and its worker threads
@@ -28,6 +40,12 @@ export type WriterRequest =
   | { op: 'outboxRetryFailed'; now: number }
   | { op: 'escalateDue'; now: number; max: number }
   | { op: 'probe'; now: number }
+  | { op: 'collapse'; input: CollapseInput; now: number }
+  | { op: 'update'; id: string; patch: NotificationPatch; now: number }
+  | { op: 'retract'; id: string; userId?: string; now: number }
+  | { op: 'expireDue'; now: number; max: number }
+  | { op: 'archive'; userId: string; ids: string[]; archived: boolean }
+  | { op: 'setPreferences'; userId: string; prefs: Preferences }
   /** `keepFrom`: the lowest seq the main thread holds as pending when it sends the step (null: none). */
   | { op: 'sweep'; sweepId: number; now: number; keepFrom: number | null }
   | { op: 'sweepNext'; sweepId: number; keepFrom: number | null }
@@ -60,6 +78,12 @@ export interface WriterValues {
   outboxRetryFailed: number;
   escalateDue: number;
   probe: null;
+  collapse: CollapseResult;
+  update: UpdateResult | null;
+  retract: RemoveResult | null;
+  expireDue: RemoveResult[];
+  archive: ArchiveState;
+  setPreferences: Preferences;
   sweep: SweepStep;
   sweepNext: SweepStep;
   merge: null;

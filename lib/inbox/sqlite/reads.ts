@@ -1,13 +1,21 @@
 import 'server-only';
 import type Database from 'better-sqlite3';
-import type { JsonValue, ListPage, NotificationStatus, WireNotification } from '../../contract';
+import type { InboxView, JsonValue, ListPage, NotificationStatus, WireNotification } from '../../contract';
 import type { PendingDeliveries } from '../pending';
-import { pageOf, ROW_COLUMNS, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
+import { changeOf, GROUP_JOIN, pageOf, ROW_COLUMNS, statusOf, toWire, type ChangeRow, type NotificationRow, type RecipientRow } from '../rows';
+import { UnreadCounter } from './unread';
 import type { OutboxStats, SinceResult } from '../types';
 
 type Row = NotificationRow<string, number>;
 
 const wire = (row: Row): WireNotification => toWire(row, JSON.parse(row.data) as JsonValue, row.read === 1);
+
+/** Each view's condition on `deliveries d`. */
+const VIEW_FILTER: Record<InboxView, string> = {
+  all: 'AND d.archived = 0',
+  unread: 'AND d.archived = 0 AND d.read = 0',
+  archived: 'AND d.archived = 1',
+};
 
 /**
  * The SQLite inbox's reads, on the main thread's own connection. In WAL mode a
@@ -21,22 +29,31 @@ const wire = (row: Row): WireNotification => toWire(row, JSON.parse(row.data) as
  */
 export class SqliteReads {
   private readonly stmt;
+  private readonly unread: UnreadCounter;
+  /** A page query per view. */
+  private readonly pages: Record<InboxView, Database.Statement>;
 
   constructor(
     private readonly db: Database.Database,
     private readonly pending: PendingDeliveries,
   ) {
+    this.unread = new UnreadCounter(db);
+    const page = (view: InboxView) =>
+      db.prepare(
+        `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq ${GROUP_JOIN}
+          WHERE d.user_id = ? AND d.seq < ? ${VIEW_FILTER[view]} ORDER BY d.seq DESC LIMIT ?`,
+      );
+    this.pages = { all: page('all'), unread: page('unread'), archived: page('archived') };
     this.stmt = {
       since: db.prepare(
-        `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
+        `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq ${GROUP_JOIN}
           WHERE d.user_id = ? AND d.seq > ? ORDER BY d.seq ASC LIMIT ?`,
       ),
-      page: db.prepare(
-        `SELECT ${ROW_COLUMNS} FROM deliveries d JOIN notifications n ON n.seq = d.seq
-          WHERE d.user_id = ? AND d.seq < ? ORDER BY d.seq DESC LIMIT ?`,
+      changes: db.prepare(
+        `SELECT c.seq, c.kind, c.target, c.reason, n.entity_type, n.data FROM changes c LEFT JOIN notifications n ON n.id = c.target
+          WHERE c.user_id = ? AND c.seq > ? ORDER BY c.seq ASC LIMIT ?`,
       ),
       headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
-      unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
       prunedThrough: db.prepare('SELECT pruned_through FROM user_state WHERE user_id = ?'),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
       notification: db.prepare('SELECT seq, id, entity_type, data, created_at FROM notifications WHERE id = ?'),
@@ -53,8 +70,10 @@ export class SqliteReads {
                 (SELECT COUNT(*) FROM outbox_batches WHERE state = 'failed') AS failed`,
       ),
       pendingRows: db.prepare(
-        `SELECT seq, id, entity_type, data, created_at, 0 AS read FROM notifications
-          WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+        `SELECT n.seq, n.id, n.entity_type, n.data, n.created_at, 0 AS read, 0 AS archived, n.collapse_key, n.expires_at, n.priority,
+                g.actors AS g_actors, g.count AS g_count, g.pushes AS g_pushes
+           FROM notifications n LEFT JOIN collapse_groups g ON g.user_id = ? AND g.seq = n.seq
+          WHERE n.seq IN (SELECT value FROM json_each(?)) ORDER BY n.seq`,
       ),
     };
   }
@@ -67,24 +86,30 @@ export class SqliteReads {
       // Everything pending above the merged head comes after every merged row.
       const extra = this.pending.above(userId, Math.max(afterSeq, merged));
       const headSeq = Math.max(merged, this.pending.headOf(userId));
-      if (afterSeq < this.prunedThrough(userId)) return { items: [], reset: true, headSeq };
+      if (afterSeq < this.prunedThrough(userId)) return { items: [], changes: [], reset: true, headSeq };
       const rows = this.stmt.since.all(userId, afterSeq, limit + 1) as Row[];
-      if (rows.length + extra.length > limit) return { items: [], reset: true, headSeq };
-      return { items: [...rows, ...this.pendingRowsOf(extra)].map(wire), reset: false, headSeq };
+      const changeRows = this.stmt.changes.all(userId, afterSeq, limit + 1) as Array<ChangeRow<string>>;
+      if (rows.length + extra.length > limit || changeRows.length > limit) return { items: [], changes: [], reset: true, headSeq };
+      const changes = changeRows.flatMap((row) => changeOf(row, (raw) => JSON.parse(raw) as JsonValue) ?? []);
+      return { items: [...rows, ...this.pendingRowsOf(userId, extra)].map(wire), changes, reset: false, headSeq };
     })();
   }
 
-  list(userId: string, opts: { before?: number; limit: number }): ListPage {
+  list(userId: string, opts: { before?: number; limit: number; view?: InboxView }): ListPage {
     const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+    const view = opts.view ?? 'all';
     const rows = this.db.transaction((): Row[] => {
-      // Pending entries are the newest: they come first, then merged rows.
-      const newest = this.pending
-        .above(userId, this.mergedHead(userId))
-        .filter((seq) => seq < before)
-        .slice(-(opts.limit + 1));
-      const fresh = this.pendingRowsOf(newest).reverse();
+      // Pending entries are the newest (unread, never archived): they come first, then merged rows.
+      const newest =
+        view === 'archived'
+          ? []
+          : this.pending
+              .above(userId, this.mergedHead(userId))
+              .filter((seq) => seq < before)
+              .slice(-(opts.limit + 1));
+      const fresh = this.pendingRowsOf(userId, newest).reverse();
       if (fresh.length > opts.limit) return fresh;
-      return [...fresh, ...(this.stmt.page.all(userId, before, opts.limit + 1 - fresh.length) as Row[])];
+      return [...fresh, ...(this.pages[view].all(userId, before, opts.limit + 1 - fresh.length) as Row[])];
     })();
     return pageOf(rows, opts.limit, wire);
   }
@@ -94,8 +119,11 @@ export class SqliteReads {
     return this.db.transaction(() => {
       const merged = this.mergedHead(userId);
       const fresh = this.pending.above(userId, merged);
+      const muted = this.unread.muted(userId);
+      // Pending rows are unread and never archived; only a muted type leaves one uncounted.
+      const freshUnread = muted.length === 0 ? fresh.length : this.pendingRowsOf(userId, fresh).filter((r) => !muted.includes(r.entity_type)).length;
       return {
-        unread: (this.stmt.unread.get(userId) as { n: number }).n + fresh.length,
+        unread: this.unread.count(userId, muted) + freshUnread,
         headSeq: Math.max(merged, this.pending.headOf(userId)),
       };
     })();
@@ -119,9 +147,14 @@ export class SqliteReads {
     return (this.stmt.headSeq.get(userId) as { head: number }).head;
   }
 
-  /** The notifications of pending seqs, ascending, unread (a read mark merges them first). */
-  private pendingRowsOf(seqs: number[]): Row[] {
-    return seqs.length === 0 ? [] : (this.stmt.pendingRows.all(JSON.stringify(seqs)) as Row[]);
+  /** The user's muted entity types. */
+  muted(userId: string): string[] {
+    return this.unread.muted(userId);
+  }
+
+  /** The user's notifications of pending seqs, ascending, unread (a read mark merges them first). */
+  private pendingRowsOf(userId: string, seqs: number[]): Row[] {
+    return seqs.length === 0 ? [] : (this.stmt.pendingRows.all(userId, JSON.stringify(seqs)) as Row[]);
   }
 
   /** How far retention deleted for this user: a client behind it gets a reset. */

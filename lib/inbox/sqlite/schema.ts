@@ -7,8 +7,10 @@ import type Database from 'better-sqlite3';
  * (`fanout`), each notification's count of holders, no index on deliveries by seq
  * (sqlite/writer/retention.ts says why). Version 4: receipts, each notification's
  * recipients (for its status), the webhook outbox and the escalations due.
+ * Version 5: notifications that change (collapse groups, the change log,
+ * archive, expiry, priority, preferences).
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 /** Brings the database to SCHEMA_VERSION in one transaction. */
 export function migrate(db: Database.Database): void {
@@ -17,7 +19,8 @@ export function migrate(db: Database.Database): void {
   db.transaction(() => {
     if (version === 0) createSchema(db);
     else if (version < 3) upgradeSchema(db);
-    addReceipts(db);
+    if (version < 4) addReceipts(db);
+    addChanges(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -124,5 +127,46 @@ function addReceipts(db: Database.Database): void {
       DELETE FROM receipts WHERE seq = OLD.seq;
       DELETE FROM escalations WHERE seq = OLD.seq;
     END;
+  `);
+}
+
+/**
+ * Schema 5:
+ * - `notifications.collapse_key`, `expires_at` (ms) and `priority`, with an
+ *   index of what expires;
+ * - `deliveries.archived`;
+ * - `changes`: one row per (user, change) — an update or a removal — with the
+ *   change's seq from the notifications' own sequence, replayed in catch-up;
+ * - `collapse_groups`: each user's current group per collapse key (its head's
+ *   seq and its actors, JSON);
+ * - `preferences`: each user's muted entity types (JSON).
+ */
+function addChanges(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE notifications ADD COLUMN collapse_key TEXT;
+    ALTER TABLE notifications ADD COLUMN expires_at INTEGER;
+    ALTER TABLE notifications ADD COLUMN priority TEXT;
+    CREATE INDEX notifications_expiry ON notifications (expires_at) WHERE expires_at IS NOT NULL;
+    ALTER TABLE deliveries ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE changes (
+      user_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      target TEXT NOT NULL,
+      reason TEXT,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (user_id, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX changes_created_at ON changes (created_at);
+    CREATE TABLE collapse_groups (
+      user_id TEXT NOT NULL,
+      collapse_key TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      actors TEXT NOT NULL,
+      count INTEGER NOT NULL,
+      pushes INTEGER NOT NULL,
+      PRIMARY KEY (user_id, collapse_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE preferences (user_id TEXT PRIMARY KEY, muted TEXT NOT NULL) WITHOUT ROWID;
   `);
 }

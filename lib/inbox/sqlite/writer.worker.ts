@@ -10,13 +10,15 @@
  *
  * The steps: appends (writer/append.ts), merges of the fan-out log into
  * `deliveries` (writer/merge.ts, which states the invariants), read marks
- * (writer/read-state.ts), receipts (writer/receipts.ts), the webhook outbox
+ * (writer/read-state.ts), changes to what users hold (writer/changes.ts),
+ * receipts (writer/receipts.ts), the webhook outbox
  * and escalations (writer/outbox.ts), and retention (writer/retention.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { WriterData, WriterReply, WriterRequest, WriterValues } from './messages';
 import { Appender } from './writer/append';
+import { Changes } from './writer/changes';
 import { Merger } from './writer/merge';
 import { ReadMarks } from './writer/read-state';
 import { Outbox } from './writer/outbox';
@@ -44,6 +46,7 @@ const appender = new Appender(db, merger, receipts);
 const readMarks = new ReadMarks(db, merger, receipts);
 const outbox = new Outbox(db, receipts);
 const retention = new Retention(db, merger, opts);
+const changes = new Changes(db, merger);
 
 function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
   switch (req.op) {
@@ -72,6 +75,18 @@ function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
       return outbox.escalateDue(req.now, req.max);
     case 'probe':
       return readMarks.probe(req.now);
+    case 'collapse':
+      return changes.collapse(req.input, req.now);
+    case 'update':
+      return changes.update(req.id, req.patch, req.now);
+    case 'retract':
+      return changes.retract(req.id, req.userId, req.now);
+    case 'expireDue':
+      return changes.expireDue(req.now, req.max);
+    case 'archive':
+      return changes.archive(req.userId, req.ids, req.archived);
+    case 'setPreferences':
+      return changes.setPreferences(req.userId, req.prefs);
     case 'sweep':
       return retention.start(req.sweepId, req.now, req.keepFrom);
     case 'sweepNext':

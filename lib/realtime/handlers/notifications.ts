@@ -1,7 +1,7 @@
 import 'server-only';
 import { RefusedError } from '../../errors';
 import { DEFAULT_PAGE_LIMIT, ErrorCodes, type ReadState } from '../../contract';
-import { ListRequestSchema, NoPayloadSchema, ReadRequestSchema, ReceivedRequestSchema, SeenRequestSchema } from '../../validate';
+import { ArchiveRequestSchema, ListRequestSchema, NoPayloadSchema, PreferencesRequestSchema, ReadRequestSchema, ReceivedRequestSchema, SeenRequestSchema } from '../../validate';
 import { roomOf } from '../rooms';
 import type { HeraldServer, HeraldSocket, RealtimeDeps } from '../types';
 import { acked } from './ack';
@@ -19,8 +19,21 @@ export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeD
     return state;
   };
   const list = acked(ListRequestSchema, log, (socket, req) =>
-    inbox.list(socket.data.userId, { before: req.before, limit: req.limit ?? DEFAULT_PAGE_LIMIT }),
+    inbox.list(socket.data.userId, { before: req.before, limit: req.limit ?? DEFAULT_PAGE_LIMIT, view: req.view ?? 'all' }),
   );
+  const archive = acked(ArchiveRequestSchema, log, async (socket, req) => {
+    const { userId } = socket.data;
+    const state = await inbox.archive(userId, [...new Set(req.ids)], req.archived ?? true);
+    if (state.ids.length > 0) io.to(roomOf(userId)).emit('notifications:archived', state);
+    return state;
+  });
+  const preferences = acked(PreferencesRequestSchema, log, async (socket, req) => {
+    const { userId } = socket.data;
+    if (req === undefined || !('mutedTypes' in req)) return inbox.preferences(userId);
+    const prefs = await inbox.setPreferences(userId, { mutedTypes: [...new Set(req.mutedTypes)] });
+    io.to(roomOf(userId)).emit('notifications:preferences', prefs);
+    return prefs;
+  });
   const read = acked(ReadRequestSchema, log, async (socket, req) => {
     const { userId } = socket.data;
     const state = await inbox.markRead(userId, [...new Set(req.ids)]);
@@ -51,5 +64,7 @@ export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeD
     socket.on('notifications:read', read);
     socket.on('notifications:unread', unread);
     socket.on('notifications:read-all', readAll);
+    socket.on('notifications:archive', archive);
+    socket.on('notifications:preferences', preferences);
   };
 }

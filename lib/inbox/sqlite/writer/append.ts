@@ -31,7 +31,8 @@ export class Appender {
   ) {
     this.stmt = {
       insertNotification: db.prepare(
-        'INSERT INTO notifications (id, entity_type, data, created_at, holders, recipients) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO notifications (id, entity_type, data, created_at, holders, recipients, collapse_key, expires_at, priority)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertEscalations: db.prepare(
         'INSERT OR IGNORE INTO escalations (seq, user_id, due_at, unless) SELECT ?, value, ?, ? FROM json_each(?)',
@@ -90,7 +91,17 @@ export class Appender {
     const userIds = [...new Set(input.userIds)];
     const recipients = JSON.stringify(userIds);
     const seq = Number(
-      this.stmt.insertNotification.run(input.id, input.entityType, dataJson, input.createdAt, userIds.length, recipients).lastInsertRowid,
+      this.stmt.insertNotification.run(
+        input.id,
+        input.entityType,
+        dataJson,
+        input.createdAt,
+        userIds.length,
+        recipients,
+        input.collapseKey ?? null,
+        input.expiresAt ?? null,
+        input.priority ?? null,
+      ).lastInsertRowid,
     );
     this.stmt.insertFanout.run(seq, recipients);
     if (input.escalate && this.receipts.escalating) {

@@ -159,6 +159,29 @@ export class Merger {
   }
 
   /**
+   * `mergeUser` for several users: inside a change's transaction, so the rows it
+   * deletes or updates are in `deliveries`. Returns what to forget once committed.
+   */
+  mergeUsers(userIds: readonly string[]): () => void {
+    const merged = userIds.filter((userId) => {
+      const seqs = this.pending.get(userId);
+      if (seqs) this.insertDeliveries(userId, seqs, seqs.length);
+      return seqs !== undefined;
+    });
+    const through = this.pendingHead;
+    return () => {
+      if (merged.length === 0) return;
+      for (const userId of merged) {
+        this.pending.delete(userId);
+        this.touched.add(userId);
+      }
+      // Every seq those users had pending is at or below the head: all of them are merged.
+      const users = this.report ? [...new Set([...this.report.users, ...merged])] : merged;
+      this.report = { users, through: Math.max(through, this.report?.through ?? 0) };
+    };
+  }
+
+  /**
    * One user's first `k` pending seqs (ascending) into `deliveries`, up to
    * MERGE_CHUNK rows per statement: `INSERT … SELECT` from a VALUES list of the
    * seqs costs less per row than a statement per row (docs/benchmarks.md, change

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ReadState } from '../../../contract';
+import { UnreadCounter } from '../unread';
 import type { Merger } from './merge';
 import type { Receipts } from './receipts';
 
@@ -11,15 +12,16 @@ import type { Receipts } from './receipts';
  */
 export class ReadMarks {
   private readonly stmt;
+  private readonly unread: UnreadCounter;
 
   constructor(
     private readonly db: Database.Database,
     private readonly merger: Merger,
     private readonly receipts: Receipts,
   ) {
+    this.unread = new UnreadCounter(db);
     this.stmt = {
       headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
-      unread: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0'),
       unreadByIds: db.prepare(
         `SELECT n.id, n.seq FROM deliveries d JOIN notifications n ON n.seq = d.seq
           WHERE d.user_id = ? AND d.read = 0 AND n.id IN (SELECT value FROM json_each(?))`,
@@ -80,7 +82,7 @@ export class ReadMarks {
 
   private summary(userId: string): { unread: number; headSeq: number } {
     return {
-      unread: (this.stmt.unread.get(userId) as { n: number }).n,
+      unread: this.unread.count(userId),
       headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head,
     };
   }

@@ -62,6 +62,8 @@ export class Retention {
       ),
       deleteOldNotifications: db.prepare('DELETE FROM notifications WHERE seq IN (SELECT seq FROM notifications WHERE seq <= ? LIMIT ?)'),
       deleteOldKeys: db.prepare('DELETE FROM idempotency WHERE created_at <= ?'),
+      deleteOldChanges: db.prepare('DELETE FROM changes WHERE created_at <= ?'),
+      deleteOldGroups: db.prepare('DELETE FROM collapse_groups WHERE seq <= ?'),
     };
   }
 
@@ -184,7 +186,11 @@ export class Retention {
         yield;
       }
       this.stmt.metaSet.run('ttl_swept_through', ttlSeq);
+      // Groups headed by what is gone start afresh.
+      this.stmt.deleteOldGroups.run(ttlSeq);
     }
+    // Changes age like notifications: a client behind the age limit gets a reset anyway.
+    this.stmt.deleteOldChanges.run(ttlCutoff);
 
     // 3. Idempotency keys past their window.
     result.idempotencyDeleted = this.stmt.deleteOldKeys.run(now - IDEMPOTENCY_WINDOW_MS).changes;
