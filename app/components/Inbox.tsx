@@ -442,8 +442,11 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
  */
 function MuteSettings({ id, attempt }: { id: string; attempt: Attempt }) {
   const types = useAppSelector(selectKnownTypes);
-  const muted = useAppSelector(selectMutedTypes);
+  const stored = useAppSelector(selectMutedTypes);
   const { setMutedTypes } = useHerald();
+  // What was asked for, shown at once while the server answers; the stored types again after (or on a failure).
+  const [asked, setAsked] = useState<string[] | null>(null);
+  const muted = asked ?? stored;
   const failure = 'Could not save the settings. Try again when the connection is live.';
   return (
     <div id={id} className="inbox-settings" role="group" aria-labelledby={`${id}-title`} data-testid="inbox-settings">
@@ -463,7 +466,9 @@ function MuteSettings({ id, attempt }: { id: string; attempt: Attempt }) {
                   checked={muted.includes(t)}
                   onChange={(e) => {
                     const on = e.currentTarget.checked;
-                    attempt(() => setMutedTypes(on ? [...muted, t] : muted.filter((m) => m !== t)), failure);
+                    const next = on ? [...muted, t] : muted.filter((m) => m !== t);
+                    setAsked(next);
+                    attempt(() => setMutedTypes(next).finally(() => setAsked(null)), failure);
                   }}
                 />
                 <span>
