@@ -46,12 +46,17 @@ import { startHelper, startHerald, type Target } from './targets';
 type Key = 'shipped' | 'receipts' | 'webhooks' | 'noMetrics' | 'noGuard';
 const KEYS: Key[] = ['shipped', 'receipts', 'webhooks', 'noMetrics', 'noGuard'];
 
+/** Collapse keys the collapsing run spreads its pushes over (issue 23). */
+const COLLAPSE_KEYS = 8;
+
 /** Long enough for the last receipts (250 ms) and the webhook batch they make (flushed within a second) to be written and sent. */
 const AFTER_RUN_MS = 1_500;
 
 export const FEATURE_ROWS: RowSpec[] = [
   { key: 'acceptedPerSec', label: 'single-recipient pushes: notifications/s accepted (HTTP 202, stored)', better: 'higher' },
   { key: 'usPerNotification', label: 'single-recipient pushes: server CPU per notification (receipts and webhooks included)', better: 'lower' },
+  { key: 'collapsingPerSec', label: 'collapsing pushes (one of 8 keys, never read): notifications/s accepted', better: 'higher' },
+  { key: 'usPerCollapsing', label: 'collapsing pushes: server CPU per notification', better: 'lower' },
   { key: 'fanoutUsPerDelivery', label: 'fan-out: server CPU per delivery', better: 'lower' },
   { key: 'fanoutDeliveriesPerSec', label: 'fan-out: deliveries/s at saturation', better: 'higher' },
   { key: 'webhookEventsPerSec', label: 'webhook events received by the harness, per second of closed loop', better: 'none' },
@@ -241,6 +246,17 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
           v.c.add('otherCores', run.cpu.otherCores, 'cores');
           if (v.key === 'webhooks') v.c.add('webhookEventsPerSec', (receiver.events - events0) / (p.targetedMs / 1000), '/s');
           log(`features/${v.key} pushes ${i + 1}/${p.runs}: ${fmt(run.notificationsPerSec)} notifications/s, ${fmt(us, 1)} µs server CPU each`);
+          if (v.key === 'shipped') {
+            // The same pushes, each with one of 8 collapse keys per user set: a store, a collapse and a delivery per user.
+            const cm = new CpuMeter([v.target.proc.pid]);
+            const cr = await load(v.ctx, { ...single, durationMs: p.targetedMs, collapse: COLLAPSE_KEYS });
+            const cus = (cm.read().cpuUs.get(v.target.proc.pid) ?? NaN) / cr.notifications;
+            const cbad = Object.entries(cr.statuses).filter(([code]) => code !== '202');
+            if (cbad.length > 0) v.result.errors.push(`collapsing run ${i + 1}: answers ${JSON.stringify(Object.fromEntries(cbad))}`);
+            v.c.add('collapsingPerSec', cr.notificationsPerSec, '/s');
+            v.c.add('usPerCollapsing', cus, 'µs');
+            log(`features/${v.key} collapsing pushes ${i + 1}/${p.runs}: ${fmt(cr.notificationsPerSec)} notifications/s, ${fmt(cus, 1)} µs server CPU each`);
+          }
           if (fans.includes(v)) {
             const f = await fanoutSaturated(v.ctx, users, p.fanoutMs);
             tally(v.result, f.expected, f.delivered);
@@ -280,7 +296,7 @@ function pair(s: ScenarioResult | undefined, num: Key, den: Key, key: string): {
   return { ratio: a.median / b.median, text: `${(a.median / b.median).toFixed(2)}× (${spread(a)} against ${spread(b)}${unit})` };
 }
 
-/** The three on/off goals of issues 20, 21 and 22, judged on the features scenario. */
+/** The three on/off goals of issues 20, 21 and 22, and issue 23's collapse cost, judged on the features scenario. */
 export function featureGoals(s: ScenarioResult | undefined): Goal[] {
   const notRun = s?.notMeasured;
   const errors = KEYS.flatMap((k) => s?.variants?.[k]?.errors ?? []);
@@ -296,6 +312,9 @@ export function featureGoals(s: ScenarioResult | undefined): Goal[] {
   const metrics = pair(s, 'shipped', 'noMetrics', 'acceptedPerSec');
   const metricsUs = pair(s, 'shipped', 'noMetrics', 'usPerNotification');
   const guard = pair(s, 'shipped', 'noGuard', 'fanoutUsPerDelivery');
+  const shipped = s?.variants?.shipped?.metrics;
+  const collapseRatio = (shipped?.usPerCollapsing?.median ?? NaN) / (shipped?.usPerNotification?.median ?? NaN);
+  const collapseRate = (shipped?.collapsingPerSec?.median ?? NaN) / (shipped?.acceptedPerSec?.median ?? NaN);
   return [
     {
       goal: 'with webhooks on (a receiver in the harness, users acknowledging), single-recipient pushes against the same with webhooks off',
@@ -321,6 +340,13 @@ export function featureGoals(s: ScenarioResult | undefined): Goal[] {
       measured: notRun ?? guard.text,
       met: judge(guard.ratio, (r) => r <= 1.02),
       bound: [...trouble, 'CPU per delivery moves by a few per cent from run to run on this machine: read the spreads beside the ratio'].join('; '),
+    },
+    {
+      goal: 'a collapsing push (issue 23: one of 8 keys, nearly every one merged into an unread item) against a plain push, server CPU per notification',
+      target: '≤ 1.3× a plain push, same run',
+      measured: notRun ?? (Number.isFinite(collapseRatio) ? `${collapseRatio.toFixed(2)}× (${fmt(shipped?.usPerCollapsing?.median ?? NaN, 1)} against ${fmt(shipped?.usPerNotification?.median ?? NaN, 1)} µs)` : 'not measured'),
+      met: judge(collapseRatio, (r) => r <= 1.3),
+      bound: [...trouble, `throughput ${Number.isFinite(collapseRate) ? collapseRate.toFixed(2) : '?'}× a plain push's; a collapse is one more writer transaction (not fsynced) after the push's commit`].join('; '),
     },
   ];
 }

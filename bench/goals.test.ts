@@ -41,7 +41,13 @@ const features = (v: Record<string, ServerResult>): ScenarioResult => ({ title: 
 
 describe('featureGoals', () => {
   const variants = () => ({
-    shipped: server({ acceptedPerSec: metric([9_700], '/s'), usPerNotification: metric([100], 'µs'), fanoutUsPerDelivery: metric([5.1], 'µs') }),
+    shipped: server({
+      acceptedPerSec: metric([9_700], '/s'),
+      usPerNotification: metric([100], 'µs'),
+      fanoutUsPerDelivery: metric([5.1], 'µs'),
+      usPerCollapsing: metric([125], 'µs'),
+      collapsingPerSec: metric([8_000], '/s'),
+    }),
     receipts: server({ acceptedPerSec: metric([9_000], '/s'), usPerNotification: metric([110], 'µs') }),
     webhooks: server({ acceptedPerSec: metric([8_000], '/s'), usPerNotification: metric([125], 'µs') }),
     noMetrics: server({ acceptedPerSec: metric([10_000], '/s'), usPerNotification: metric([98], 'µs') }),
@@ -67,6 +73,17 @@ describe('featureGoals', () => {
     const lossy = variants();
     lossy.receipts = { ...lossy.receipts, lost: 1 };
     for (const g of featureGoals(features(lossy))) expect(g.met).toBe(false);
+  });
+
+  it('judges a collapsing push against a plain one, both on the shipped server', () => {
+    const v = variants();
+    const collapse = featureGoals(features(v))[3];
+    expect(collapse?.measured).toBe('1.25× (125.0 against 100.0 µs)');
+    expect(collapse?.met).toBe(true);
+    v.shipped.metrics.usPerCollapsing = metric([140], 'µs');
+    expect(featureGoals(features(v))[3]?.met).toBe(false);
+    delete v.shipped.metrics.usPerCollapsing;
+    expect(featureGoals(features(v))[3]?.met).toBeNull();
   });
 
   it('leaves every goal unjudged when the scenario did not run', () => {

@@ -41,6 +41,9 @@ serveIpc('loadgen', {
     const users = Number(msg.users ?? 1);
     const rmin = Number(msg.rmin ?? 1);
     const rmax = Number(msg.rmax ?? rmin);
+    // With `collapse` = K, each push carries one of K collapse keys: the users never read, so nearly every one merges.
+    const collapse = Number(msg.collapse ?? 0);
+    const keyOf = () => (collapse > 0 ? `post-${Math.floor(Math.random() * collapse)}` : undefined);
     const hardDeadline = Date.now() + Number(msg.timeoutMs ?? durationMs + 30_000);
 
     const pool = new HttpPool('127.0.0.1', port, concurrency);
@@ -65,12 +68,12 @@ serveIpc('loadgen', {
         for (let i = 0; i < batch; i++) {
           const n = pick();
           k += n;
-          items.push(pushBody(JSON.stringify(pickDistinct(n, users)), -1, stamp ?? nowMs()));
+          items.push(pushBody(JSON.stringify(pickDistinct(n, users)), -1, stamp ?? nowMs(), keyOf()));
         }
         body = `{"notifications":[${items.join(',')}]}`;
       } else {
         k = pick();
-        if (method === 'POST') body = pushBody(JSON.stringify(pickDistinct(k, users)), -1, stamp ?? nowMs());
+        if (method === 'POST') body = pushBody(JSON.stringify(pickDistinct(k, users)), -1, stamp ?? nowMs(), keyOf());
       }
       const t0 = stamp ?? nowMs();
       if (firstAt === 0) firstAt = t0;

@@ -333,6 +333,8 @@ export interface LoadSpec {
   users: number;
   /** Herald only: pushes per `POST /api/push/batch` request (absent: one push per `POST /api/push`). */
   batch?: number;
+  /** Herald only: each push carries one of this many collapse keys (absent: none). */
+  collapse?: number;
 }
 
 export interface LoadRun {

@@ -36,8 +36,9 @@ export function referenceNotification(seq: number, round: number, t: number): Re
 }
 
 /** A push body for Herald's POST /api/push, stamped now. */
-export function pushBody(tokensJson: string, round: number, t: number = nowMs()): string {
-  return `{"tokens":${tokensJson},"entityType":"message","data":${dataJson(round, t)}}`;
+export function pushBody(tokensJson: string, round: number, t: number = nowMs(), collapseKey?: string): string {
+  const collapse = collapseKey === undefined ? '' : `"collapseKey":"${collapseKey}",`;
+  return `{"tokens":${tokensJson},"entityType":"message",${collapse}"data":${dataJson(round, t)}}`;
 }
 
 const T_KEY = Buffer.from('"t":');

@@ -109,6 +109,8 @@ export class RedisPresence extends LocalPresence {
   private readonly channel: string;
   /** Other nodes' users. */
   private readonly remote = new Map<string, Set<string>>();
+  /** For each reload under way, the messages that arrived since it began. */
+  private readonly reloads = new Set<PresenceChange[]>();
   private readonly heartbeatTimer: ReturnType<typeof setInterval>;
   private readonly reloadTimer: ReturnType<typeof setInterval>;
   private closed = false;
@@ -130,8 +132,13 @@ export class RedisPresence extends LocalPresence {
     this.reloadTimer = setInterval(() => void this.reload(), RELOAD_MS);
     this.reloadTimer.unref();
     redis.on('ready', () => void this.republish().then(() => this.reload()));
-    void subscriber.subscribe(this.channel, this.onChange).catch((err: unknown) => log.warn('presence subscribe failed', { err }));
-    void this.republish().then(() => this.reload());
+    // Subscribed first, then read: a change published before the subscription is in the
+    // hashes the first reload reads, and one after it is applied over that snapshot.
+    void subscriber
+      .subscribe(this.channel, this.onChange)
+      .catch((err: unknown) => log.warn('presence subscribe failed', { err }))
+      .then(() => this.republish())
+      .then(() => this.reload());
   }
 
   override changed(userId: string): void {
@@ -168,15 +175,23 @@ export class RedisPresence extends LocalPresence {
       return;
     }
     if (change.node === this.nodeId || typeof change.user !== 'string') return;
+    this.apply(change);
+    // A reload under way read (or will read) some hashes before this change: applied again over its snapshot.
+    for (const arrived of this.reloads) arrived.push(change);
+  };
+
+  private apply(change: PresenceChange): void {
     let users = this.remote.get(change.node);
     if (!users) this.remote.set(change.node, (users = new Set()));
     if (change.on) users.add(change.user);
     else users.delete(change.user);
-  };
+  }
 
   /** Reads every other live node's users again, and forgets the nodes that are gone. */
   async reload(): Promise<void> {
     if (this.closed || !this.redis.isReady) return;
+    const arrived: PresenceChange[] = [];
+    this.reloads.add(arrived);
     try {
       const nodes = (await this.redis.sMembers(`${this.prefix}:nodes`)).filter((n) => n !== this.nodeId);
       const next = new Map<string, Set<string>>();
@@ -186,8 +201,12 @@ export class RedisPresence extends LocalPresence {
       }
       this.remote.clear();
       for (const [node, users] of next) this.remote.set(node, users);
+      // The snapshot may predate messages that came in while it was read: they win.
+      for (const change of arrived) this.apply(change);
     } catch (err) {
       this.log.debug('presence reload failed', { err });
+    } finally {
+      this.reloads.delete(arrived);
     }
   }
 
