@@ -1,14 +1,18 @@
 import { TOAST_LIFETIME_MS } from '../app/components/ToastFeed';
 import { request, TEST_PUSH_KEY } from '../tests/support/server';
 import {
+  connectionStatus,
   expect,
   expectUnread,
   feedItems,
   inboxItems,
   inboxPanel,
   openInbox,
+  pushOrFail,
   recordMostToasts,
+  setTab,
   signInAs,
+  tabContext,
   test,
   toasts,
   type Herald,
@@ -238,4 +242,34 @@ test('preferences set by the backend hold in the page: a type muted with PUT is 
   await expectUnread(page, 1);
   await openInbox(page);
   await expect(inboxItems(page)).toHaveText([/A plain message/, /Your weekly digest/]);
+});
+
+test('a tab that was away catches up on the changes: what was retracted is gone, what was updated is current', async ({ browser, launchServer, user }) => {
+  // Every tab hidden for a second closes the connection; showing one reconnects with catch-up.
+  const herald = await launchServer({ env: { CLIENT_IDLE_DISCONNECT_MS: '1000' } });
+  const context = await browser.newContext();
+  await tabContext(context);
+  try {
+    const u = user('away');
+    const page = await context.newPage();
+    await signInAs(page, u, herald);
+    const progress = await pushOrFail(herald, u, { entityType: 'export', data: 'Export 40 %' });
+    const mistake = await pushOrFail(herald, u, { data: 'Sent by mistake' });
+    await expect(feedItems(page)).toHaveCount(2);
+    await expectUnread(page, 2);
+
+    await setTab(page, false, false);
+    await expect(connectionStatus(page)).toHaveAttribute('data-status', 'paused');
+    await changeNotification(herald, 'PATCH', progress.id, { data: 'Export ready' });
+    await changeNotification(herald, 'DELETE', mistake.id);
+
+    await setTab(page, true, true);
+    await expect(connectionStatus(page)).toHaveAttribute('data-status', 'live');
+    await expect(feedItems(page)).toHaveText([/Export ready/]);
+    await expectUnread(page, 1);
+    await openInbox(page);
+    await expect(inboxItems(page)).toHaveText([/Export ready/]);
+  } finally {
+    await context.close();
+  }
 });
