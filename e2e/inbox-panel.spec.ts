@@ -75,7 +75,7 @@ test.describe('On a phone', () => {
 
         await expectTarget(panel.getByRole('button', { name: 'Mark all as read' }), 'Mark all as read');
         await expectTarget(panel.getByRole('button', { name: 'Close inbox' }), 'Close inbox');
-        await expectTarget(panel.getByRole('button', { name: 'Unread', exact: true }), 'the Unread filter');
+        await expectTarget(panel.getByRole('tab', { name: 'Unread', exact: true }), 'the Unread tab');
         await expectTarget(panel.getByRole('button', { name: /^Mark read: / }).first(), 'an item’s Mark read');
         await panel.getByRole('button', { name: /^Mark read: / }).first().tap();
         await expectTarget(inboxItems(page).first().locator('[data-focus-role="main"]'), 'an item');
@@ -108,7 +108,7 @@ test.describe('Focus', () => {
     await expect(inboxPanel(page)).toHaveCount(0);
   });
 
-  test('marking an item read keeps focus on that item; in the Unread filter it moves to the next one', async ({ openAs, user, pushTo }) => {
+  test('marking an item read keeps focus on that item; in the Unread view it moves to the next one', async ({ openAs, user, pushTo }) => {
     const u = user('markread');
     const page = await openAs(u);
     for (const text of ['Oldest', 'Middle', 'Newest']) await pushTo(u, { data: text });
@@ -120,7 +120,7 @@ test.describe('Focus', () => {
     // "Mark read" became "Mark unread" in the same place.
     await expect(panel.getByRole('button', { name: 'Mark unread: Newest' })).toBeFocused();
 
-    await panel.getByRole('button', { name: 'Unread', exact: true }).click();
+    await panel.getByRole('tab', { name: 'Unread', exact: true }).click();
     await expect(inboxItems(page)).toHaveCount(2);
     await panel.getByRole('button', { name: 'Mark read: Middle' }).focus();
     await page.keyboard.press('Enter');
@@ -131,7 +131,7 @@ test.describe('Focus', () => {
     await expect(panel.getByText('No unread notifications.')).toBeVisible();
     await expect(panel.getByRole('heading', { name: /^Inbox/ })).toBeFocused();
 
-    await panel.getByRole('button', { name: 'All', exact: true }).click();
+    await panel.getByRole('tab', { name: 'All', exact: true }).click();
     await expect(inboxItems(page)).toHaveCount(3);
   });
 
@@ -253,17 +253,17 @@ test.describe('What an item shows and does', () => {
     await expect(panel.getByRole('button', { name: 'Zoe commented on your post', exact: true })).toBeFocused();
   });
 
-  test('the Unread filter shows only unread items, and All shows everything again', async ({ openAs, user, pushTo }) => {
+  test('the Unread view shows only unread items, and All shows everything again', async ({ openAs, user, pushTo }) => {
     const u = user('filter');
     const page = await openAs(u);
     for (const text of ['One', 'Two', 'Three']) await pushTo(u, { data: text });
     const panel = await openInbox(page);
     await panel.getByRole('button', { name: 'Mark read: Two' }).click();
-    const unreadFilter = panel.getByRole('button', { name: 'Unread', exact: true });
+    const unreadFilter = panel.getByRole('tab', { name: 'Unread', exact: true });
     await unreadFilter.click();
-    await expect(unreadFilter).toHaveAttribute('aria-pressed', 'true');
+    await expect(unreadFilter).toHaveAttribute('aria-selected', 'true');
     await expect(inboxItems(page)).toHaveText([/Three/, /One/]);
-    await panel.getByRole('button', { name: 'All', exact: true }).click();
+    await panel.getByRole('tab', { name: 'All', exact: true }).click();
     await expect(inboxItems(page)).toHaveText([/Three/, /Two/, /One/]);
   });
 });

@@ -116,6 +116,46 @@ test.describe('Screenshots', () => {
     await shoot(page, 'inbox-burst');
   });
 
+  test('the inbox’s three views, with a collapsed group of likes, and the muted types', async ({ page, signIn, pushTo }) => {
+    // Thirteen people like one post: one item, "Bob, Alice and 11 others".
+    for (const actor of ['Mia', 'Leo', 'Ivy', 'Kai', 'Zoe', 'Eli', 'Ada', 'Max', 'Noa', 'Sam', 'Carol', 'Alice', 'Bob']) {
+      await pushTo('gus', { entityType: 'like', collapseKey: 'post:7:likes', data: { actor, target: 'Shipping Herald' } });
+    }
+    await pushTo('gus', { entityType: 'follow', data: { actor: 'Carol' } });
+    await pushTo('gus', { entityType: 'message', data: 'Your export is ready to download.' });
+    await pushTo('gus', { entityType: 'comment', data: { actor: 'Dan', target: 'Release notes', text: 'Shipped. Thanks all!' } });
+    await pushTo('gus', { entityType: 'deploy', priority: 'high', data: { actor: 'CI', text: 'Production deploy failed' } });
+    await signIn(page, 'gus');
+    await mouseAway(page);
+    await expectUnread(page, 5);
+    const panel = await openInbox(page);
+    const group = inboxItems(page).filter({ hasText: 'Bob, Alice and 11 others liked “Shipping Herald”' });
+    await expect(group).toHaveCount(1);
+    await panel.getByRole('button', { name: 'Mark read: Carol started following you' }).click();
+    await panel.getByRole('button', { name: 'Archive: Your export is ready to download.' }).click();
+    await expect(inboxItems(page)).toHaveCount(4);
+    await panel.getByTestId('inbox-scroll').evaluate((el) => el.scrollTo({ top: 0 }));
+    await mouseAway(page);
+    await shoot(page, 'inbox-grouped');
+
+    await panel.getByRole('tab', { name: 'Unread' }).click();
+    await expect(inboxItems(page)).toHaveCount(3);
+    await mouseAway(page);
+    await shoot(page, 'inbox-unread');
+
+    await panel.getByRole('tab', { name: 'Archived' }).click();
+    await expect(inboxItems(page)).toHaveText([/Your export is ready/]);
+    await mouseAway(page);
+    await shoot(page, 'inbox-archived');
+
+    await panel.getByRole('tab', { name: 'All' }).click();
+    await panel.getByRole('button', { name: 'Notification settings' }).click();
+    await panel.getByRole('checkbox', { name: 'Mute follow' }).check();
+    await expect(panel.getByRole('checkbox', { name: 'Mute follow' })).toBeChecked();
+    await mouseAway(page);
+    await shoot(page, 'inbox-settings');
+  });
+
   test('the detail view of a long notification', async ({ page, signIn, pushTo }) => {
     const text = Array.from({ length: 12 }, (_, i) => `Paragraph ${i + 1}: the nightly export finished with warnings that need a look before Monday.`).join('\n\n');
     await pushTo('bo', { entityType: 'comment', data: { actor: 'Grace', target: 'Quarterly report', text } });

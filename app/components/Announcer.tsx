@@ -2,7 +2,7 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { useAppSelector } from '@/store/hooks';
-import { selectLiveNotifications } from '@/store/notifications/slice';
+import { selectLiveNotifications, selectMutedTypes } from '@/store/notifications/slice';
 import { selectToasts } from '@/store/toasts/slice';
 import { describe } from './describe';
 
@@ -25,12 +25,18 @@ const announce =
 export function Announcer() {
   const live = useAppSelector(selectLiveNotifications);
   const toasts = useAppSelector(selectToasts);
+  const mutedTypes = useAppSelector(selectMutedTypes);
   const [message, setMessage] = useState<{ text: string; key: number } | null>(null);
   const seen = useRef<Set<string> | null>(null);
   const pending = useRef<string[]>([]);
   const firstPendingAt = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const announcedSummaries = useRef(new Set<string>());
+  /** The live list as it is now, for a timer set before its latest change. */
+  const latest = useRef(live);
+  latest.current = live;
+  const muted = useRef(mutedTypes);
+  muted.current = mutedTypes;
 
   useEffect(() => {
     // What is already on the page when it mounts has been seen.
@@ -41,7 +47,8 @@ export function Announcer() {
     const fresh = live.filter((n) => !seen.current?.has(n.id));
     if (fresh.length === 0) return;
     for (const n of fresh) seen.current.add(n.id);
-    const unread = fresh.filter((n) => !n.read);
+    // A muted type is not toasted, nor announced (a high-priority one is both).
+    const unread = fresh.filter((n) => !n.read && (n.priority === 'high' || !muted.current.includes(n.entityType)));
     if (unread.length === 0) return;
     if (pending.current.length === 0) firstPendingAt.current = Date.now();
     // Newest first, as the list shows them.
@@ -49,11 +56,13 @@ export function Announcer() {
     clearTimeout(timer.current);
     const wait = Math.min(QUIET_MS, Math.max(0, firstPendingAt.current + MAX_WAIT_MS - Date.now()));
     timer.current = setTimeout(() => {
-      const ids = pending.current;
+      // Only what is still there: a collapse replaced its group's previous item, a removal took one away.
+      const ids = pending.current.filter((id) => latest.current.some((n) => n.id === id));
       pending.current = [];
+      if (ids.length === 0) return;
       if (ids.length === 1) {
-        const n = live.find((x) => x.id === ids[0]);
-        setMessage(announce(n ? describe(n.entityType, n.data).title : '1 new notification'));
+        const n = latest.current.find((x) => x.id === ids[0]);
+        setMessage(announce(n ? describe(n.entityType, n.data, { group: n.group }).title : '1 new notification'));
       } else {
         setMessage(announce(`${ids.length} new notifications`));
       }

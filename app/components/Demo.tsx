@@ -255,7 +255,7 @@ function LiveFeed() {
 
 /** One received notification; memoized, so an arrival renders only itself. */
 const FeedItem = memo(function FeedItem({ n, now }: { n: Notification; now: number }) {
-  const d = describe(n.entityType, n.data);
+  const d = describe(n.entityType, n.data, { group: n.group });
   return (
     <li className="feed-item" data-testid="feed-item">
       <span className={`item-icon toast-${d.icon}`} aria-hidden="true">

@@ -74,6 +74,8 @@ export function HeraldSocketBridge({ store, select, tabs, userId, url, socketPat
       markRead: async (ids) => session().markRead(ids),
       markUnread: async (ids) => session().markUnread(ids),
       markAllRead: async () => session().markAllRead(),
+      archive: async (ids, archived) => session().archive(ids, archived),
+      setMutedTypes: async (mutedTypes) => session().setMutedTypes(mutedTypes),
       markSeen: (ids) => sessionRef.current?.markSeen(ids),
     };
   }, []);

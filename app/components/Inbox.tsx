@@ -1,12 +1,28 @@
 'use client';
 
-import { memo, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode, type Ref, type RefObject } from 'react';
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent as ReactKeyboardEvent,
+  type ReactNode,
+  type Ref,
+  type RefObject,
+} from 'react';
+import type { InboxView } from '@/lib/contract';
 import { useAppDispatch, useAppSelector } from '@/store/hooks';
 import {
-  selectAllNotifications,
   selectHistory,
+  selectKnownTypes,
+  selectMutedTypes,
   selectNotificationById,
   selectUnreadCount,
+  selectViewItems,
   type Notification,
 } from '@/store/notifications/slice';
 import {
@@ -16,7 +32,6 @@ import {
   selectDetailId,
   selectInboxFilter,
   selectMarkUnreadAvailable,
-  type InboxFilter,
 } from '@/store/ui/slice';
 import { describe } from './describe';
 import { hostOf } from './ExternalLink';
@@ -63,8 +78,9 @@ export function InboxButton({ open, onToggle, ref }: { open: boolean; onToggle: 
 type Attempt = (fn: () => Promise<void>, failure?: string) => void;
 
 /**
- * The inbox: history newest first, grouped by day, paged back as it scrolls,
- * filtered to unread or not, with a detail view for one notification. A popover
+ * The inbox: history newest first, grouped by day, paged back as it scrolls, in
+ * three views (Unread, All, Archived), with a detail view for one notification
+ * and the muted types' settings. A popover
  * under the bell; a full-screen sheet on phones. Escape, the close button and a
  * click outside close it; focus then returns to the bell.
  */
@@ -75,18 +91,10 @@ export function InboxPanel({ onClose, anchorRef }: { onClose: (opts: { returnFoc
   const headingRef = useRef<HTMLHeadingElement>(null);
   const headingId = useId();
   const [error, setError] = useState<string | null>(null);
-  const { loadHistory } = useHerald();
-  const history = useAppSelector(selectHistory);
   /** The item to focus when the list view comes back from the detail view. */
   const backTo = useRef<string | null>(null);
 
   useFocusRescue(panelRef, () => headingRef.current);
-
-  useEffect(() => {
-    if (history.status === 'idle') void loadHistory({ first: true });
-    // Only on open.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -167,6 +175,12 @@ function ErrorLine({ error }: { error: string | null }) {
 
 const GROUPS: DayGroup[] = ['Today', 'Yesterday', 'Earlier'];
 
+const VIEWS: ReadonlyArray<{ view: InboxView; label: string; empty: string }> = [
+  { view: 'unread', label: 'Unread', empty: 'No unread notifications.' },
+  { view: 'all', label: 'All', empty: 'Nothing here yet. Notifications you receive will be kept here.' },
+  { view: 'archived', label: 'Archived', empty: 'Nothing archived. Archived notifications are kept here, out of the way.' },
+];
+
 interface ListViewProps {
   headingId: string;
   headingRef: RefObject<HTMLHeadingElement | null>;
@@ -179,12 +193,17 @@ interface ListViewProps {
 
 function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, error }: ListViewProps) {
   const dispatch = useAppDispatch();
-  const all = useAppSelector(selectAllNotifications);
-  const history = useAppSelector(selectHistory);
+  const view = useAppSelector(selectInboxFilter);
+  const history = useAppSelector((s) => selectHistory(s, view));
+  const items = useAppSelector((s) => selectViewItems(s, view));
   const unread = useAppSelector(selectUnreadCount);
-  const filter = useAppSelector(selectInboxFilter);
+  const mutedTypes = useAppSelector(selectMutedTypes);
   const canMarkUnread = useAppSelector(selectMarkUnreadAvailable);
-  const { loadHistory, markRead, markUnread, markAllRead, markSeen } = useHerald();
+  const { loadHistory: loadViewHistory, markRead, markUnread, markAllRead, markSeen, archive } = useHerald();
+  const loadHistory = useCallback(() => loadViewHistory({ view }), [loadViewHistory, view]);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const settingsId = useId();
+  const tabsId = useId();
   const now = useNow();
   const scrollRef = useRef<HTMLDivElement>(null);
   const endRef = useRef<HTMLDivElement>(null);
@@ -194,7 +213,12 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
   const loadOlderFocused = useRef(false);
   const lastPageAt = useRef(0);
 
-  const items = useMemo(() => (filter === 'unread' ? all.filter((n) => !n.read) : all), [all, filter]);
+  // Each view loads its first page the first time it is shown.
+  useEffect(() => {
+    if (history.status === 'idle') void loadViewHistory({ first: true, view });
+    // Only when the view changes.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [view]);
   // The items listed in the open panel count as seen while the page is visible (and again once it becomes visible).
   useEffect(() => {
     const report = () => {
@@ -265,12 +289,30 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
     };
   }, [history.complete, history.status, loadHistory]);
 
-  const setFilter = (f: InboxFilter) => dispatch(filterChanged(f));
   const onRead = useCallback(
     (id: string, read: boolean) =>
       read ? attempt(() => markRead([id])) : attempt(() => markUnread([id]), 'This server cannot mark notifications unread yet.'),
     [attempt, markRead, markUnread],
   );
+  const onArchive = useCallback((id: string, archived: boolean) => attempt(() => archive([id], archived)), [attempt, archive]);
+
+  // The tabs follow the ARIA tabs pattern: one tab stop, arrow keys (and Home, End) move and select.
+  const tabRefs = useRef(new Map<InboxView, HTMLButtonElement>());
+  const onTabKey = (e: ReactKeyboardEvent) => {
+    const at = VIEWS.findIndex((v) => v.view === view);
+    const to =
+      e.key === 'ArrowRight' ? (at + 1) % VIEWS.length
+      : e.key === 'ArrowLeft' ? (at - 1 + VIEWS.length) % VIEWS.length
+      : e.key === 'Home' ? 0
+      : e.key === 'End' ? VIEWS.length - 1
+      : -1;
+    const next = VIEWS[to];
+    if (!next) return;
+    e.preventDefault();
+    dispatch(filterChanged(next.view));
+    tabRefs.current.get(next.view)?.focus();
+  };
+  const current = VIEWS.find((v) => v.view === view) ?? VIEWS[1];
 
   return (
     <>
@@ -288,33 +330,57 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
           >
             Mark all as read
           </button>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Notification settings"
+            aria-expanded={settingsOpen}
+            aria-controls={settingsOpen ? settingsId : undefined}
+            data-focus-role="settings"
+            onClick={() => setSettingsOpen((o) => !o)}
+          >
+            <Icon name="settings" size={20} />
+          </button>
           <button type="button" className="icon-button" aria-label="Close inbox" onClick={onClose}>
             <Icon name="close" size={20} />
           </button>
         </div>
       </div>
-      <div className="inbox-filters" role="group" aria-label="Show">
-        {(['all', 'unread'] as const).map((f) => (
+      {settingsOpen && <MuteSettings id={settingsId} attempt={attempt} />}
+      <div className="inbox-filters" role="tablist" aria-label="Show" onKeyDown={onTabKey}>
+        {VIEWS.map(({ view: v, label }) => (
           <button
-            key={f}
+            key={v}
+            ref={(el) => {
+              if (el) tabRefs.current.set(v, el);
+              else tabRefs.current.delete(v);
+            }}
             type="button"
+            role="tab"
+            id={`${tabsId}-${v}`}
             className="filter"
-            aria-pressed={filter === f}
-            data-focus-role={`filter-${f}`}
-            onClick={() => setFilter(f)}
+            aria-selected={view === v}
+            aria-controls={`${tabsId}-panel`}
+            tabIndex={view === v ? 0 : -1}
+            data-focus-role={`filter-${v}`}
+            onClick={() => dispatch(filterChanged(v))}
           >
-            {f === 'all' ? 'All' : 'Unread'}
+            {label}
           </button>
         ))}
       </div>
       <ErrorLine error={error} />
-      <div className="inbox-scroll" ref={scrollRef} data-testid="inbox-scroll">
+      <div
+        className="inbox-scroll"
+        ref={scrollRef}
+        data-testid="inbox-scroll"
+        data-inbox-view={view}
+        role="tabpanel"
+        id={`${tabsId}-panel`}
+        aria-labelledby={`${tabsId}-${view}`}
+      >
         {items.length === 0 && history.status !== 'loading' ? (
-          <p className="empty">
-            {filter === 'unread' && all.length > 0
-              ? 'No unread notifications.'
-              : 'Nothing here yet. Notifications you receive will be kept here.'}
-          </p>
+          <p className="empty">{current?.empty}</p>
         ) : (
           groups.map(([group, list]) => (
             <div key={group} className="inbox-group" role="group" aria-labelledby={`${headingId}-${group}`}>
@@ -323,7 +389,16 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
               </h3>
               <ul className="inbox-list">
                 {list.map((n) => (
-                  <InboxItem key={n.id} n={n} now={now} canMarkUnread={canMarkUnread} onOpen={onOpen} onRead={onRead} />
+                  <InboxItem
+                    key={n.id}
+                    n={n}
+                    now={now}
+                    muted={mutedTypes.includes(n.entityType)}
+                    canMarkUnread={canMarkUnread}
+                    onOpen={onOpen}
+                    onRead={onRead}
+                    onArchive={onArchive}
+                  />
                 ))}
               </ul>
             </div>
@@ -360,17 +435,68 @@ function ListView({ headingId, headingRef, backTo, attempt, onClose, onOpen, err
   );
 }
 
+/**
+ * The entity types the user mutes, as checkboxes: the types of the notifications
+ * held, and those muted already. A change is sent at once (`notifications:preferences`)
+ * and holds in every tab.
+ */
+function MuteSettings({ id, attempt }: { id: string; attempt: Attempt }) {
+  const types = useAppSelector(selectKnownTypes);
+  const stored = useAppSelector(selectMutedTypes);
+  const { setMutedTypes } = useHerald();
+  // What was asked for, shown at once while the server answers; the stored types again after (or on a failure).
+  const [asked, setAsked] = useState<string[] | null>(null);
+  const muted = asked ?? stored;
+  const failure = 'Could not save the settings. Try again when the connection is live.';
+  return (
+    <div id={id} className="inbox-settings" role="group" aria-labelledby={`${id}-title`} data-testid="inbox-settings">
+      <h3 id={`${id}-title`} className="settings-title">
+        Muted types
+      </h3>
+      <p className="settings-note">Muted notifications stay in the inbox but raise no toast and do not count as unread. High-priority ones still raise a toast.</p>
+      {types.length === 0 ? (
+        <p className="settings-note">The types of the notifications you receive will be listed here.</p>
+      ) : (
+        <ul className="settings-list">
+          {types.map((t) => (
+            <li key={t}>
+              <label className="settings-option">
+                <input
+                  type="checkbox"
+                  checked={muted.includes(t)}
+                  onChange={(e) => {
+                    const on = e.currentTarget.checked;
+                    const next = on ? [...muted, t] : muted.filter((m) => m !== t);
+                    setAsked(next);
+                    attempt(() => setMutedTypes(next).finally(() => setAsked(null)), failure);
+                  }}
+                />
+                <span>
+                  Mute <bdi>{t}</bdi>
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 interface ItemProps {
   n: Notification;
   now: number;
+  /** Its type is muted: listed, but not counted nor toasted. */
+  muted: boolean;
   canMarkUnread: boolean;
   onOpen: (id: string) => void;
   onRead: (id: string, read: boolean) => void;
+  onArchive: (id: string, archived: boolean) => void;
 }
 
 /** One notification in the list; memoized, so an arrival or a read renders only what changed. */
-const InboxItem = memo(function InboxItem({ n, now, canMarkUnread, onOpen, onRead }: ItemProps) {
-  const d = describe(n.entityType, n.data);
+const InboxItem = memo(function InboxItem({ n, now, muted, canMarkUnread, onOpen, onRead, onArchive }: ItemProps) {
+  const d = describe(n.entityType, n.data, { group: n.group });
   const id = useId();
   const stateId = `${id}-state`;
   const titleId = `${id}-title`;
@@ -400,6 +526,18 @@ const InboxItem = memo(function InboxItem({ n, now, canMarkUnread, onOpen, onRea
         <time dateTime={n.createdAt} title={absoluteTime(n.createdAt)}>
           {relativeTime(n.createdAt, now)}
         </time>
+        {n.priority === 'high' && (
+          <>
+            <span aria-hidden="true"> · </span>
+            <span className="item-tag">High priority</span>
+          </>
+        )}
+        {muted && (
+          <>
+            <span aria-hidden="true"> · </span>
+            <span className="item-tag">Muted</span>
+          </>
+        )}
       </span>
     </>
   );
@@ -411,6 +549,7 @@ const InboxItem = memo(function InboxItem({ n, now, canMarkUnread, onOpen, onRea
       className={`inbox-item${n.read ? '' : ' unread'}`}
       data-testid="inbox-item"
       data-read={n.read}
+      data-archived={n.archived === true}
       data-seq={n.seq}
       data-focus-item={n.id}
     >
@@ -459,6 +598,15 @@ const InboxItem = memo(function InboxItem({ n, now, canMarkUnread, onOpen, onRea
             </button>
           )
         )}
+        <button
+          type="button"
+          className="icon-button"
+          data-focus-role="archive"
+          aria-label={`${n.archived ? 'Unarchive' : 'Archive'}: ${short(d.title)}`}
+          onClick={() => onArchive(n.id, !n.archived)}
+        >
+          <Icon name={n.archived ? 'unarchive' : 'archive'} size={20} />
+        </button>
         {d.link && d.clipped && (
           <button type="button" className="icon-button" data-focus-role="more" aria-label={`Read all of ${short(d.title)}`} onClick={() => onOpen(n.id)}>
             <Icon name="more" size={20} />
@@ -491,7 +639,7 @@ function DetailView({ id, headingId, headingRef, attempt, onBack, onClose, error
     headingRef.current?.focus();
   }, [headingRef]);
 
-  const d = n ? describe(n.entityType, n.data, { full: true }) : null;
+  const d = n ? describe(n.entityType, n.data, { full: true, group: n.group }) : null;
   return (
     <>
       <div className="inbox-head">

@@ -88,8 +88,8 @@ function useKeyboardFocusWithin(ref: RefObject<HTMLElement | null>): boolean {
   return inside;
 }
 
-/** A summary's countdown restarts whenever its count grows. */
-const timerKey = (t: Toast) => (t.kind === 'summary' ? `${t.id}#${t.version}` : t.id);
+/** A countdown restarts whenever its toast's `version` changes (a summary's count grew, a notification changed). */
+const timerKey = (t: Toast) => `${t.id}#${t.version ?? 0}`;
 
 /**
  * One countdown per toast, all running together (toasts that do not fit on the
@@ -105,7 +105,8 @@ function useToastTimers(toasts: Toast[], paused: boolean, onExpire: (ids: string
 
   useEffect(() => {
     const left = remaining.current;
-    const keys = new Map(toasts.map((t) => [timerKey(t), t.id]));
+    // A sticky toast (a high-priority notification) stays until it is dismissed.
+    const keys = new Map(toasts.flatMap((t) => (t.kind === 'notification' && t.sticky ? [] : [[timerKey(t), t.id] as const])));
     for (const key of [...left.keys()]) if (!keys.has(key)) left.delete(key);
     for (const key of keys.keys()) if (!left.has(key)) left.set(key, TOAST_LIFETIME_MS);
     if (paused || keys.size === 0) return;
@@ -311,7 +312,7 @@ function ToastItem({ toast, style, front, hiddenBehind, onHeight }: ItemProps) {
           : `${count} more new notification${plural}`,
     ];
   } else if (notification) {
-    const d = describe(notification.entityType, notification.data);
+    const d = describe(notification.entityType, notification.data, { group: notification.group });
     icon = d.icon;
     titleParts = d.titleParts;
     detail = d.detail;
@@ -324,10 +325,11 @@ function ToastItem({ toast, style, front, hiddenBehind, onHeight }: ItemProps) {
 
   return (
     <li
-      className={`toast toast-${icon}`}
+      className={`toast toast-${icon}${toast.kind === 'notification' && toast.sticky ? ' toast-sticky' : ''}`}
       style={style}
       data-testid="toast"
       data-kind={toast.kind}
+      data-sticky={(toast.kind === 'notification' && toast.sticky) || undefined}
       data-front={front}
       data-focus-item={toast.id}
       data-behind={hiddenBehind || undefined}
@@ -337,6 +339,7 @@ function ToastItem({ toast, style, front, hiddenBehind, onHeight }: ItemProps) {
           <Icon name={icon} />
         </span>
         <div className="toast-body">
+          {toast.kind === 'notification' && toast.sticky && <span className="toast-tag">High priority</span>}
           <Title className="toast-title" parts={titleParts} />
           {detail && (
             <p className="toast-detail" dir="auto">

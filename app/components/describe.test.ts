@@ -218,3 +218,33 @@ describe('humanize()', () => {
     expect(humanize(key)).toBe(label);
   });
 });
+
+describe('describe() of a collapsed group', () => {
+  const like = (actors: Array<string | { name: string }>, count: number) =>
+    describeNotification('like', { actor: actors[0] ?? null, target: 'Shipping Herald' }, { group: { actors, count, pushes: count } }).title;
+
+  it('names one, two or three actors, newest first', () => {
+    expect(like(['Bob'], 1)).toBe('Bob liked “Shipping Herald”');
+    expect(like(['Bob', 'Alice'], 2)).toBe('Bob and Alice liked “Shipping Herald”');
+    expect(like(['Bob', 'Alice', 'Carol'], 3)).toBe('Bob, Alice and Carol liked “Shipping Herald”');
+  });
+
+  it('names the newest two of more and counts the others', () => {
+    expect(like(['Bob', 'Alice', 'Carol'], 13)).toBe('Bob, Alice and 11 others liked “Shipping Herald”');
+    expect(like(['Actor 20', 'Actor 19', 'Actor 18'], 20)).toBe('Actor 20, Actor 19 and 18 others liked “Shipping Herald”');
+  });
+
+  it('reads actors given as objects with a name, and marks every name as the user’s text', () => {
+    const d = describeNotification('follow', { actor: { name: 'Bob' } }, { group: { actors: [{ name: 'Bob' }, { name: 'Alice' }], count: 2, pushes: 2 } });
+    expect(d.title).toBe('Bob and Alice started following you');
+    expect(d.titleParts).toEqual([{ user: 'Bob' }, ' and ', { user: 'Alice' }, ' started following you']);
+  });
+
+  it('counts what it cannot name', () => {
+    expect(like(['Bob', 'Alice'], 3)).toBe('Bob, Alice and 1 other liked “Shipping Herald”');
+  });
+
+  it('falls back to data.actor for a group without named actors', () => {
+    expect(describeNotification('like', { actor: 'Bob' }, { group: { actors: [], count: 1, pushes: 4 } }).title).toBe('Bob liked your post');
+  });
+});

@@ -1,4 +1,4 @@
-import { isSafeLink, type JsonValue } from '@/lib/contract';
+import { isSafeLink, type JsonValue, type NotificationGroup } from '@/lib/contract';
 
 /**
  * Turns a notification into what a person reads. Everything returned is plain
@@ -73,14 +73,22 @@ const FALLBACK_TITLE: Record<IconName, string> = {
 /** Keys the sentences read; an unknown shape lists every other key as a field. */
 const KNOWN_KEYS = new Set(['actor', 'user', 'from', 'target', 'post', 'text', 'message', 'link']);
 
-export function describe(entityType: string, data: JsonValue, { full = false }: { full?: boolean } = {}): Described {
+/**
+ * `group`: the people a collapsed notification stands for (its `group`), named
+ * in place of `data.actor`: "Bob, Alice and 11 others liked “Shipping Herald”".
+ */
+export function describe(
+  entityType: string,
+  data: JsonValue,
+  { full = false, group }: { full?: boolean; group?: NotificationGroup } = {},
+): Described {
   let clipped = false;
   const clip = (s: string): string => {
     if (full || s.length <= MAX_DETAIL_CHARS) return s;
     clipped = true;
     return s.slice(0, MAX_DETAIL_CHARS - 1) + '…';
   };
-  const described = describeText(entityType, data, clip, full);
+  const described = describeText(entityType, data, clip, full, group);
   // Only a link the backend marked, and only http(s): text is never turned into links.
   const link = isObj(data) && isSafeLink(data.link) ? data.link : undefined;
   const title = described.titleParts.map((p) => (typeof p === 'string' ? p : p.user)).join('');
@@ -103,33 +111,55 @@ interface Text {
   fieldsCut: boolean;
 }
 
-function describeText(entityType: string, data: JsonValue, clip: (s: string) => string, full: boolean): Text {
+/** Names shown before "and N others". */
+const NAMED_BEFORE_OTHERS = 2;
+
+/**
+ * Who a notification is from, as title parts: one actor, or a group's, newest
+ * first: "Bob", "Bob and Alice", "Bob, Alice and Carol", and past three the
+ * newest two and the rest counted: "Bob, Alice and 11 others".
+ */
+export function actorParts(actor: string | undefined, group: NotificationGroup | undefined, clip: (s: string) => string = (s) => s): TitlePart[] | undefined {
+  const names = (group?.actors ?? []).flatMap((a) => nameOf(a) ?? []);
+  if (names.length === 0) return actor ? [{ user: clip(actor) }] : undefined;
+  const count = Math.max(group?.count ?? 1, names.length);
+  const listed = count <= names.length ? names.slice(0, count) : names.slice(0, NAMED_BEFORE_OTHERS);
+  const others = count - listed.length;
+  const parts: TitlePart[] = [];
+  listed.forEach((name, i) => {
+    if (i > 0) parts.push(i === listed.length - 1 && others === 0 ? ' and ' : ', ');
+    parts.push({ user: clip(name) });
+  });
+  if (others > 0) parts.push(` and ${others} other${others === 1 ? '' : 's'}`);
+  return parts;
+}
+
+function describeText(entityType: string, data: JsonValue, clip: (s: string) => string, full: boolean, group?: NotificationGroup): Text {
   // hasOwn: entity types such as "constructor" must not reach Object.prototype.
   const icon = (Object.hasOwn(ICONS, entityType) ? ICONS[entityType] : undefined) ?? 'message';
-  const actor = isObj(data) ? nameOf(data.actor ?? data.user ?? data.from) : undefined;
+  const who = actorParts(isObj(data) ? nameOf(data.actor ?? data.user ?? data.from) : undefined, group, clip);
   const target = isObj(data) ? nameOf(data.target ?? data.post) : undefined;
   const rawText = isObj(data) ? (data.text ?? data.message) : undefined;
   const text = typeof rawText === 'string' && rawText.trim() ? clip(rawText) : undefined;
   const plain = (titleParts: TitlePart[], detail?: string): Text => ({ icon, titleParts, ...(detail ? { detail } : {}), fieldsCut: false });
 
-  if (actor) {
-    const who = { user: clip(actor) };
+  if (who) {
     const on: TitlePart[] = target ? ['“', { user: clip(target) }, '”'] : ['your post'];
     switch (entityType) {
       case 'like':
-        return plain([who, ' liked ', ...on], text);
+        return plain([...who, ' liked ', ...on], text);
       case 'comment':
       case 'reply':
-        return plain([who, ' commented on ', ...on], text);
+        return plain([...who, ' commented on ', ...on], text);
       case 'follow':
-        return plain([who, ' started following you'], text);
+        return plain([...who, ' started following you'], text);
       case 'mention':
-        return plain([who, ' mentioned you', ...(target ? [' in ', ...on] : [])], text);
+        return plain([...who, ' mentioned you', ...(target ? [' in ', ...on] : [])], text);
       default: {
-        if (text) return plain([who, ': ', { user: text }]);
+        if (text) return plain([...who, ': ', { user: text }]);
         // A type this page has no sentence for: say who, and list what else came.
         const rest = fieldsOf(data, { skipKnown: true });
-        return withFields(icon, ['New notification from ', who], rest, target ? `About “${clip(target)}”` : undefined, full);
+        return withFields(icon, ['New notification from ', ...who], rest, target ? `About “${clip(target)}”` : undefined, full);
       }
     }
   }

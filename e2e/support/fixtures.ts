@@ -35,6 +35,12 @@ export interface PushBody {
   entityType?: string;
   data?: unknown;
   id?: string;
+  collapseKey?: string;
+  /** Seconds until the notification expires. */
+  ttl?: number;
+  /** ISO 8601. */
+  expiresAt?: string;
+  priority?: 'high';
 }
 
 export interface PushAnswer {
@@ -148,6 +154,18 @@ export async function recordAnnouncements(page: Page): Promise<{ texts: () => Pr
     }).observe(region, { childList: true, subtree: true });
   });
   return { texts: () => page.evaluate(() => (window as unknown as { __announced: string[] }).__announced) };
+}
+
+/** From now on, the most toasts the page shows at once (a MutationObserver in the page); read it with the function returned. */
+export async function recordMostToasts(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __mostToasts: number };
+    w.__mostToasts = 0;
+    new MutationObserver(() => {
+      w.__mostToasts = Math.max(w.__mostToasts, document.querySelectorAll('[data-testid="toast"]').length);
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { __mostToasts: number }).__mostToasts);
 }
 
 /** How many notifications the recorded announcements speak of: "5 new notifications" counts 5, a title counts 1. */

@@ -1,6 +1,6 @@
 'use client';
 
-import type { Ack, ClientToServerEvents, ReadState, ServerToClientEvents, SyncDone } from '../contract';
+import type { Ack, ArchiveState, ClientToServerEvents, NotificationRemove, Preferences, ReadState, ServerToClientEvents, SyncDone } from '../contract';
 import { createHeraldSocket, type HeraldClient, type Refusal } from './socket';
 import { TabTracker, type Presence, type TabMessage } from './tabs';
 
@@ -11,9 +11,9 @@ import { TabTracker, type Presence, type TabMessage } from './tabs';
  * holds the lock `herald:leader:<user>` holds the socket.io connection. Every
  * server event it receives, it handles and also posts on the BroadcastChannel
  * `herald:<user>`, where every other tab handles it the same way, so every
- * tab's store gets the same NEW_SOCKET_MSG actions. The other tabs send their
- * requests (list, read, read-all, unread) to the leader over the channel and
- * get its answers back.
+ * tab's store gets the same actions. The other tabs send their requests
+ * (list, read, read-all, unread, archive, preferences) to the leader over the
+ * channel and get its answers back.
  *
  * The browser releases a lock when its page goes: closed, navigated away,
  * crashed. A page frozen by the browser (the page lifecycle's `freeze`) gives
@@ -80,7 +80,17 @@ export interface HeraldConnection {
 /** Every tab's default: disconnect after five minutes with no tab visible. */
 export const DEFAULT_IDLE_DISCONNECT_MS = 5 * 60_000;
 
-const SERVER_EVENTS: ServerEvent[] = ['receive_message', 'notifications:synced', 'sync_reset', 'notifications:state', 'herald:error'];
+const SERVER_EVENTS: ServerEvent[] = [
+  'receive_message',
+  'notifications:synced',
+  'sync_reset',
+  'notifications:state',
+  'notification:update',
+  'notification:remove',
+  'notifications:archived',
+  'notifications:preferences',
+  'herald:error',
+];
 
 type ChannelMessage =
   | TabMessage
@@ -320,9 +330,19 @@ class SharedConnection implements HeraldConnection {
     if (event === 'notifications:synced') {
       this.lastSync = payload as SyncDone;
       this.lastSyncAt = Date.now();
-    } else if (event === 'notifications:state' && this.lastSync) {
-      const { unread, headSeq } = payload as ReadState;
+    } else if (!this.lastSync) {
+      return;
+    } else if (event === 'notifications:state' || event === 'notifications:archived') {
+      const { unread, headSeq } = payload as ReadState | ArchiveState;
       this.lastSync = { ...this.lastSync, unread, headSeq };
+    } else if (event === 'notification:remove') {
+      const { unread, seq } = payload as NotificationRemove;
+      if (unread !== undefined) this.lastSync = { ...this.lastSync, unread, headSeq: Math.max(this.lastSync.headSeq, seq) };
+    } else if (event === 'notifications:preferences') {
+      // As the server sends it in a sync: absent when nothing is muted.
+      const { preferences: _old, ...rest } = this.lastSync;
+      const prefs = payload as Preferences;
+      this.lastSync = prefs.mutedTypes.length > 0 ? { ...rest, preferences: prefs } : rest;
     }
   }
 

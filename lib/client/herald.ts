@@ -3,11 +3,16 @@
 import {
   MAX_SEEN_IDS,
   type Ack,
+  type ArchiveState,
   type ErrorCode,
   type ListPage,
   type ListRequest,
+  type NotificationRemove,
+  type NotificationUpdate,
+  type Preferences,
   type ReadState,
   type ReplayedNotification,
+  type ServerToClientEvents,
   type SyncDone,
   type WireNotification,
 } from '../contract';
@@ -41,6 +46,14 @@ export interface HeraldClientEvents {
   reset: (s: { headSeq: number }) => void;
   /** Read state changed, in any tab or device of this user. */
   state: (s: ReadState) => void;
+  /** A notification's content changed (its seq is the change's, not a notification's: `lastSeq` stays). */
+  update: (u: NotificationUpdate) => void;
+  /** Notifications left the inbox: retracted, expired, or collapsed into a newer one. */
+  remove: (r: NotificationRemove) => void;
+  /** Items moved to or out of the Archived view, in any tab or device of this user. */
+  archived: (s: ArchiveState) => void;
+  /** The user's preferences (muted types) changed, here, in another tab, or from the backend. */
+  preferences: (p: Preferences) => void;
   /** connecting / live / reconnecting / offline / paused / idle; `error`: the refusal code, null when none, absent when unchanged. */
   status: (s: { status: ConnectionStatus; error?: string | null }) => void;
   /** Whether this tab shows toasts (the one the user looks at), and whether any tab is visible. */
@@ -77,6 +90,10 @@ export interface HeraldBrowserClient {
   /** Rejects with a HeraldRequestError when the server refuses it (a server without the event). */
   markUnread(ids: string[], timeoutMs?: number): Promise<ReadState>;
   markAllRead(): Promise<ReadState>;
+  /** Moves items to the Archived view, or out of it with `archived: false`. */
+  archive(ids: string[], archived?: boolean): Promise<ArchiveState>;
+  /** Reads the user's preferences (no argument), or replaces them. */
+  preferences(prefs?: Preferences): Promise<Preferences>;
   /** Shown in a visible tab: each id is sent once, batched as `notifications:seen`. */
   markSeen(ids: string[]): void;
   /** Tells every other tab of this user of an action (their `shared` callback gets it). */
@@ -95,6 +112,16 @@ export class HeraldRequestError extends Error {
   }
 }
 
+/** Server events passed on as they came, under the client's name for them. */
+const FORWARDED: { [E in keyof ServerToClientEvents]?: keyof HeraldClientEvents } = {
+  sync_reset: 'reset',
+  'notifications:state': 'state',
+  'notification:update': 'update',
+  'notification:remove': 'remove',
+  'notifications:archived': 'archived',
+  'notifications:preferences': 'preferences',
+};
+
 type Listeners = { [E in keyof HeraldClientEvents]: Set<HeraldClientEvents[E]> };
 
 export function createHeraldClient(opts: HeraldClientOptions): HeraldBrowserClient {
@@ -103,6 +130,10 @@ export function createHeraldClient(opts: HeraldClientOptions): HeraldBrowserClie
     synced: new Set(),
     reset: new Set(),
     state: new Set(),
+    update: new Set(),
+    remove: new Set(),
+    archived: new Set(),
+    preferences: new Set(),
     status: new Set(),
     presence: new Set(),
     leader: new Set(),
@@ -138,11 +169,10 @@ export function createHeraldClient(opts: HeraldClientOptions): HeraldBrowserClie
           case 'notifications:synced':
             emit('synced', payload as Synced);
             return;
-          case 'sync_reset':
-            emit('reset', payload as { headSeq: number });
-            return;
-          case 'notifications:state':
-            emit('state', payload as ReadState);
+          default: {
+            const name = FORWARDED[event];
+            if (name) emit(name, payload as never);
+          }
         }
       },
       status: (status, error) => emit('status', { status, error }),
@@ -179,6 +209,8 @@ export function createHeraldClient(opts: HeraldClientOptions): HeraldBrowserClie
     markRead: (ids) => request<ReadState>('notifications:read', { ids }),
     markUnread: (ids, timeoutMs) => request<ReadState>('notifications:unread', { ids }, timeoutMs),
     markAllRead: () => request<ReadState>('notifications:read-all', undefined),
+    archive: (ids, archived = true) => request<ArchiveState>('notifications:archive', { ids, archived }),
+    preferences: (prefs) => request<Preferences>('notifications:preferences', prefs ?? {}),
     markSeen(ids) {
       for (const id of ids) {
         if (seenSent.has(id)) continue;

@@ -14,11 +14,17 @@ export type { Presence } from '../../lib/client/tabs';
 export { isSafeLink, NOTIFICATION_EVENT } from '../../lib/contract';
 export type {
   Ack,
+  ArchiveState,
   ClientToServerEvents,
   ErrorCode,
+  InboxView,
   JsonValue,
   ListPage,
   ListRequest,
+  NotificationGroup,
+  NotificationRemove,
+  NotificationUpdate,
+  Preferences,
   ReadState,
   ReplayedNotification,
   ServerToClientEvents,

@@ -162,8 +162,8 @@ function Bell({ autoFocus }: { autoFocus: boolean }) {
 
 /**
  * The inbox panel on its own, open while mounted (toasts wait meanwhile, as
- * the inbox shows every arrival): history by day, unread filter, read and
- * unread, a detail view. `onClose` runs on Escape, its close button or a click
+ * the inbox shows every arrival): history by day in three views (Unread, All,
+ * Archived), read and unread, archive, the muted types, a detail view. `onClose` runs on Escape, its close button or a click
  * outside it.
  */
 export function Inbox({ onClose }: { onClose?: () => void }) {

@@ -19,7 +19,16 @@ export { heraldMiddleware, heraldReducer, heraldReducers, makeHeraldStore } from
 export type { HeraldState, HeraldStore } from '../../store/herald';
 export { startHerald } from '../../store/start';
 export type { HeraldActions, HeraldSession, StartHeraldOptions, StoreLike } from '../../store/start';
-export { newSocketMsg, readStateChanged, signedOut, synced } from '../../store/notifications/slice';
+export {
+  archiveChanged,
+  newSocketMsg,
+  notificationRemoved,
+  notificationUpdated,
+  preferencesChanged,
+  readStateChanged,
+  signedOut,
+  synced,
+} from '../../store/notifications/slice';
 export type { Notification } from '../../store/notifications/slice';
 export type { ConnectionStatus } from '../../store/connection/slice';
 

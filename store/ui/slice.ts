@@ -1,7 +1,9 @@
 import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
+import type { InboxView } from '@/lib/contract';
 import { signedOut } from '../notifications/slice';
 
-export type InboxFilter = 'all' | 'unread';
+/** The inbox's view: Unread, All (not archived) or Archived. */
+export type InboxFilter = InboxView;
 
 export interface UiState {
   inboxOpen: boolean;
