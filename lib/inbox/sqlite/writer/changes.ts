@@ -50,6 +50,9 @@ export class Changes {
       holdersOfLegacy: db.prepare('SELECT user_id FROM deliveries WHERE seq = ?'),
       delivery: db.prepare('SELECT read, archived FROM deliveries WHERE user_id = ? AND seq = ?'),
       deleteDelivery: db.prepare('DELETE FROM deliveries WHERE user_id = ? AND seq = ?'),
+      leaveFanout: db.prepare(
+        'UPDATE fanout SET recipients = (SELECT json_group_array(value) FROM json_each(recipients) WHERE value <> ?) WHERE seq = ?',
+      ),
       releaseHolder: db.prepare('UPDATE notifications SET holders = holders - 1 WHERE seq = ?'),
       deleteEscalation: db.prepare('DELETE FROM escalations WHERE seq = ? AND user_id = ?'),
       group: db.prepare('SELECT seq, actors, count, pushes FROM collapse_groups WHERE user_id = ? AND collapse_key = ?'),
@@ -190,8 +193,14 @@ export class Changes {
     return (this.stmt.holdersOfLegacy.all(n.seq) as Array<{ user_id: string }>).map((r) => r.user_id);
   }
 
+  /**
+   * Deletes a merged delivery. While its fan-out log row lives, the user leaves
+   * that row too: a restart merges the log again (merge.ts), and would bring the
+   * delivery back.
+   */
   private removeDelivery(userId: string, seq: number): void {
     if (this.stmt.deleteDelivery.run(userId, seq).changes === 0) return;
+    this.stmt.leaveFanout.run(userId, seq);
     this.stmt.releaseHolder.run(seq);
     this.stmt.deleteEscalation.run(seq, userId);
   }
