@@ -54,7 +54,9 @@ it('lists both nodes from either, with a session issued by the other', async () 
     [b, 'adm-b'],
   ] as const) {
     let seen: AdminOverview | undefined;
-    await eventuallyAsync(async () => (seen = await overviewOf(node, cookie)).nodes.length === 2, 10_000);
+    // Each node's dependencies are its latest probes: a Redis PING late under load reads false until the next one.
+    const allUp = (o: AdminOverview) => o.nodes.length === 2 && o.nodes.every((n) => n.dependencies.postgres && n.dependencies.redis);
+    await eventuallyAsync(async () => allUp((seen = await overviewOf(node, cookie))), 10_000);
     expect(seen?.nodes.map((n) => [n.id, n.self])).toEqual([
       ['adm-a', self === 'adm-a'],
       ['adm-b', self === 'adm-b'],
