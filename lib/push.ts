@@ -1,6 +1,6 @@
 import 'server-only';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Inbox } from './inbox/types';
+import type { CollapseResult, Inbox } from './inbox/types';
 import type { Logger } from './log';
 import type { PushAccepted, PushRequest, WireNotification } from './contract';
 import { actorOf } from './inbox/groups';
@@ -37,9 +37,10 @@ export function createPushService(deps: {
    * key: each gets the notification with their own group, and the ids it
    * replaces, so a toast of the old one updates in place.
    */
-  async function deliverCollapsed(n: WireNotification, userIds: string[], collapseKey: string): Promise<void> {
+  async function deliverCollapsed(n: WireNotification, userIds: string[], collapseKey: string, collapsed: CollapseResult['users'] | undefined): Promise<void> {
     const actor = actorOf(n.data);
-    const { users } = await inbox.collapse({ seq: n.seq, id: n.id, userIds, collapseKey, ...(actor !== undefined ? { actor } : {}) });
+    // The embedded store collapses in the push's own commit; PostgreSQL in a transaction of its own, now.
+    const users = collapsed ?? (await inbox.collapse({ seq: n.seq, id: n.id, userIds, collapseKey, ...(actor !== undefined ? { actor } : {}) })).users;
     for (const { userId, group, replaces } of users) {
       realtime.deliver({ ...n, group, ...(replaces.length > 0 ? { replaces } : {}) }, [userId]);
     }
@@ -64,7 +65,7 @@ export function createPushService(deps: {
       return { body, replayed: true };
     }
     if (req.collapseKey === undefined) realtime.deliver(result.notification, req.userIds);
-    else await deliverCollapsed(result.notification, req.userIds, req.collapseKey);
+    else await deliverCollapsed(result.notification, req.userIds, req.collapseKey, result.collapsed);
     const body: PushAccepted = { id, recipients: req.userIds.length, online: realtime.onlineCount(req.userIds) };
     if (key !== undefined) {
       // The push is already stored and delivered; failing to record the answer only

@@ -108,7 +108,12 @@ export interface ReceiptChange {
 }
 
 export type AppendResult =
-  | { status: 'stored'; notification: WireNotification }
+  | {
+      status: 'stored';
+      notification: WireNotification;
+      /** With a collapse key, when the store collapsed in the push's own commit (SQLite); else the caller calls `collapse`. */
+      collapsed?: CollapseResult['users'];
+    }
   | {
       status: 'duplicate';
       id: string;

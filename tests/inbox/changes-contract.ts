@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WireNotification } from '../../lib/contract';
-import type { AppendInput, Inbox } from '../../lib/inbox/types';
+import type { AppendInput, AppendResult, Inbox } from '../../lib/inbox/types';
 import { actorOf } from '../../lib/inbox/groups';
 
 /**
@@ -12,18 +12,27 @@ import { actorOf } from '../../lib/inbox/groups';
 export interface ChangesContext {
   inbox(): Inbox;
   storeOne(over?: Partial<AppendInput>): Promise<WireNotification>;
+  /** An append of a valid input, as given back. */
+  append(over?: Partial<AppendInput>): Promise<AppendResult>;
   /** The store opened again, as after a restart (the caller closes the first inbox). */
   reopen(): Promise<Inbox>;
 }
 
 export function changesContract(ctx: ChangesContext): void {
-  /** A push with a collapse key, stored and collapsed as the push service does it. */
-  async function collapsing(key: string, over: Partial<AppendInput> = {}) {
-    const n = await ctx.storeOne({ collapseKey: key, ...over });
-    const userIds = over.userIds ?? ['alice'];
+  /**
+   * A push with a collapse key, stored and collapsed as the push service does it:
+   * the embedded store collapses in the append's own commit, PostgreSQL after it.
+   */
+  async function collapsed(key: string, stored: AppendResult, userIds: string[]) {
+    if (stored.status !== 'stored') throw new Error(`expected the append to be stored, got ${JSON.stringify(stored)}`);
+    const n = stored.notification;
+    if (stored.collapsed) return { n, result: { users: stored.collapsed } };
     const actor = actorOf(n.data);
     const result = await ctx.inbox().collapse({ seq: n.seq, id: n.id, userIds, collapseKey: key, ...(actor !== undefined ? { actor } : {}) });
     return { n, result };
+  }
+  async function collapsing(key: string, over: Partial<AppendInput> = {}) {
+    return collapsed(key, await ctx.append({ collapseKey: key, ...over }), over.userIds ?? ['alice']);
   }
   const ids = async (userId: string, view?: 'unread' | 'all' | 'archived') =>
     (await ctx.inbox().list(userId, { limit: 50, ...(view ? { view } : {}) })).items.map((i) => i.id);
@@ -55,6 +64,19 @@ export function changesContract(ctx: ChangesContext): void {
       const mallory = await collapsing('post-2', { userIds: ['mallory'], data: { actor: 'Eve' } });
       expect(mallory.result.users).toEqual([{ userId: 'mallory', group: { actors: ['Eve'], count: 1, pushes: 1 }, replaces: [] }]);
       expect(await ids('bob')).toEqual([b.n.id]);
+    });
+
+    it('collapses two pushes stored together (one group commit) into one item', async () => {
+      const [a, b] = await Promise.all([ctx.append({ collapseKey: 'post-4', data: { actor: 'Bob' } }), ctx.append({ collapseKey: 'post-4', data: { actor: 'Carol' } })]);
+      const first = await collapsed('post-4', a, ['alice']);
+      const second = await collapsed('post-4', b, ['alice']);
+      expect(second.result.users[0]).toMatchObject({ replaces: [first.n.id], group: { actors: ['Carol', 'Bob'], count: 2 } });
+      expect(await ids('alice')).toEqual([second.n.id]);
+      expect((await ctx.inbox().summary('alice')).unread).toBe(1);
+      // What was collapsed away stays away after a restart.
+      await ctx.inbox().close();
+      const again = await ctx.reopen();
+      expect((await again.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual([second.n.id]);
     });
 
     it('tells a client that slept through a collapse to drop the old item', async () => {

@@ -539,7 +539,7 @@ export function runInboxContract(name: string, open: (opts: InboxOptions) => Pro
     });
 
     receiptsContract({ inbox: () => inbox, storeOne: (over, other) => storeOne(other ?? inbox, over), open: (opts) => openInbox(opts) });
-    changesContract({ inbox: () => inbox, storeOne: (over) => storeOne(inbox, over), reopen });
+    changesContract({ inbox: () => inbox, storeOne: (over) => storeOne(inbox, over), append: (over) => inbox.append(input(over)), reopen });
 
     describe('lifecycle', () => {
       it('answers ping while open', async () => {

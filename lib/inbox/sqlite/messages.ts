@@ -57,7 +57,14 @@ export type WriterRequestOf<Op extends WriterOp> = Extract<WriterRequest, { op: 
 
 /** An append's answer: only what the main thread does not already have (the seq, not the notification). */
 export type AppendOutcome =
-  | { status: 'stored'; seq: number }
+  | {
+      status: 'stored';
+      seq: number;
+      /** With a collapse key: each recipient's group, collapsed in this commit. */
+      collapsed?: CollapseResult['users'];
+      /** Recipients a later push of the same batch collapsed this one away from: never pending. */
+      dropped?: string[];
+    }
   | { status: 'duplicate'; id: string; recipients: number; response: StoredResponse | null }
   | { status: 'conflict'; message: string };
 

@@ -315,8 +315,13 @@ export class WriterQueue {
         p.resolve({ status: 'duplicate', id: outcome.id, recipients: outcome.recipients, response: outcome.response });
       } else {
         // Pending before the caller hears of it, so a read made after `await append()` sees it.
-        this.pending.add(outcome.seq, [...new Set(p.input.userIds)], performance.now());
-        p.resolve({ status: 'stored', notification: storedNotification(p.input, outcome.seq) });
+        const dropped = new Set(outcome.dropped);
+        this.pending.add(outcome.seq, [...new Set(p.input.userIds)].filter((u) => !dropped.has(u)), performance.now());
+        p.resolve({
+          status: 'stored',
+          notification: storedNotification(p.input, outcome.seq),
+          ...(outcome.collapsed ? { collapsed: outcome.collapsed } : {}),
+        });
       }
     });
   }

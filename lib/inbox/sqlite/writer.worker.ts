@@ -42,11 +42,11 @@ db.pragma('wal_autocheckpoint = 10000');
 
 const merger = new Merger(db);
 const receipts = new Receipts(db, merger, opts.webhookEvents ?? []);
-const appender = new Appender(db, merger, receipts);
+const changes = new Changes(db, merger);
+const appender = new Appender(db, merger, receipts, changes);
 const readMarks = new ReadMarks(db, merger, receipts);
 const outbox = new Outbox(db, receipts);
 const retention = new Retention(db, merger, opts);
-const changes = new Changes(db, merger);
 
 function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
   switch (req.op) {

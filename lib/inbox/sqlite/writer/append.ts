@@ -2,8 +2,14 @@ import type Database from 'better-sqlite3';
 import { idInUse, KEY_REUSED, replayOf } from '../../idempotency';
 import type { AppendInput, StoredResponse } from '../../types';
 import type { AppendOutcome } from '../messages';
+import { actorOf } from '../../groups';
+import type { Changes } from './changes';
 import type { Merger } from './merge';
 import type { Receipts } from './receipts';
+
+type StoredOutcome = Extract<AppendOutcome, { status: 'stored' }>;
+/** What a batch's transaction stored, by seq: the recipients that will be pending, and the outcome. */
+type Stored = Map<number, { userIds: string[]; outcome: StoredOutcome }>;
 
 interface KeyRow {
   body_hash: string;
@@ -18,8 +24,9 @@ interface KeyRow {
  * one batch) and the answers recorded for idempotency keys. An append stores its
  * notification and one fan-out log row naming its recipients; `merger` holds them
  * as pending once committed. The notification keeps its recipients (for its
- * status), and a push with `escalate` gets an escalation row per recipient when
- * escalations are enabled.
+ * status), a push with `escalate` gets an escalation row per recipient when
+ * escalations are enabled, and a push with a collapse key is collapsed in the
+ * same transaction (changes.ts).
  */
 export class Appender {
   private readonly stmt;
@@ -28,6 +35,7 @@ export class Appender {
     private readonly db: Database.Database,
     private readonly merger: Merger,
     private readonly receipts: Receipts,
+    private readonly changes: Changes,
   ) {
     this.stmt = {
       insertNotification: db.prepare(
@@ -54,12 +62,18 @@ export class Appender {
    */
   appendBatch(inputs: AppendInput[]): AppendOutcome[] {
     const outcomes: AppendOutcome[] = [];
-    const stored: Array<[number, string[]]> = [];
-    this.db.transaction(() => {
-      for (const input of inputs) outcomes.push(this.appendOne(input, stored));
-    })();
-    // Committed: now they are pending.
-    for (const [seq, userIds] of stored) this.merger.add(seq, userIds);
+    const stored: Stored = new Map();
+    try {
+      this.db.transaction(() => {
+        for (const input of inputs) outcomes.push(this.appendOne(input, stored));
+      })();
+    } catch (err) {
+      this.changes.rolledBack();
+      throw err;
+    }
+    // Committed: what collapses merged is forgotten as pending, and the new rows are pending.
+    this.changes.committed();
+    for (const [seq, { userIds }] of stored) if (userIds.length > 0) this.merger.add(seq, userIds);
     return outcomes;
   }
 
@@ -69,7 +83,7 @@ export class Appender {
   }
 
   /** `stored` collects what this transaction stores, by seq. */
-  private appendOne(input: AppendInput, stored: Array<[number, string[]]>): AppendOutcome {
+  private appendOne(input: AppendInput, stored: Stored): AppendOutcome {
     const { idempotency } = input;
     if (idempotency) {
       const prior = this.stmt.keyGet.get(idempotency.key) as KeyRow | undefined;
@@ -107,10 +121,25 @@ export class Appender {
     if (input.escalate && this.receipts.escalating) {
       this.stmt.insertEscalations.run(seq, input.createdAt + input.escalate.afterMs, input.escalate.unless, recipients);
     }
-    stored.push([seq, userIds]);
+    const outcome: StoredOutcome = { status: 'stored', seq };
+    stored.set(seq, { userIds, outcome });
     if (idempotency) {
       this.stmt.keyInsert.run(idempotency.key, idempotency.bodyHash, input.id, userIds.length, input.createdAt);
     }
-    return { status: 'stored', seq };
+    if (input.collapseKey === undefined) return outcome;
+    const actor = actorOf(input.data);
+    outcome.collapsed = this.changes.collapseWithin(
+      { seq, id: input.id, userIds, collapseKey: input.collapseKey, ...(actor !== undefined ? { actor } : {}) },
+      input.createdAt,
+      // A head stored earlier in this batch: the user never gets it as pending.
+      (headSeq, userId) => {
+        const earlier = stored.get(headSeq);
+        if (!earlier?.userIds.includes(userId)) return false;
+        earlier.userIds = earlier.userIds.filter((u) => u !== userId);
+        (earlier.outcome.dropped ??= []).push(userId);
+        return true;
+      },
+    );
+    return outcome;
   }
 }

@@ -76,42 +76,64 @@ export class Changes {
     };
   }
 
-  /**
-   * Committed with synchronous=NORMAL, as merges are: the push it follows is on
-   * disk already, and a crash before the next FULL commit leaves both items, not a loss.
-   */
+  /** The `collapse` request, for a push already committed: its own transaction. */
   collapse(input: CollapseInput, now: number): CollapseResult {
-    const result: CollapseResult = { users: [] };
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.inTransaction(() => {
-        const heads = input.userIds.map((userId) => [userId, this.stmt.group.get(userId, input.collapseKey) as GroupRow | undefined] as const);
-        this.mergeFirst(heads.filter(([, g]) => g !== undefined && g.seq !== input.seq).map(([userId]) => userId));
-        let seq = 0;
-        for (const [userId, head] of heads) {
-          let prev: StoredGroup | null = null;
-          const replaces: string[] = [];
-          if (head && head.seq !== input.seq) {
-            const d = this.stmt.delivery.get(userId, head.seq) as { read: number; archived: number } | undefined;
-            // Only an unread item in the inbox is merged into; after a read one a new group starts.
-            if (d && d.read === 0 && d.archived === 0) {
-              const old = this.stmt.idOfSeq.get(head.seq) as { id: string };
-              this.removeDelivery(userId, head.seq);
-              seq ||= this.nextSeq();
-              this.stmt.insertChange.run(userId, seq, 'remove', old.id, 'collapsed', now);
-              replaces.push(old.id);
-              prev = { actors: JSON.parse(head.actors) as JsonValue[], count: head.count, pushes: head.pushes };
-            }
-          }
-          const group = mergeGroup(prev, input.actor);
-          this.stmt.upsertGroup.run(userId, input.collapseKey, input.seq, JSON.stringify(group.actors), group.count, group.pushes);
-          result.users.push({ userId, group: wireGroup(group), replaces });
+    return { users: this.inTransaction(() => this.collapseWithin(input, now)) };
+  }
+
+  /**
+   * Collapses a push inside the transaction that stores it (append.ts), so a
+   * collapse costs no commit of its own. For each recipient, the head of their
+   * group with this key, if unread and in the inbox, is removed (a `collapsed`
+   * change), and the push becomes the head. `takeFresh(seq, userId)` removes a
+   * head stored earlier in the same transaction (not pending yet, so in no
+   * table but the fan-out log) and says whether it did. The caller runs
+   * `committed()` after the commit, or `rolledBack()`.
+   */
+  collapseWithin(input: CollapseInput, now: number, takeFresh: (seq: number, userId: string) => boolean = () => false): CollapseResult['users'] {
+    const users: CollapseResult['users'] = [];
+    const heads = input.userIds.map((userId) => [userId, this.stmt.group.get(userId, input.collapseKey) as GroupRow | undefined] as const);
+    this.mergeFirst(heads.filter(([, g]) => g !== undefined && g.seq !== input.seq).map(([userId]) => userId));
+    let seq = 0;
+    for (const [userId, head] of heads) {
+      let prev: StoredGroup | null = null;
+      const replaces: string[] = [];
+      if (head && head.seq !== input.seq) {
+        let removed = takeFresh(head.seq, userId);
+        if (removed) {
+          this.stmt.leaveFanout.run(userId, head.seq);
+          this.stmt.releaseHolder.run(head.seq);
+          this.stmt.deleteEscalation.run(head.seq, userId);
+        } else {
+          const d = this.stmt.delivery.get(userId, head.seq) as { read: number; archived: number } | undefined;
+          // Only an unread item in the inbox is merged into; after a read one a new group starts.
+          removed = d !== undefined && d.read === 0 && d.archived === 0;
+          if (removed) this.removeDelivery(userId, head.seq);
         }
-      });
-    } finally {
-      this.db.pragma('synchronous = FULL');
+        if (removed) {
+          const old = this.stmt.idOfSeq.get(head.seq) as { id: string };
+          seq ||= this.nextSeq();
+          this.stmt.insertChange.run(userId, seq, 'remove', old.id, 'collapsed', now);
+          replaces.push(old.id);
+          prev = { actors: JSON.parse(head.actors) as JsonValue[], count: head.count, pushes: head.pushes };
+        }
+      }
+      const group = mergeGroup(prev, input.actor);
+      this.stmt.upsertGroup.run(userId, input.collapseKey, input.seq, JSON.stringify(group.actors), group.count, group.pushes);
+      users.push({ userId, group: wireGroup(group), replaces });
     }
-    return result;
+    return users;
+  }
+
+  /** The transaction that called collapseWithin committed: the merger forgets what it merged. */
+  committed(): void {
+    for (const forget of this.forgets) forget();
+    this.forgets = [];
+  }
+
+  /** It rolled back: nothing it merged is forgotten. */
+  rolledBack(): void {
+    this.forgets = [];
   }
 
   update(id: string, patch: NotificationPatch, now: number): UpdateResult | null {
@@ -218,9 +240,14 @@ export class Changes {
   /** `fn` in one transaction, then the merger forgets what it merged (mergeFirst). */
   private inTransaction<T>(fn: () => T): T {
     this.forgets = [];
-    const value = this.db.transaction(fn)();
-    for (const forget of this.forgets) forget();
-    this.forgets = [];
+    let value: T;
+    try {
+      value = this.db.transaction(fn)();
+    } catch (err) {
+      this.rolledBack();
+      throw err;
+    }
+    this.committed();
     return value;
   }
 }
