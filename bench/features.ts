@@ -346,7 +346,7 @@ export function featureGoals(s: ScenarioResult | undefined): Goal[] {
       target: '≤ 1.3× a plain push, same run',
       measured: notRun ?? (Number.isFinite(collapseRatio) ? `${collapseRatio.toFixed(2)}× (${fmt(shipped?.usPerCollapsing?.median ?? NaN, 1)} against ${fmt(shipped?.usPerNotification?.median ?? NaN, 1)} µs)` : 'not measured'),
       met: judge(collapseRatio, (r) => r <= 1.3),
-      bound: [...trouble, `throughput ${Number.isFinite(collapseRate) ? collapseRate.toFixed(2) : '?'}× a plain push's; a collapse is one more writer transaction (not fsynced) after the push's commit`].join('; '),
+      bound: [...trouble, `throughput ${Number.isFinite(collapseRate) ? collapseRate.toFixed(2) : '?'}× a plain push's; the embedded inbox collapses in the push's own commit: the group's head removed, a change row, the group upserted, the user's pending rows merged first`].join('; '),
     },
   ];
 }
