@@ -1,6 +1,6 @@
 import { afterAll, afterEach, expect, it } from 'vitest';
 import type { AdminOverview, AdminUser } from '../../lib/contract';
-import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startNode, stopNode, token, waitReady, type ClusterNode } from '../support/cluster';
+import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startNode, startNodes, stopNode, token, type ClusterNode } from '../support/cluster';
 import { request } from '../support/server';
 import { freshSchema, startRedis } from '../support/services';
 import { connectClient, eventuallyAsync, waitForId, type ConnectedClient } from '../support/socket';
@@ -25,12 +25,8 @@ async function startCluster() {
   const schema = shared.add(await freshSchema('herald_admin'), (s) => s.drop());
   const opts = { databaseUrl: schema.databaseUrl, schema: schema.name, redisUrl: redis.url, env: { ADMIN_TOKEN } };
   resolveOptions(opts);
-  const [a, b] = await Promise.allSettled([startNode({ name: 'adm-a', ...opts }), startNode({ name: 'adm-b', ...opts })]);
-  for (const r of [a, b]) if (r.status === 'fulfilled') shared.add(r.value, stopNode);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
-  await Promise.all([waitReady(a.value), waitReady(b.value)]);
-  return { a: a.value, b: b.value };
+  const [a, b] = await startNodes(shared, [{ name: 'adm-a', ...opts }, { name: 'adm-b', ...opts }]);
+  return { a: a as ClusterNode, b: b as ClusterNode };
 }
 const getCluster = () => (cluster ??= startCluster());
 

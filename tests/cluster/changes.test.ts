@@ -1,6 +1,6 @@
 import { afterAll, afterEach, expect, it } from 'vitest';
 import type { NotificationRemove, NotificationUpdate } from '../../lib/contract';
-import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startNode, stopNode, token, waitReady, type ClusterNode } from '../support/cluster';
+import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startNodes, token, type ClusterNode } from '../support/cluster';
 import { request, TEST_PUSH_KEY } from '../support/server';
 import { freshSchema, startRedis } from '../support/services';
 import { connectClient, waitFor, waitForId, type ConnectedClient } from '../support/socket';
@@ -19,12 +19,8 @@ async function startCluster(): Promise<{ a: ClusterNode; b: ClusterNode }> {
   const redis = shared.add(await startRedis(), (r) => r.stop());
   const schema = shared.add(await freshSchema(), (s) => s.drop());
   const opts = { databaseUrl: schema.databaseUrl, schema: schema.name, redisUrl: redis.url };
-  const [a, b] = await Promise.allSettled([startNode({ name: 'chg-a', ...opts }), startNode({ name: 'chg-b', ...opts })]);
-  for (const r of [a, b]) if (r.status === 'fulfilled') shared.add(r.value, stopNode);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
-  await Promise.all([waitReady(a.value), waitReady(b.value)]);
-  return { a: a.value, b: b.value };
+  const [a, b] = await startNodes(shared, [{ name: 'chg-a', ...opts }, { name: 'chg-b', ...opts }]);
+  return { a: a as ClusterNode, b: b as ClusterNode };
 }
 const getCluster = () => (cluster ??= startCluster());
 

@@ -6,11 +6,9 @@ import {
   pushId,
   CLUSTER_TEST_TIMEOUT_MS,
   Resources,
-  startNode,
-  stopNode,
+  startNodes,
   tally,
   token,
-  waitReady,
   type ClusterNode,
 } from '../support/cluster';
 import { request, TEST_PUSH_KEY } from '../support/server';
@@ -39,12 +37,8 @@ async function startCluster(): Promise<Cluster> {
   const redis = shared.add(await startRedis(), (r) => r.stop());
   const schema = shared.add(await freshSchema(), (s) => s.drop());
   const opts = { databaseUrl: schema.databaseUrl, schema: schema.name, redisUrl: redis.url };
-  const [a, b] = await Promise.allSettled([startNode({ name: 'fan-a', ...opts }), startNode({ name: 'fan-b', ...opts })]);
-  for (const r of [a, b]) if (r.status === 'fulfilled') shared.add(r.value, stopNode);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
-  await Promise.all([waitReady(a.value), waitReady(b.value)]);
-  return { a: a.value, b: b.value };
+  const [a, b] = await startNodes(shared, [{ name: 'fan-a', ...opts }, { name: 'fan-b', ...opts }]);
+  return { a: a as ClusterNode, b: b as ClusterNode };
 }
 const getCluster = () => (cluster ??= startCluster());
 

@@ -101,6 +101,20 @@ export async function waitReady(node: TestServer, timeoutMs = 15_000): Promise<v
   throw new Error(`node ${node.url} not ready after ${timeoutMs} ms: ${JSON.stringify(last?.body)}\n${node.logs.slice(-20).join('\n')}`);
 }
 
+/**
+ * Starts these nodes at once, each stopped when `resources` is released (those
+ * that started, even when another failed), and waits until every one is ready.
+ */
+export async function startNodes(resources: Resources, nodes: NodeOptions[]): Promise<ClusterNode[]> {
+  const started = await Promise.allSettled(nodes.map((opts) => startNode(opts)));
+  for (const r of started) if (r.status === 'fulfilled') resources.add(r.value, stopNode);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const ready = started.map((r) => (r as PromiseFulfilledResult<ClusterNode>).value);
+  await Promise.all(ready.map((node) => waitReady(node)));
+  return ready;
+}
+
 export const token = tokenFor;
 
 export interface Tally {
