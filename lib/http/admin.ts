@@ -7,7 +7,7 @@ import { HttpError } from '../errors';
 import { ErrorCodes, type AdminSession } from '../contract';
 import type { TokenBucket } from '../limits';
 import { describeIssues, UserIdSchema } from '../validate';
-import type { ApiRequest } from './request';
+import { validParam, type ApiRequest } from './request';
 import type { Route } from './router';
 
 /**
@@ -89,9 +89,7 @@ export function adminRoutes(deps: AdminRouteDeps): Route[] {
       name: 'admin-user',
       handler: async (req, params) => {
         requireSession(req);
-        const userId = UserIdSchema.safeParse(params.userId);
-        if (!userId.success) throw new HttpError(400, ErrorCodes.validationFailed, `userId: ${userId.error.issues[0]?.message ?? 'invalid'}`);
-        return { status: 200, body: await monitor.user(userId.data) };
+        return { status: 200, body: await monitor.user(validParam(UserIdSchema, params.userId, 'userId')) };
       },
     },
   ];

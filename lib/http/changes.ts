@@ -5,6 +5,7 @@ import type { ChangeService } from '../changes';
 import type { Inbox } from '../inbox/types';
 import { describeIssues, NotificationIdSchema, NotificationPatchSchema, PreferencesSchema, UserIdSchema } from '../validate';
 import { requirePushKey } from './push';
+import { validParam } from './request';
 import type { Route } from './router';
 
 /** What the routes that change notifications and preferences need. */
@@ -48,12 +49,7 @@ export function changeRoutes(deps: ChangeRouteDeps): Route[] {
         const id = idOf(params.id);
         const extra = [...req.query.keys()].find((k) => k !== 'userId');
         if (extra !== undefined) throw new HttpError(400, ErrorCodes.validationFailed, `unknown query parameter: ${extra}`);
-        let userId: string | undefined;
-        if (req.query.has('userId')) {
-          const parsed = UserIdSchema.safeParse(req.query.get('userId'));
-          if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, `userId: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-          userId = parsed.data;
-        }
+        const userId = req.query.has('userId') ? validParam(UserIdSchema, req.query.get('userId'), 'userId') : undefined;
         const changed = await deps.changes.retract(id, userId);
         if (!changed) {
           throw new HttpError(404, ErrorCodes.notFound, userId === undefined ? `no one holds notification ${id}` : `user ${userId} does not hold notification ${id}`);
@@ -87,14 +83,5 @@ export function changeRoutes(deps: ChangeRouteDeps): Route[] {
   ];
 }
 
-function idOf(raw: string | undefined): string {
-  const id = NotificationIdSchema.safeParse(raw);
-  if (!id.success) throw new HttpError(400, ErrorCodes.validationFailed, `id: ${id.error.issues[0]?.message ?? 'invalid'}`);
-  return id.data;
-}
-
-function userIdOf(raw: string | undefined): string {
-  const id = UserIdSchema.safeParse(raw);
-  if (!id.success) throw new HttpError(400, ErrorCodes.validationFailed, `user id: ${id.error.issues[0]?.message ?? 'invalid'}`);
-  return id.data;
-}
+const idOf = (raw: string | undefined): string => validParam(NotificationIdSchema, raw, 'id');
+const userIdOf = (raw: string | undefined): string => validParam(UserIdSchema, raw, 'user id');

@@ -5,7 +5,7 @@ import { DEFAULT_PAGE_LIMIT, ErrorCodes } from '../contract';
 import type { Inbox } from '../inbox/types';
 import { describeIssues, ListRequestSchema, UserIdSchema } from '../validate';
 import { requirePushKey } from './push';
-import type { ApiRequest } from './request';
+import { validParam, type ApiRequest } from './request';
 import type { Answer } from './respond';
 import type { Route } from './router';
 
@@ -29,9 +29,7 @@ export function historyRoutes(deps: HistoryRouteDeps): Route[] {
       name: 'notifications',
       handler: async (req) => {
         requirePushKey(req.header('authorization'), deps.pushApiKey);
-        const userId = UserIdSchema.safeParse(req.query.get('userId') ?? undefined);
-        if (!userId.success) throw new HttpError(400, ErrorCodes.validationFailed, `userId: ${userId.error.issues[0]?.message ?? 'required'}`);
-        return listFor(deps, userId.data, pageOf(req));
+        return listFor(deps, validParam(UserIdSchema, req.query.get('userId') ?? undefined, 'userId'), pageOf(req));
       },
     },
     {

@@ -1,5 +1,6 @@
 import 'server-only';
 import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
 import { HttpError } from '../errors';
 import { ErrorCodes } from '../contract';
 import { checkJsonBodyHeaders, decodeUtf8, parseJson, readNodeBody } from './body';
@@ -9,6 +10,16 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The caller's X-Request-Id when it is sane, else a fresh one. */
 export function requestIdFrom(given: string | null | undefined): string {
   return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
+/**
+ * `raw` (a path segment or a query value) parsed by `schema`, or a 400
+ * `validation_failed` naming it: `<name>: <the first issue>`.
+ */
+export function validParam<T>(schema: z.ZodType<T>, raw: unknown, name: string): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new HttpError(400, ErrorCodes.validationFailed, `${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
 }
 
 /**

@@ -5,6 +5,7 @@ import { ErrorCodes, MAX_STATUS_PAGE } from '../contract';
 import type { Inbox } from '../inbox/types';
 import { describeIssues, NotificationIdSchema, UserIdSchema } from '../validate';
 import { requirePushKey } from './push';
+import { validParam } from './request';
 import type { Route } from './router';
 
 /** What the status route needs. */
@@ -31,16 +32,15 @@ export function statusRoutes(deps: StatusRouteDeps): Route[] {
       name: 'notification-status',
       handler: async (req, params) => {
         requirePushKey(req.header('authorization'), deps.pushApiKey);
-        const id = NotificationIdSchema.safeParse(params.id);
-        if (!id.success) throw new HttpError(400, ErrorCodes.validationFailed, `id: ${id.error.issues[0]?.message ?? 'invalid'}`);
+        const id = validParam(NotificationIdSchema, params.id, 'id');
         const limit = req.query.get('limit');
         const query = StatusQuerySchema.safeParse({
           ...(req.query.has('after') ? { after: req.query.get('after') } : {}),
           ...(limit !== null ? { limit: /^\d{1,6}$/.test(limit) ? Number(limit) : NaN } : {}),
         });
         if (!query.success) throw new HttpError(400, ErrorCodes.validationFailed, describeIssues(query.error));
-        const status = await deps.inbox.status(id.data, { after: query.data.after, limit: query.data.limit ?? MAX_STATUS_PAGE });
-        if (!status) throw new HttpError(404, ErrorCodes.notFound, `no notification with id ${id.data}`);
+        const status = await deps.inbox.status(id, { after: query.data.after, limit: query.data.limit ?? MAX_STATUS_PAGE });
+        if (!status) throw new HttpError(404, ErrorCodes.notFound, `no notification with id ${id}`);
         return { status: 200, body: status };
       },
     },
