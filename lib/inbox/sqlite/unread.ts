@@ -11,6 +11,7 @@ export class UnreadCounter {
   constructor(db: Database.Database) {
     this.stmt = {
       muted: db.prepare('SELECT muted FROM preferences WHERE user_id = ?'),
+      headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
       plain: db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE user_id = ? AND read = 0 AND archived = 0'),
       unmuted: db.prepare(
         `SELECT COUNT(*) AS n FROM deliveries d JOIN notifications n ON n.seq = d.seq
@@ -23,6 +24,11 @@ export class UnreadCounter {
   muted(userId: string): string[] {
     const row = this.stmt.muted.get(userId) as { muted: string } | undefined;
     return row ? (JSON.parse(row.muted) as string[]) : [];
+  }
+
+  /** The unread count and the user's highest seq, of merged rows: the writer's answers, read inside its transactions after merging the user. */
+  summary(userId: string): { unread: number; headSeq: number } {
+    return { unread: this.count(userId), headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head };
   }
 
   /** Merged rows only: the caller adds what is pending (always unread, never archived). */

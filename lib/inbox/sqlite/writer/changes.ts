@@ -69,7 +69,6 @@ export class Changes {
           WHERE d.user_id = ? AND d.archived != ? AND n.id IN (SELECT value FROM json_each(?))`,
       ),
       setArchived: db.prepare('UPDATE deliveries SET archived = ? WHERE user_id = ? AND seq = ?'),
-      headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
       setPreferences: db.prepare(
         'INSERT INTO preferences (user_id, muted) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET muted = excluded.muted',
       ),
@@ -176,12 +175,7 @@ export class Changes {
       const flag = archived ? 1 : 0;
       const rows = this.stmt.archivable.all(userId, flag, JSON.stringify(ids)) as Array<{ id: string; seq: number }>;
       for (const row of rows) this.stmt.setArchived.run(flag, userId, row.seq);
-      return {
-        ids: rows.map((r) => r.id),
-        archived,
-        unread: this.unread.count(userId),
-        headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head,
-      };
+      return { ids: rows.map((r) => r.id), archived, ...this.unread.summary(userId) };
     });
   }
 

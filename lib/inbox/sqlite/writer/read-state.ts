@@ -21,7 +21,6 @@ export class ReadMarks {
   ) {
     this.unread = new UnreadCounter(db);
     this.stmt = {
-      headSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS head FROM deliveries WHERE user_id = ?'),
       unreadByIds: db.prepare(
         `SELECT n.id, n.seq FROM deliveries d JOIN notifications n ON n.seq = d.seq
           WHERE d.user_id = ? AND d.read = 0 AND n.id IN (SELECT value FROM json_each(?))`,
@@ -43,7 +42,7 @@ export class ReadMarks {
       const rows = this.stmt.unreadByIds.all(userId, JSON.stringify(ids)) as Array<{ id: string; seq: number }>;
       for (const row of rows) this.stmt.markSeqRead.run(userId, row.seq);
       this.receipts.read(userId, rows, Date.now());
-      return { ...this.summary(userId), readIds: rows.map((r) => r.id) };
+      return { ...this.unread.summary(userId), readIds: rows.map((r) => r.id) };
     });
   }
 
@@ -51,7 +50,7 @@ export class ReadMarks {
     return this.change(userId, () => {
       const rows = this.stmt.readByIds.all(userId, JSON.stringify(ids)) as Array<{ id: string; seq: number }>;
       for (const row of rows) this.stmt.markSeqUnread.run(userId, row.seq);
-      return { ...this.summary(userId), readIds: [], unreadIds: rows.map((r) => r.id) };
+      return { ...this.unread.summary(userId), readIds: [], unreadIds: rows.map((r) => r.id) };
     });
   }
 
@@ -65,7 +64,7 @@ export class ReadMarks {
     return this.change(userId, () => {
       this.receipts.read(userId, this.stmt.allUnread.all(userId) as Array<{ id: string; seq: number }>, Date.now());
       this.stmt.markAllRead.run(userId);
-      return { ...this.summary(userId), readIds: [], all: true };
+      return { ...this.unread.summary(userId), readIds: [], all: true };
     });
   }
 
@@ -78,12 +77,5 @@ export class ReadMarks {
     })();
     forget();
     return state;
-  }
-
-  private summary(userId: string): { unread: number; headSeq: number } {
-    return {
-      unread: this.unread.count(userId),
-      headSeq: (this.stmt.headSeq.get(userId) as { head: number }).head,
-    };
   }
 }
