@@ -100,6 +100,11 @@ test('After sign-in the view shows this node, a push in the live tail, and a use
     await expect(result.getByTestId('lookup-unread')).toHaveText('1 unread');
     await expect(result.getByTestId('lookup-notification')).toHaveCount(1);
     await expect(result.getByTestId('lookup-notification')).toContainText(id);
+    // The demo tab acknowledges what it receives: the lookup shows the receipt (Refresh re-reads it).
+    await expect(async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await expect(result.getByTestId('lookup-receipts')).toContainText('delivered', { timeout: 1_000 });
+    }).toPass({ timeout: 10_000 });
     await expect(result.getByTestId('socket-last-seq')).not.toHaveText('—');
     await expect(result).not.toContainText('secret body');
   } finally {

@@ -1,15 +1,15 @@
 'use client';
 
 import { useState, type FormEvent } from 'react';
+import type { AdminNotification } from '@/lib/contract';
 import { lookUpUser, selectLookup } from '@/store/admin/slice';
 import { useAppDispatch, useAppSelector } from '@/store/hooks';
 import { formatClock, formatDuration } from './format';
 
 /**
  * One user as the cluster sees them: their sockets on every node, their unread
- * count and their latest notifications (ids and types, never the data).
- * Per-recipient receipts are read from `GET /api/notifications/:id`; the
- * lookup does not show them yet.
+ * count and their latest notifications (ids and types, never the data) with
+ * this user's receipts on each: when it reached a tab, was shown and was read.
  */
 export function UserLookup() {
   const dispatch = useAppDispatch();
@@ -113,6 +113,7 @@ export function UserLookup() {
                     <th scope="col">Type</th>
                     <th scope="col">Created</th>
                     <th scope="col">State</th>
+                    <th scope="col">Receipts</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -127,6 +128,9 @@ export function UserLookup() {
                       </td>
                       <td className="nowrap">{formatClock(n.createdAt)}</td>
                       <td>{n.read ? <span className="muted">read</span> : <span className="unread-pill">unread</span>}</td>
+                      <td className="nowrap" data-testid="lookup-receipts">
+                        <Receipts n={n} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -136,5 +140,23 @@ export function UserLookup() {
         </div>
       )}
     </section>
+  );
+}
+
+/** Each receipt this user reached, with its time; "not delivered" before the first. */
+function Receipts({ n }: { n: AdminNotification }) {
+  const reached: Array<[string, string]> = [];
+  if (n.deliveredAt) reached.push(['delivered', n.deliveredAt]);
+  if (n.seenAt) reached.push(['seen', n.seenAt]);
+  if (n.readAt) reached.push(['read', n.readAt]);
+  if (reached.length === 0) return <span className="muted">not delivered</span>;
+  return (
+    <span className="receipts">
+      {reached.map(([label, at]) => (
+        <span key={label} className="receipt" title={at}>
+          {label} <span className="muted">{formatClock(at)}</span>
+        </span>
+      ))}
+    </span>
   );
 }

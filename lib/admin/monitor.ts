@@ -49,7 +49,7 @@ export interface AdminMonitorDeps {
   nodeId: string;
   startedAt: number;
   metrics: Metrics;
-  inbox: Pick<Inbox, 'summary' | 'list'>;
+  inbox: Pick<Inbox, 'summary' | 'list' | 'receiptsOf'>;
   io: HeraldServer;
   /** The cluster's shared statuses; undefined on a single node. */
   board: AdminBoard | undefined;
@@ -163,18 +163,28 @@ export class AdminMonitor {
     return sockets;
   }
 
-  /** A user's sockets on every node, unread count and latest notifications (without their data). */
+  /** A user's sockets on every node, unread count and latest notifications with their receipts (without their data). */
   async user(userId: string): Promise<AdminUser> {
     const [sockets, summary, page] = await Promise.all([
       this.clusterSockets(userId),
       this.deps.inbox.summary(userId),
       this.deps.inbox.list(userId, { limit: LOOKUP_NOTIFICATIONS }),
     ]);
+    const receipts = await this.deps.inbox.receiptsOf(userId, page.items.map((n) => n.seq));
     return {
       userId,
       sockets: sockets.sort((a, b) => a.connectedAt - b.connectedAt),
       unread: summary.unread,
-      notifications: page.items.map(({ id, seq, entityType, createdAt, read }) => ({ id, seq, entityType, createdAt, read })),
+      notifications: page.items.map(({ id, seq, entityType, createdAt, read }) => ({
+        id,
+        seq,
+        entityType,
+        createdAt,
+        read,
+        deliveredAt: receipts.get(seq)?.deliveredAt ?? null,
+        seenAt: receipts.get(seq)?.seenAt ?? null,
+        readAt: receipts.get(seq)?.readAt ?? null,
+      })),
     };
   }
 

@@ -90,6 +90,10 @@ export interface AdminNotification {
   entityType: string;
   createdAt: string;
   read: boolean;
+  /** This user's receipts on it (ISO times), null until reached. */
+  deliveredAt: string | null;
+  seenAt: string | null;
+  readAt: string | null;
 }
 
 /** `GET /api/admin/users/:userId`. */

@@ -2,7 +2,7 @@ import 'server-only';
 import type { JsonValue, ListPage, NotificationChange, NotificationStatus, RemoveReason, WireNotification } from '../contract';
 import { wireGroup } from './groups';
 import { isoOrNull } from './outbox-rows';
-import type { AppendInput } from './types';
+import type { AppendInput, UserReceipts } from './types';
 
 /**
  * Stored notifications as clients see them, for both engines: they read the same
@@ -79,6 +79,13 @@ export interface RecipientRow {
   delivered_at: number | null;
   seen_at: number | null;
   read_at: number | null;
+}
+
+/** One user's receipt rows as `Inbox.receiptsOf` answers them, by seq. */
+export function receiptsBySeq(rows: Array<Omit<RecipientRow, 'user_id'> & { seq: number | string }>): Map<number, UserReceipts> {
+  return new Map(
+    rows.map((r) => [Number(r.seq), { deliveredAt: isoOrNull(r.delivered_at), seenAt: isoOrNull(r.seen_at), readAt: isoOrNull(r.read_at) }]),
+  );
 }
 
 /** A notification's status from its row and up to `limit + 1` recipient rows by user id: a row past `limit` means there is more. */

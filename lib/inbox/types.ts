@@ -49,6 +49,8 @@ export interface Inbox {
   markSeen(userId: string, ids: string[], now?: number): Promise<ReceiptChange>;
   /** The notification and a page of its recipients' receipts, by user id after `after`; null for an unknown id. */
   status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null>;
+  /** One user's receipts on these of their notifications, by seq; a seq without any receipt yet is absent. */
+  receiptsOf(userId: string, seqs: number[]): Promise<Map<number, UserReceipts>>;
   /**
    * After a push with a collapse key is stored (seq `seq`): for each recipient,
    * their unread, not archived item with the same key (if any) is removed, with a
@@ -244,4 +246,11 @@ export interface RemoveResult {
   seq: number;
   /** Each user whose copy was removed, with their unread count after it. */
   users: Array<{ userId: string; unread: number }>;
+}
+
+/** One recipient's receipts on one notification, as ISO times or null. */
+export interface UserReceipts {
+  deliveredAt: string | null;
+  seenAt: string | null;
+  readAt: string | null;
 }

@@ -51,6 +51,7 @@ export class WatchedInbox implements Inbox {
   preferences: Inbox['preferences'] = (userId) => this.inner.preferences(userId);
   setPreferences: Inbox['setPreferences'] = (userId, prefs) => this.watch(this.inner.setPreferences(userId, prefs));
   status: Inbox['status'] = (id, opts) => this.inner.status(id, opts);
+  receiptsOf: Inbox['receiptsOf'] = (userId, seqs) => this.inner.receiptsOf(userId, seqs);
   probeWrite: Inbox['probeWrite'] = () => this.watch(this.inner.probeWrite());
   since: Inbox['since'] = (userId, afterSeq, limit) => this.inner.since(userId, afterSeq, limit);
   list: Inbox['list'] = (userId, opts) => this.inner.list(userId, opts);

@@ -94,6 +94,22 @@ export function receiptsContract(ctx: ReceiptsContext): void {
       expect(await recipientsOf(bobs.id)).toEqual([{ userId: 'bob', deliveredAt: null, seenAt: null, readAt: null }]);
     });
 
+    it('answers one user\u2019s receipts by seq, never another user\u2019s', async () => {
+      const a = await ctx.storeOne({ userIds: ['alice', 'bob'] });
+      const b = await ctx.storeOne({ userIds: ['alice'] });
+      const quiet = await ctx.storeOne({ userIds: ['alice'] });
+      await ctx.inbox().markReceived('alice', b.seq, AT);
+      await ctx.inbox().markSeen('alice', [b.id], AT + 1000);
+      await ctx.inbox().markSeen('bob', [a.id], AT + 2000);
+      const mine = await ctx.inbox().receiptsOf('alice', [a.seq, b.seq, quiet.seq]);
+      expect(mine.get(a.seq)).toEqual({ deliveredAt: iso(AT), seenAt: null, readAt: null });
+      expect(mine.get(b.seq)).toEqual({ deliveredAt: iso(AT), seenAt: iso(AT + 1000), readAt: null });
+      expect(mine.get(quiet.seq)?.deliveredAt ?? null).toBeNull();
+      expect((await ctx.inbox().receiptsOf('bob', [a.seq, b.seq])).get(b.seq)).toBeUndefined();
+      expect((await ctx.inbox().receiptsOf('bob', [a.seq])).get(a.seq)).toEqual({ deliveredAt: iso(AT + 2000), seenAt: iso(AT + 2000), readAt: null });
+      expect((await ctx.inbox().receiptsOf('alice', [])).size).toBe(0);
+    });
+
     it('keeps an earlier delivered time when the notification is seen later', async () => {
       const n = await ctx.storeOne({ userIds: ['alice'] });
       await ctx.inbox().markReceived('alice', n.seq, AT);

@@ -148,7 +148,7 @@ describe('admin access', () => {
 });
 
 describe('what the admin view shows', () => {
-  it('lists this node, a push in the tail without its data, and a user lookup with the socket, unread count and latest notifications', async () => {
+  it('lists this node, a push in the tail without its data, and a user lookup with the socket, unread count and latest notifications with receipts', async () => {
     const cookie = await signIn();
     const userId = `admin-user-${Date.now()}`;
     const client = await connectClient(server.url, { token: await tokenFor(userId) });
@@ -193,8 +193,22 @@ describe('what the admin view shows', () => {
         userAgent: null,
       },
     ]);
-    expect(user.notifications).toEqual([{ id, seq: expect.any(Number), entityType: 'admin-check', createdAt: expect.any(String), read: false }]);
+    expect(user.notifications).toEqual([
+      { id, seq: expect.any(Number), entityType: 'admin-check', createdAt: expect.any(String), read: false, deliveredAt: null, seenAt: null, readAt: null },
+    ]);
     expect(JSON.stringify(user)).not.toContain('never-shown');
+
+    // The tab reports it received and showed the notification: the lookup shows both receipts, not a read one.
+    const seq = client.received.at(-1)?.seq ?? 0;
+    const acked = client.socket.timeout(5_000) as unknown as { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
+    expect(await acked.emitWithAck('notifications:received', { upTo: seq })).toMatchObject({ ok: true });
+    expect(await acked.emitWithAck('notifications:seen', { ids: [id] })).toMatchObject({ ok: true });
+    let receipts: AdminUser['notifications'][number] | undefined;
+    await eventuallyAsync(async () => {
+      receipts = ((await request(server.url, `/api/admin/users/${encodeURIComponent(userId)}`, { headers: { cookie } })).body as AdminUser).notifications[0];
+      return receipts?.seenAt != null;
+    });
+    expect(receipts).toMatchObject({ id, read: false, deliveredAt: expect.stringMatching(/^\d{4}-/), seenAt: expect.stringMatching(/^\d{4}-/), readAt: null });
   });
 
   it('refuses a malformed user id in the lookup with 400', async () => {

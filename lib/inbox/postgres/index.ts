@@ -15,6 +15,7 @@ import type {
   StoredResponse,
   SweepResult,
   UpdateResult,
+  UserReceipts,
 } from '../types';
 import { lockKeyOf, PostgresAppends } from './append';
 import { PostgresChanges } from './changes';
@@ -156,6 +157,10 @@ export class PostgresInbox implements Inbox {
 
   status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {
     return this.reads.status(id, opts);
+  }
+
+  receiptsOf(userId: string, seqs: number[]): Promise<Map<number, UserReceipts>> {
+    return this.reads.receiptsOf(userId, seqs);
   }
 
   probeWrite(): Promise<void> {

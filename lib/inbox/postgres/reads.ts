@@ -1,8 +1,8 @@
 import 'server-only';
 import type pg from 'pg';
 import type { InboxView, JsonValue, ListPage, NotificationStatus, ReadState, WireNotification } from '../../contract';
-import { changeOf, GROUP_JOIN, pageOf, ROW_COLUMNS, type ChangeRow, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
-import type { SinceResult } from '../types';
+import { changeOf, GROUP_JOIN, pageOf, receiptsBySeq, ROW_COLUMNS, type ChangeRow, statusOf, toWire, type NotificationRow, type RecipientRow } from '../rows';
+import type { SinceResult, UserReceipts } from '../types';
 import type { PgDatabase } from './pool';
 import type { PostgresReceipts } from './receipts';
 
@@ -145,6 +145,16 @@ export class PostgresReads {
       [row.seq, opts.after ?? '', opts.limit + 1],
     );
     return statusOf(row, row.data, recipients, opts.limit);
+  }
+
+  async receiptsOf(userId: string, seqs: number[]): Promise<Map<number, UserReceipts>> {
+    if (seqs.length === 0) return new Map();
+    const { rows } = await this.db.query<Omit<RecipientRow, 'user_id'> & { seq: string }>(
+      'receiptsOf',
+      'SELECT seq, delivered_at, seen_at, read_at FROM receipts WHERE user_id = $1 AND seq = ANY($2::bigint[])',
+      [userId, seqs],
+    );
+    return receiptsBySeq(rows);
   }
 
   /** A committed one-row write, for readiness. */

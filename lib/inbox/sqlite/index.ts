@@ -22,6 +22,7 @@ import type {
   StoredResponse,
   SweepResult,
   UpdateResult,
+  UserReceipts,
   WebhookOutbox,
 } from '../types';
 import type { CheckpointerData, CheckpointerRequest, CheckpointStats } from './messages';
@@ -180,6 +181,11 @@ export class SqliteInbox implements Inbox {
   async status(id: string, opts: { after?: string; limit: number }): Promise<NotificationStatus | null> {
     this.guard();
     return this.reads.status(id, opts);
+  }
+
+  async receiptsOf(userId: string, seqs: number[]): Promise<Map<number, UserReceipts>> {
+    this.guard();
+    return this.reads.receiptsOf(userId, seqs);
   }
 
   probeWrite(): Promise<void> {

@@ -2,9 +2,9 @@ import 'server-only';
 import type Database from 'better-sqlite3';
 import type { InboxView, JsonValue, ListPage, NotificationStatus, WireNotification } from '../../contract';
 import type { PendingDeliveries } from '../pending';
-import { changeOf, GROUP_JOIN, pageOf, ROW_COLUMNS, statusOf, toWire, type ChangeRow, type NotificationRow, type RecipientRow } from '../rows';
+import { changeOf, GROUP_JOIN, pageOf, receiptsBySeq, ROW_COLUMNS, statusOf, toWire, type ChangeRow, type NotificationRow, type RecipientRow } from '../rows';
 import { UnreadCounter } from './unread';
-import type { OutboxStats, SinceResult } from '../types';
+import type { OutboxStats, SinceResult, UserReceipts } from '../types';
 
 type Row = NotificationRow<string, number>;
 
@@ -63,6 +63,9 @@ export class SqliteReads {
            FROM notifications n, json_each(COALESCE(n.recipients, (SELECT json_group_array(user_id) FROM receipts WHERE seq = n.seq))) j
            LEFT JOIN receipts r ON r.seq = n.seq AND r.user_id = j.value
           WHERE n.seq = ? AND j.value > ? ORDER BY j.value LIMIT ?`,
+      ),
+      userReceipts: db.prepare(
+        'SELECT seq, delivered_at, seen_at, read_at FROM receipts WHERE user_id = ? AND seq IN (SELECT value FROM json_each(?))',
       ),
       outboxStats: db.prepare(
         `SELECT (SELECT COUNT(*) FROM outbox_events) AS events,
@@ -136,6 +139,11 @@ export class SqliteReads {
       const recipients = this.stmt.recipients.all(row.seq, opts.after ?? '', opts.limit + 1) as RecipientRow[];
       return statusOf(row, JSON.parse(row.data) as JsonValue, recipients, opts.limit);
     })();
+  }
+
+  receiptsOf(userId: string, seqs: number[]): Map<number, UserReceipts> {
+    if (seqs.length === 0) return new Map();
+    return receiptsBySeq(this.stmt.userReceipts.all(userId, JSON.stringify(seqs)) as Array<Omit<RecipientRow, 'user_id'> & { seq: number }>);
   }
 
   outboxStats(): OutboxStats {
