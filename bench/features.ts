@@ -68,7 +68,7 @@ export function emptyFeatures(p: Profile): ScenarioResult {
   return {
     title: 'Features on and off: receipts, webhooks, metrics, the slow-consumer guard',
     method:
-      `Five Herald processes up at once (SQLite inbox each), ${users.toLocaleString('en-US')} users (one tab each) on each; runs alternate between them, ${p.runs} per figure. ` +
+      `Five Herald processes up at once (SQLite inbox each), ${users.toLocaleString('en-US')} users (one tab each) on each; runs alternate between them (the order turns each round, and every other round runs backwards), ${p.featureRuns} rounds; each on/off ratio is the median of the rounds' ratios. ` +
       `Single-recipient pushes: closed loop over ${p.targetedConcurrency} keep-alive connections for ${p.targetedMs / 1000} s; server CPU read ${AFTER_RUN_MS / 1000} s after the loop ends. ` +
       `Fan-out (shipped and guard off): ${users.toLocaleString('en-US')} users, saturation for ${p.fanoutMs / 1000} s. ` +
       'Receipts: users acknowledge as the browser client does (notifications:received, at most every 250 ms). Webhooks: WEBHOOK_URL to a receiver in the harness answering 204. ' +
@@ -222,13 +222,17 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
       await warmUp(v.ctx, `features/${v.key} pushes`, () => load(v.ctx, { ...single, durationMs: p.warmupMs }));
       if (fans.includes(v)) await warmUp(v.ctx, `features/${v.key} fan-out`, () => fanoutSaturated(v.ctx, users, p.warmupMs));
     }
-    for (let i = 0; i < p.runs; i++) {
+    const runs = p.featureRuns;
+    for (let i = 0; i < runs; i++) {
       if (isOver()) {
         for (const v of setups) v.result.errors.push(`run ${i + 1} skipped: the run reached its time budget`);
         break;
       }
-      // Each run starts with another variant, so that none always follows the same one.
+      // Each round starts with another variant, and every other round runs them
+      // backwards, so that none always follows the same one and a drift in the
+      // machine's load falls on both sides of each pair alike.
       const order = KEYS.map((_, j) => setups[(i + j) % setups.length] as Variant);
+      if (i % 2 === 1) order.reverse();
       for (const v of order) {
         try {
           const meter = new CpuMeter([v.target.proc.pid]);
@@ -245,7 +249,7 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
           v.c.add('usPerNotification', us, 'µs');
           v.c.add('otherCores', run.cpu.otherCores, 'cores');
           if (v.key === 'webhooks') v.c.add('webhookEventsPerSec', (receiver.events - events0) / (p.targetedMs / 1000), '/s');
-          log(`features/${v.key} pushes ${i + 1}/${p.runs}: ${fmt(run.notificationsPerSec)} notifications/s, ${fmt(us, 1)} µs server CPU each`);
+          log(`features/${v.key} pushes ${i + 1}/${runs}: ${fmt(run.notificationsPerSec)} notifications/s, ${fmt(us, 1)} µs server CPU each`);
           if (v.key === 'shipped') {
             // The same pushes, each with one of 8 collapse keys per user set: a store, a collapse and a delivery per user.
             const cm = new CpuMeter([v.target.proc.pid]);
@@ -255,7 +259,7 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
             if (cbad.length > 0) v.result.errors.push(`collapsing run ${i + 1}: answers ${JSON.stringify(Object.fromEntries(cbad))}`);
             v.c.add('collapsingPerSec', cr.notificationsPerSec, '/s');
             v.c.add('usPerCollapsing', cus, 'µs');
-            log(`features/${v.key} collapsing pushes ${i + 1}/${p.runs}: ${fmt(cr.notificationsPerSec)} notifications/s, ${fmt(cus, 1)} µs server CPU each`);
+            log(`features/${v.key} collapsing pushes ${i + 1}/${runs}: ${fmt(cr.notificationsPerSec)} notifications/s, ${fmt(cus, 1)} µs server CPU each`);
           }
           if (fans.includes(v)) {
             const f = await fanoutSaturated(v.ctx, users, p.fanoutMs);
@@ -263,7 +267,7 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
             if (f.timedOut) v.result.errors.push(`fan-out run ${i + 1}: rounds still incomplete after the drain timeout`);
             v.c.add('fanoutUsPerDelivery', f.cpu.serverUs / f.delivered, 'µs');
             v.c.add('fanoutDeliveriesPerSec', f.perSec, '/s');
-            log(`features/${v.key} fan-out ${i + 1}/${p.runs}: ${fmt(f.perSec)} deliveries/s, ${fmt(f.cpu.serverUs / f.delivered, 2)} µs server CPU each (window ${windowFor(p, users)})`);
+            log(`features/${v.key} fan-out ${i + 1}/${runs}: ${fmt(f.perSec)} deliveries/s, ${fmt(f.cpu.serverUs / f.delivered, 2)} µs server CPU each (window ${windowFor(p, users)})`);
           }
         } catch (err) {
           v.result.errors.push(`run ${i + 1}: ${(err as Error).message}`);
@@ -285,15 +289,33 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
 // ---------------------------------------------------------------------------
 // Goals
 // ---------------------------------------------------------------------------
-/** A ratio of one variant's figure over another's, both from this run, with the spreads. */
-function pair(s: ScenarioResult | undefined, num: Key, den: Key, key: string): { ratio: number; text: string } {
+/**
+ * A ratio of one variant's figure over another's, both from this run, with the
+ * spreads. When both have a figure from every round, the ratio is the median of
+ * the per-round ratios: the two sides of a round run minutes apart at most, so
+ * the machine's slower and faster spells cancel out of each. Otherwise it is the
+ * ratio of the medians.
+ */
+function pair(s: ScenarioResult | undefined, num: Key, den: Key, key: string, denKey = key): { ratio: number; text: string } {
   const a = s?.variants?.[num]?.metrics[key];
-  const b = s?.variants?.[den]?.metrics[key];
+  const b = s?.variants?.[den]?.metrics[denKey];
   if (!a || !b || a.runs.length === 0 || b.runs.length === 0 || !(b.median > 0)) return { ratio: NaN, text: 'not measured' };
   const digits = a.unit === '/s' ? 0 : 2;
   const spread = (m: typeof a) => `${fmt(m.median, digits)}${m.runs.length > 1 ? ` (${fmt(m.min, digits)}–${fmt(m.max, digits)})` : ''}`;
   const unit = a.unit === '/s' ? '/s' : ` ${a.unit}`;
-  return { ratio: a.median / b.median, text: `${(a.median / b.median).toFixed(2)}× (${spread(a)} against ${spread(b)}${unit})` };
+  const medians = `${spread(a)} against ${spread(b)}${unit}`;
+  if (a.runs.length === b.runs.length && a.runs.length > 1) {
+    const ratios = a.runs.map((x, i) => x / (b.runs[i] ?? NaN)).sort((x, y) => x - y);
+    const ratio = median(ratios);
+    const range = `${(ratios[0] ?? NaN).toFixed(3)}–${(ratios[ratios.length - 1] ?? NaN).toFixed(3)}`;
+    return { ratio, text: `${ratio.toFixed(3)}× (median of ${ratios.length} rounds’ ratios, ${range}; ${medians})` };
+  }
+  return { ratio: a.median / b.median, text: `${(a.median / b.median).toFixed(2)}× (${medians})` };
+}
+
+function median(sorted: number[]): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
 /** The three on/off goals of issues 20, 21 and 22, and issue 23's collapse cost, judged on the features scenario. */
@@ -312,9 +334,8 @@ export function featureGoals(s: ScenarioResult | undefined): Goal[] {
   const metrics = pair(s, 'shipped', 'noMetrics', 'acceptedPerSec');
   const metricsUs = pair(s, 'shipped', 'noMetrics', 'usPerNotification');
   const guard = pair(s, 'shipped', 'noGuard', 'fanoutUsPerDelivery');
-  const shipped = s?.variants?.shipped?.metrics;
-  const collapseRatio = (shipped?.usPerCollapsing?.median ?? NaN) / (shipped?.usPerNotification?.median ?? NaN);
-  const collapseRate = (shipped?.collapsingPerSec?.median ?? NaN) / (shipped?.acceptedPerSec?.median ?? NaN);
+  const collapse = pair(s, 'shipped', 'shipped', 'usPerCollapsing', 'usPerNotification');
+  const collapseRate = pair(s, 'shipped', 'shipped', 'collapsingPerSec', 'acceptedPerSec');
   return [
     {
       goal: 'with webhooks on (a receiver in the harness, users acknowledging), single-recipient pushes against the same with webhooks off',
@@ -344,9 +365,9 @@ export function featureGoals(s: ScenarioResult | undefined): Goal[] {
     {
       goal: 'a collapsing push (issue 23: one of 8 keys, nearly every one merged into an unread item) against a plain push, server CPU per notification',
       target: '≤ 1.3× a plain push, same run',
-      measured: notRun ?? (Number.isFinite(collapseRatio) ? `${collapseRatio.toFixed(2)}× (${fmt(shipped?.usPerCollapsing?.median ?? NaN, 1)} against ${fmt(shipped?.usPerNotification?.median ?? NaN, 1)} µs)` : 'not measured'),
-      met: judge(collapseRatio, (r) => r <= 1.3),
-      bound: [...trouble, `throughput ${Number.isFinite(collapseRate) ? collapseRate.toFixed(2) : '?'}× a plain push's; the embedded inbox collapses in the push's own commit: the group's head removed, a change row, the group upserted, the user's pending rows merged first`].join('; '),
+      measured: notRun ?? collapse.text,
+      met: judge(collapse.ratio, (r) => r <= 1.3),
+      bound: [...trouble, `throughput ${collapseRate.text} a plain push's; the embedded inbox collapses in the push's own commit: the group's head removed, a change row, the group upserted, the user's pending rows merged first`].join('; '),
     },
   ];
 }

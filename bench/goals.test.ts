@@ -78,12 +78,24 @@ describe('featureGoals', () => {
   it('judges a collapsing push against a plain one, both on the shipped server', () => {
     const v = variants();
     const collapse = featureGoals(features(v))[3];
-    expect(collapse?.measured).toBe('1.25× (125.0 against 100.0 µs)');
+    expect(collapse?.measured).toBe('1.25× (125.00 against 100.00 µs)');
     expect(collapse?.met).toBe(true);
     v.shipped.metrics.usPerCollapsing = metric([140], 'µs');
     expect(featureGoals(features(v))[3]?.met).toBe(false);
     delete v.shipped.metrics.usPerCollapsing;
     expect(featureGoals(features(v))[3]?.met).toBeNull();
+  });
+
+  it('judges the median of the rounds\u2019 ratios when both sides have a figure from every round', () => {
+    const v = variants();
+    // The machine slows in round 2: the ratio of the medians reads 0.90x, each round's own ratio 0.98–0.99x.
+    v.shipped.metrics.acceptedPerSec = metric([9_800, 5_900, 9_850], '/s');
+    v.noMetrics.metrics.acceptedPerSec = metric([10_000, 6_000, 9_900], '/s');
+    const metrics = featureGoals(features(v))[1];
+    expect(metrics?.measured).toBe('0.983× (median of 3 rounds\u2019 ratios, 0.980–0.995; 9,800 (5,900–9,850) against 9,900 (6,000–10,000)/s)');
+    expect(metrics?.met).toBe(true);
+    v.noMetrics.metrics.acceptedPerSec = metric([10_000, 6_000], '/s');
+    expect(featureGoals(features(v))[1]?.measured).toMatch(/^0\.98× \(9,800 /);
   });
 
   it('leaves every goal unjudged when the scenario did not run', () => {
