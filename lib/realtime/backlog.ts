@@ -29,7 +29,8 @@ interface EngineInternals {
 export function queuedBytes(socket: HeraldSocket): number {
   const conn = socket.conn as unknown as EngineInternals;
   let bytes = 0;
-  for (const packet of conn.writeBuffer ?? []) bytes += sizeOf(packet.data);
+  const buffer = conn.writeBuffer;
+  if (buffer) for (let i = 0; i < buffer.length; i++) bytes += sizeOf(buffer[i]?.data);
   const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined;
   return bytes + (ws?.bufferedAmount ?? 0);
 }
@@ -85,10 +86,13 @@ export class OutboundLimits {
     private readonly onCut: (cap: 'socket' | 'process') => void = () => undefined,
   ) {}
 
-  /** True while `socket` may be written to: false once it is over its cap (it is then cut off). */
-  admit(socket: HeraldSocket, adding = 0): boolean {
+  /**
+   * True while `socket` may be written to: false once it is over its cap (it is
+   * then cut off). `queued` is what the socket holds, when the caller knows it
+   * already (delivery's direct path reads it off the TCP socket).
+   */
+  admit(socket: HeraldSocket, adding = 0, queued = queuedBytes(socket)): boolean {
     if (!socket.connected) return false;
-    const queued = queuedBytes(socket);
     if (queued + adding <= this.perSocket) return true;
     this.stats.slowConsumers++;
     this.onCut('socket');

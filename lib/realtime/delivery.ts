@@ -5,7 +5,7 @@ import { CHANGE_EVENTS, NOTIFICATION_EVENT, type ChangeEvent, type WireNotificat
 import type { OutboundLimits } from './backlog';
 import { admit, admitChange } from './gate';
 import type { HeraldSocket } from './types';
-import { frameOf, writeFrame, type Frame } from './wire';
+import { directTcp, frameOf, writeCoalesced, type Frame } from './wire';
 
 /**
  * Delivery of notifications to this node's sockets, on socket.io's documented
@@ -92,9 +92,12 @@ export function deliverHere(adapter: Adapter, g: Gated, opts: BroadcastOptions):
   forEachRecipient(adapter, opts, (socket) => {
     if (n ? !admit(socket, n) : !admitChange(socket, g.event as ChangeEvent, g.payload)) return;
     frame ??= frameOf(text);
+    const tcp = directTcp(socket);
     // A socket over its cap is cut off here and gets nothing more: it catches up when it reconnects.
-    if (limits && !limits.admit(socket, frame.length)) return;
-    if (!writeFrame(socket, frame)) (socket.conn.write as EngineWrite).call(socket.conn, text, { wsPreEncodedFrame: [frame] });
+    // On the direct path the TCP socket's queue is all the socket holds, so the check reads only that.
+    if (limits && !limits.admit(socket, frame.length, tcp?.writableLength)) return;
+    if (tcp) writeCoalesced(tcp, frame);
+    else (socket.conn.write as EngineWrite).call(socket.conn, text, { wsPreEncodedFrame: [frame] });
     limits?.noteWritten(frame.length);
     written++;
   });

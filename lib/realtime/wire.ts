@@ -120,8 +120,12 @@ export function wireShape(): Shape {
   return shape;
 }
 
-/** The TCP socket under a socket.io socket, when a frame may be written to it now. */
-function tcpOf(socket: WireSocket): NetSocket | undefined {
+/**
+ * The TCP socket under a socket.io socket, when a frame may be written to it
+ * now. Nothing then waits in Engine.IO's or ws's queues, so the TCP socket's
+ * `writableLength` is all this process holds for the client.
+ */
+export function directTcp(socket: WireSocket): NetSocket | undefined {
   const conn = socket.conn as EngineSocketInternals;
   const transport = conn.transport;
   if (transport?.name !== 'websocket') return undefined;
@@ -158,7 +162,7 @@ function endTurn(): void {
  * Engine.IO's path" (and nothing was written).
  */
 export function writeFrame(socket: WireSocket, frame: Frame): boolean {
-  const tcp = tcpOf(socket);
+  const tcp = directTcp(socket);
   if (!tcp) return false;
   writeCoalesced(tcp, frame);
   return true;
