@@ -104,7 +104,10 @@ export function apiHandler(
     }
     sendAnswer(res, answer, { 'x-request-id': req.requestId });
     const ms = performance.now() - req.started;
-    log.info('http', { route: name, method: req.method, status: answer.status, ms: Math.round(ms * 10) / 10, requestId: req.requestId });
+    // One line per request is debug: at the default level a push writes no log line
+    // (what one costs is in docs/benchmarks.md); counts and latencies are in /metrics,
+    // and a failure logs its own error line.
+    log.debug('http', { route: name, method: req.method, status: answer.status, ms: Math.round(ms * 10) / 10, requestId: req.requestId });
     onAnswered(name, answer.status, ms, answer);
     return true;
   };
