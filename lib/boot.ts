@@ -20,7 +20,7 @@ import { sendJson } from './http/respond';
 import { apiHandler, type Route } from './http/router';
 import { statusRoutes } from './http/status';
 import { changeRoutes } from './http/changes';
-import { roomOf } from './realtime/rooms';
+import { announcePreferences } from './realtime/preferences';
 import { createChangeService } from './changes';
 import { webhookRoutes } from './http/webhooks';
 import { applySecurityHeaders } from './http/security';
@@ -143,7 +143,9 @@ export async function startHerald(config: Config, log: Logger): Promise<Herald> 
     ...changeRoutes({
       changes,
       inbox,
-      preferencesChanged: (userId, prefs) => realtime.io.to(roomOf(userId)).emit('notifications:preferences', prefs),
+      preferencesChanged: (userId, prefs) => {
+        announcePreferences(realtime.io, inbox, userId, prefs).catch((err: unknown) => log.warn('preferences stored but not announced to the tabs', { userId, err }));
+      },
       pushApiKey: config.pushApiKey,
     }),
     ...webhookRoutes({ pushApiKey: config.pushApiKey, resume: webhooks && (() => webhooks.resume()) }),

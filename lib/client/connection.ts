@@ -1,6 +1,6 @@
 'use client';
 
-import type { Ack, ArchiveState, ClientToServerEvents, NotificationRemove, Preferences, ReadState, ServerToClientEvents, SyncDone } from '../contract';
+import type { Ack, ArchiveState, ClientToServerEvents, NotificationRemove, PreferencesState, ReadState, ServerToClientEvents, SyncDone } from '../contract';
 import { createHeraldSocket, type HeraldClient, type Refusal } from './socket';
 import { TabTracker, type Presence, type TabMessage } from './tabs';
 
@@ -339,10 +339,11 @@ class SharedConnection implements HeraldConnection {
       const { unread, seq } = payload as NotificationRemove;
       if (unread !== undefined) this.lastSync = { ...this.lastSync, unread, headSeq: Math.max(this.lastSync.headSeq, seq) };
     } else if (event === 'notifications:preferences') {
-      // As the server sends it in a sync: absent when nothing is muted.
+      // As the server sends it in a sync: absent when nothing is muted; the count under them with it.
       const { preferences: _old, ...rest } = this.lastSync;
-      const prefs = payload as Preferences;
-      this.lastSync = prefs.mutedTypes.length > 0 ? { ...rest, preferences: prefs } : rest;
+      const { mutedTypes, unread, headSeq } = payload as PreferencesState;
+      const counted = { ...rest, unread, headSeq: Math.max(rest.headSeq, headSeq) };
+      this.lastSync = mutedTypes.length > 0 ? { ...counted, preferences: { mutedTypes } } : counted;
     }
   }
 

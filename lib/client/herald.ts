@@ -10,6 +10,7 @@ import {
   type NotificationRemove,
   type NotificationUpdate,
   type Preferences,
+  type PreferencesState,
   type ReadState,
   type ReplayedNotification,
   type ServerToClientEvents,
@@ -52,8 +53,8 @@ export interface HeraldClientEvents {
   remove: (r: NotificationRemove) => void;
   /** Items moved to or out of the Archived view, in any tab or device of this user. */
   archived: (s: ArchiveState) => void;
-  /** The user's preferences (muted types) changed, here, in another tab, or from the backend. */
-  preferences: (p: Preferences) => void;
+  /** The user's preferences (muted types) changed, here, in another tab, or from the backend; with the unread count under them. */
+  preferences: (p: PreferencesState) => void;
   /** connecting / live / reconnecting / offline / paused / idle; `error`: the refusal code, null when none, absent when unchanged. */
   status: (s: { status: ConnectionStatus; error?: string | null }) => void;
   /** Whether this tab shows toasts (the one the user looks at), and whether any tab is visible. */
@@ -92,8 +93,8 @@ export interface HeraldBrowserClient {
   markAllRead(): Promise<ReadState>;
   /** Moves items to the Archived view, or out of it with `archived: false`. */
   archive(ids: string[], archived?: boolean): Promise<ArchiveState>;
-  /** Reads the user's preferences (no argument), or replaces them. */
-  preferences(prefs?: Preferences): Promise<Preferences>;
+  /** Reads the user's preferences (no argument), or replaces them; with the unread count under them. */
+  preferences(prefs?: Preferences): Promise<PreferencesState>;
   /** Shown in a visible tab: each id is sent once, batched as `notifications:seen`. */
   markSeen(ids: string[]): void;
   /** Tells every other tab of this user of an action (their `shared` callback gets it). */
@@ -210,7 +211,7 @@ export function createHeraldClient(opts: HeraldClientOptions): HeraldBrowserClie
     markUnread: (ids, timeoutMs) => request<ReadState>('notifications:unread', { ids }, timeoutMs),
     markAllRead: () => request<ReadState>('notifications:read-all', undefined),
     archive: (ids, archived = true) => request<ArchiveState>('notifications:archive', { ids, archived }),
-    preferences: (prefs) => request<Preferences>('notifications:preferences', prefs ?? {}),
+    preferences: (prefs) => request<PreferencesState>('notifications:preferences', prefs ?? {}),
     markSeen(ids) {
       for (const id of ids) {
         if (seenSent.has(id)) continue;

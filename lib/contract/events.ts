@@ -6,6 +6,7 @@ import type {
   NotificationRemove,
   NotificationUpdate,
   Preferences,
+  PreferencesState,
   ListRequest,
   ReadRequest,
   ReadState,
@@ -36,7 +37,7 @@ export interface ServerToClientEvents {
   /** Items moved to or out of the Archived view (from any tab of this user). */
   'notifications:archived': (s: ArchiveState) => void;
   /** The user's preferences changed (from any tab, or the backend). */
-  'notifications:preferences': (p: Preferences) => void;
+  'notifications:preferences': (p: PreferencesState) => void;
   /** Sent just before the server cuts this socket off (token expired, over a limit). */
   'herald:error': (e: { code: ErrorCode; message: string }) => void;
 }
@@ -67,7 +68,7 @@ export interface ClientToServerEvents {
   /** Move items to the Archived view, or out of it (`archived: false`). */
   'notifications:archive': (req: ArchiveRequest, ack: (res: Ack<ArchiveState>) => void) => void;
   /** Read the user's preferences (`{}`), or replace them (`{ mutedTypes }`); the answer is what holds now. */
-  'notifications:preferences': (req: Partial<Preferences>, ack: (res: Ack<Preferences>) => void) => void;
+  'notifications:preferences': (req: Partial<Preferences>, ack: (res: Ack<PreferencesState>) => void) => void;
   /** A fresh token for the same user, so a long-lived tab stays signed in without reconnecting. */
   'auth:refresh': (req: RefreshRequest, ack: (res: Ack<{ exp: number }>) => void) => void;
   /** Legacy: (re)bind this socket's identity. */

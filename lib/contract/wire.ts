@@ -110,6 +110,17 @@ export interface Preferences {
   mutedTypes: string[];
 }
 
+/**
+ * `notifications:preferences` as the server sends it, and its answer to a tab's
+ * request: the preferences, and the user's unread count under them (muted types
+ * left out) as of `headSeq`, as a sync gives it. Muting a type changes the count
+ * by items a tab may not hold.
+ */
+export interface PreferencesState extends Preferences {
+  unread: number;
+  headSeq: number;
+}
+
 /** Which items a list page holds: unread (not archived), all (not archived, the default), or archived. */
 export type InboxView = 'unread' | 'all' | 'archived';
 

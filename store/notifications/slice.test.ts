@@ -523,6 +523,22 @@ describe('mute', () => {
     expect(selectUnreadCount(store.getState())).toBe(2);
   });
 
+  it('takes the server\u2019s count under new preferences, which covers unread items this tab does not hold', () => {
+    const store = makeStore();
+    // 40 unread on the server, 2 of them held here; muting "like" leaves 12, as the server counts.
+    store.dispatch(historyLoaded({ items: [note(40), note(39, { entityType: 'comment' })], nextCursor: 39, first: true }));
+    store.dispatch(sync(40, 40));
+    store.dispatch(preferencesChanged({ mutedTypes: ['like'], unread: 12, headSeq: 40 }));
+    expect(selectUnreadCount(store.getState())).toBe(12);
+    // A push above the count's head still adds to it.
+    store.dispatch(newSocketMsg(note(41, { entityType: 'comment' })));
+    expect(selectUnreadCount(store.getState())).toBe(13);
+    // A count older than the one held (a late answer) leaves the count as the held items move it.
+    store.dispatch(preferencesChanged({ mutedTypes: [], unread: 0, headSeq: 39 }));
+    expect(selectMutedTypes(store.getState())).toEqual([]);
+    expect(selectUnreadCount(store.getState())).toBe(14);
+  });
+
   it('forgets the muted types when a sync says nothing is muted', () => {
     const store = makeStore();
     store.dispatch(sync(0, 0, ['like']));

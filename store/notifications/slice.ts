@@ -7,6 +7,7 @@ import type {
   NotificationRemove,
   NotificationUpdate,
   Preferences,
+  PreferencesState,
   ReplayedNotification,
   SyncDone,
   WireNotification,
@@ -23,8 +24,8 @@ export const notificationRemoved = createAction<NotificationRemove>('notificatio
 export const notificationsExpired = createAction<string[]>('notifications/expired');
 /** `notifications:archived` (from any tab), or the answer to this tab's `notifications:archive`. */
 export const archiveChanged = createAction<ArchiveState>('notifications/archiveChanged');
-/** `notifications:preferences` (from any tab or the backend), or the answer to this tab's. */
-export const preferencesChanged = createAction<Preferences>('notifications/preferencesChanged');
+/** `notifications:preferences` (from any tab or the backend), or the answer to this tab's; the server's count under them when it sent one. */
+export const preferencesChanged = createAction<Preferences & Partial<Pick<PreferencesState, 'unread' | 'headSeq'>>>('notifications/preferencesChanged');
 
 /** A notification as the store holds it: the wire's, without the live-only `replaces`. */
 export type Notification = Omit<WireNotification, 'replaces'>;
@@ -219,15 +220,20 @@ const slice = createSlice({
         );
       })
       .addCase(preferencesChanged, (state, action) => {
-        const next = action.payload.mutedTypes;
-        // The server's count changed with the preferences: move the held items it covers in or out of it.
-        for (const id of state.ids) {
-          const n = state.entities[id];
-          if (!n || n.seq > state.base.headSeq) continue;
-          const before = counts(n, state.mutedTypes);
-          const after = counts(n, next);
-          if (before && !after) state.base.unread = Math.max(0, state.base.unread - 1);
-          else if (!before && after) state.base.unread++;
+        const { mutedTypes: next, unread, headSeq } = action.payload;
+        if (unread !== undefined && headSeq !== undefined && headSeq >= state.base.headSeq) {
+          // The server's count under the new preferences replaces the old one, as a sync's does.
+          state.base = { unread, headSeq };
+        } else {
+          // Without it, move the held items the old count covers in or out of it.
+          for (const id of state.ids) {
+            const n = state.entities[id];
+            if (!n || n.seq > state.base.headSeq) continue;
+            const before = counts(n, state.mutedTypes);
+            const after = counts(n, next);
+            if (before && !after) state.base.unread = Math.max(0, state.base.unread - 1);
+            else if (!before && after) state.base.unread++;
+          }
         }
         state.mutedTypes = [...next];
       });

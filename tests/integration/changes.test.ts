@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Ack, ArchiveState, ListPage, NotificationRemove, NotificationUpdate, Preferences, WireNotification } from '../../lib/contract';
+import type { Ack, ArchiveState, ListPage, NotificationRemove, NotificationUpdate, PreferencesState, WireNotification } from '../../lib/contract';
 import { push, request, TEST_PUSH_KEY, tokenFor } from '../support/server';
 import { connectClient, waitFor, waitForId, type ConnectedClient } from '../support/socket';
 import { serverSuite } from '../support/suite';
@@ -160,9 +160,9 @@ describe('archive', () => {
 describe('mute', () => {
   it('keeps a muted type out of the badge, tells every tab, and lets the backend read it', async () => {
     const tab = await connect('ch-mute');
-    const told = waitFor<Preferences>(tab.socket, 'notifications:preferences');
+    const told = waitFor<PreferencesState>(tab.socket, 'notifications:preferences');
     expect(await api('PUT', '/api/users/ch-mute/preferences', { mutedTypes: ['marketing'] })).toMatchObject({ status: 200, body: { mutedTypes: ['marketing'] } });
-    expect(await told).toEqual({ mutedTypes: ['marketing'] });
+    expect(await told).toEqual({ mutedTypes: ['marketing'], unread: 0, headSeq: 0 });
     expect(await api('GET', '/api/users/ch-mute/preferences')).toMatchObject({ status: 200, body: { mutedTypes: ['marketing'] } });
     await pushOk({ tokens: ['ch-mute'], entityType: 'marketing' });
     const like = await pushOk({ tokens: ['ch-mute'], entityType: 'like' });
@@ -170,8 +170,13 @@ describe('mute', () => {
     const later = await connect('ch-mute');
     expect(later.synced[0]).toMatchObject({ unread: 1, preferences: { mutedTypes: ['marketing'] } });
     expect((await pageIds(later)).length).toBe(2);
-    const viaSocket = (await later.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:preferences', {})) as Ack<Preferences>;
-    expect(viaSocket).toEqual({ ok: true, mutedTypes: ['marketing'] });
+    const viaSocket = (await later.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:preferences', {})) as Ack<PreferencesState>;
+    expect(viaSocket).toEqual({ ok: true, mutedTypes: ['marketing'], unread: 1, headSeq: later.synced[0]?.headSeq });
+    // Unmuting counts the muted item again, though no tab was sent it as unread: every tab is told the new count.
+    const recounted = waitFor<PreferencesState>(tab.socket, 'notifications:preferences');
+    const unmuted = (await later.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('notifications:preferences', { mutedTypes: [] })) as Ack<PreferencesState>;
+    expect(unmuted).toMatchObject({ ok: true, mutedTypes: [], unread: 2 });
+    expect(await recounted).toMatchObject({ mutedTypes: [], unread: 2 });
     for (const body of [{ mutedTypes: 'x' }, { mutedTypes: ['bad type!'] }, { mutedTypes: [], more: 1 }]) {
       expect((await api('PUT', '/api/users/ch-mute/preferences', body)).status, JSON.stringify(body)).toBe(400);
     }

@@ -2,6 +2,7 @@ import 'server-only';
 import { RefusedError } from '../../errors';
 import { DEFAULT_PAGE_LIMIT, ErrorCodes, type ReadState } from '../../contract';
 import { ArchiveRequestSchema, ListRequestSchema, NoPayloadSchema, PreferencesRequestSchema, ReadRequestSchema, ReceivedRequestSchema, SeenRequestSchema } from '../../validate';
+import { announcePreferences, preferencesState } from '../preferences';
 import { roomOf } from '../rooms';
 import type { HeraldServer, HeraldSocket, RealtimeDeps } from '../types';
 import { acked } from './ack';
@@ -29,10 +30,9 @@ export function notificationHandlers(io: HeraldServer, { inbox, log }: RealtimeD
   });
   const preferences = acked(PreferencesRequestSchema, log, async (socket, req) => {
     const { userId } = socket.data;
-    if (req === undefined || !('mutedTypes' in req)) return inbox.preferences(userId);
+    if (req === undefined || !('mutedTypes' in req)) return preferencesState(inbox, userId, await inbox.preferences(userId));
     const prefs = await inbox.setPreferences(userId, { mutedTypes: [...new Set(req.mutedTypes)] });
-    io.to(roomOf(userId)).emit('notifications:preferences', prefs);
-    return prefs;
+    return announcePreferences(io, inbox, userId, prefs);
   });
   const read = acked(ReadRequestSchema, log, async (socket, req) => {
     const { userId } = socket.data;
