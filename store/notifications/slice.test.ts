@@ -539,6 +539,18 @@ describe('mute', () => {
     expect(selectUnreadCount(store.getState())).toBe(14);
   });
 
+  it('moves a held item in or out of the count when an update changes its type to or from a muted one', () => {
+    const store = makeStore();
+    store.dispatch(historyLoaded({ items: [note(2), note(1, { entityType: 'comment' })], nextCursor: null, first: true }));
+    // The server counts only the comment: the like is muted.
+    store.dispatch(sync(1, 2, ['like']));
+    expect(selectUnreadCount(store.getState())).toBe(1);
+    store.dispatch(notificationUpdated({ seq: 3, id: 'n1', entityType: 'like', data: {} }));
+    expect(selectUnreadCount(store.getState())).toBe(0);
+    store.dispatch(notificationUpdated({ seq: 4, id: 'n2', entityType: 'comment', data: {} }));
+    expect(selectUnreadCount(store.getState())).toBe(1);
+  });
+
   it('forgets the muted types when a sync says nothing is muted', () => {
     const store = makeStore();
     store.dispatch(sync(0, 0, ['like']));

@@ -200,6 +200,14 @@ const slice = createSlice({
       // A change's seq is not raised into lastSeq: a replayed change applies twice harmlessly.
       .addCase(notificationUpdated, (state, action) => {
         const { id, entityType, data } = action.payload;
+        const held = state.entities[id];
+        // A new type may be muted where the old one was not, or the reverse: a held item the server's count covers moves out of it or in.
+        if (held && held.seq <= state.base.headSeq) {
+          const before = counts(held, state.mutedTypes);
+          const after = counts({ ...held, entityType }, state.mutedTypes);
+          if (before && !after) state.base.unread = Math.max(0, state.base.unread - 1);
+          else if (!before && after) state.base.unread++;
+        }
         adapter.updateOne(state, { id, changes: { entityType, data } });
       })
       .addCase(notificationRemoved, (state, action) => {
