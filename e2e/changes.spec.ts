@@ -148,6 +148,17 @@ test('archiving in one tab moves the item in another; unarchiving there moves it
     await expect(panelTwo.getByText('Nothing archived.', { exact: false })).toBeVisible();
     await expect(inboxItems(one)).toHaveText([/Lunch menu/, /Quarterly report/]);
     for (const p of [one, two]) await expectUnread(p, 2);
+
+    // From the detail view too: opening it reads the item, Archive moves it, in both tabs.
+    await panelOne.getByRole('button', { name: 'Unread: Quarterly report', exact: true }).click();
+    await panelOne.getByTestId('detail-archive').click();
+    await expect(panelOne.getByTestId('inbox-detail')).toContainText('Archived');
+    await expect(panelOne.getByTestId('detail-archive')).toHaveText('Unarchive');
+    await panelOne.getByRole('button', { name: 'Back to the inbox' }).click();
+    await expect(inboxItems(one)).toHaveText([/Lunch menu/]);
+    await panelTwo.getByRole('tab', { name: 'All' }).click();
+    await expect(inboxItems(two)).toHaveText([/Lunch menu/]);
+    for (const p of [one, two]) await expectUnread(p, 1);
   } finally {
     await context.close();
   }

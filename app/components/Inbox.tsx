@@ -632,7 +632,7 @@ interface DetailViewProps {
 function DetailView({ id, headingId, headingRef, attempt, onBack, onClose, error }: DetailViewProps) {
   const n = useAppSelector((s) => selectNotificationById(s, id));
   const canMarkUnread = useAppSelector(selectMarkUnreadAvailable);
-  const { markRead, markUnread } = useHerald();
+  const { markRead, markUnread, archive } = useHerald();
   const now = useNow();
 
   useLayoutEffect(() => {
@@ -666,7 +666,8 @@ function DetailView({ id, headingId, headingRef, attempt, onBack, onClose, error
               <Title as="h3" id={`${headingId}-title`} className="detail-title" parts={d.titleParts} />
             </div>
             <p className="detail-meta">
-              {n.read ? 'Read' : 'Unread'} · <time dateTime={n.createdAt}>{absoluteTime(n.createdAt)}</time> ({relativeTime(n.createdAt, now)})
+              {n.read ? 'Read' : 'Unread'}
+              {n.archived ? ' · Archived' : ''} · <time dateTime={n.createdAt}>{absoluteTime(n.createdAt)}</time> ({relativeTime(n.createdAt, now)})
             </p>
             {d.detail && (
               <p className="detail-text" dir="auto" data-testid="detail-text">
@@ -713,6 +714,15 @@ function DetailView({ id, headingId, headingRef, attempt, onBack, onClose, error
                   </button>
                 )
               )}
+              <button
+                type="button"
+                className="secondary"
+                data-focus-role="archive"
+                data-testid="detail-archive"
+                onClick={() => attempt(() => archive([n.id], !n.archived))}
+              >
+                {n.archived ? 'Unarchive' : 'Archive'}
+              </button>
             </div>
           </article>
         )}
