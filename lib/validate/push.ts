@@ -172,9 +172,15 @@ export function quickPushBody(value: unknown): PushBody | undefined {
     } else if (key === 'entityType') {
       if (typeof v !== 'string' || v.length < 1 || v.length > MAX_ENTITY_TYPE_CHARS || !ENTITY_TYPE_CHARS.test(v)) return undefined;
       out.entityType = v;
-    } else if (key === 'id') {
+    } else if (key === 'id' || key === 'collapseKey') {
       if (typeof v !== 'string' || v.length < 1 || v.length > MAX_NOTIFICATION_ID_CHARS || !NOTIFICATION_ID_CHARS.test(v)) return undefined;
-      out.id = v;
+      out[key] = v;
+    } else if (key === 'priority') {
+      if (v !== 'normal' && v !== 'high') return undefined;
+      out.priority = v;
+    } else if (key === 'ttl') {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_TTL_SECONDS) return undefined;
+      out.ttl = v;
     } else if (key === 'data') {
       if (v === undefined || !plainJson(v, MAX_DATA_DEPTH)) return undefined;
       out.data = v as JsonValue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../tests/support/rng';
-import { DEFAULT_ENTITY_TYPE, MAX_DATA_BYTES, MAX_RECIPIENTS_PER_PUSH } from '../contract';
+import { DEFAULT_ENTITY_TYPE, MAX_DATA_BYTES, MAX_RECIPIENTS_PER_PUSH, MAX_TTL_SECONDS } from '../contract';
 import { PushBodySchema, ReceivedRequestSchema, SeenRequestSchema, describeIssues, parsePushBody, quickPushBody, toPushRequest, utf8Length } from '.';
 
 /** The message describeIssues gives for a body, or undefined when it is valid. */
@@ -228,6 +228,9 @@ function generatedBody(next: () => number): string {
   if (chance(0.5)) body.entityType = pick(['like', 'comment.reply', 'a-b_c', '', 'x'.repeat(64), 'x'.repeat(65), 'new like', 'é', 5, null]);
   if (chance(0.6)) body.data = data();
   if (chance(0.3)) body.id = pick(['order-42.shipped:v1~x_y', '', 'x'.repeat(128), 'x'.repeat(129), 'a b', '../x', 'é', 7, null]);
+  if (chance(0.2)) body.collapseKey = pick(['post-42:likes', '', 'x'.repeat(128), 'x'.repeat(129), 'a b', 'é', 7, null]);
+  if (chance(0.1)) body.priority = pick(['normal', 'high', 'urgent', 'HIGH', 1, null]);
+  if (chance(0.1)) body.ttl = pick([1, 60, MAX_TTL_SECONDS, 0, -5, 1.5, MAX_TTL_SECONDS + 1, '60', null, INF]);
   if (chance(0.04)) body[pick(['message', 'constructor', 'toString'])] = 1;
   if (chance(0.02)) Object.defineProperty(body, '__proto__', { value: {}, enumerable: true });
   let text = JSON.stringify(chance(0.02) ? pick([[body], 'body', 1, null]) : body);
