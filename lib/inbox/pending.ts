@@ -69,14 +69,35 @@ export class PendingDeliveries {
       else if (k > 0) this.byUser.set(userId, seqs.slice(k));
       this.rows -= k;
     }
+    this.advance();
+    // What is left has waited since before this merge; count its age from now, so
+    // that the next merge starts when enough has gathered again.
+    if (this.rows > 0) this.since = now;
+  }
+
+  /** The writer removed these pending entries without merging them (a collapse took them): they are gone. */
+  dropped(entries: ReadonlyArray<readonly [string, number]>): void {
+    for (const [userId, seq] of entries) {
+      const seqs = this.byUser.get(userId);
+      const i = seqs ? countAtOrBelow(seqs, seq) - 1 : -1;
+      if (!seqs || i < 0 || seqs[i] !== seq) continue;
+      if (seqs.length === 1) this.byUser.delete(userId);
+      else this.byUser.set(userId, [...seqs.slice(0, i), ...seqs.slice(i + 1)]);
+      const left = (this.usersLeft.get(seq) ?? 1) - 1;
+      if (left === 0) this.usersLeft.delete(seq);
+      else this.usersLeft.set(seq, left);
+      this.rows--;
+    }
+    this.advance();
+  }
+
+  /** Moves `head` past the seqs no user has pending any more. */
+  private advance(): void {
     while (this.head < this.order.length && !this.usersLeft.has(this.order[this.head] as number)) this.head++;
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);
       this.head = 0;
     }
-    // What is left has waited since before this merge; count its age from now, so
-    // that the next merge starts when enough has gathered again.
-    if (this.rows > 0) this.since = now;
   }
 
   /** The lowest seq any user still has pending, or null. */

@@ -79,6 +79,33 @@ export function changesContract(ctx: ChangesContext): void {
       expect((await again.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual([second.n.id]);
     });
 
+    it('takes a head whether or not it is merged yet, leaving the user\u2019s other items alone, also across a restart', async () => {
+      const p1 = await ctx.storeOne({ userIds: ['alice'] });
+      const c1 = await collapsing('post-5', { userIds: ['alice', 'bob'] });
+      const p2 = await ctx.storeOne({ userIds: ['alice'] });
+      const c2 = await collapsing('post-5', { userIds: ['alice', 'bob'] });
+      expect(c2.result.users.map((u) => u.replaces)).toEqual([[c1.n.id], [c1.n.id]]);
+      expect(await ids('alice')).toEqual([c2.n.id, p2.id, p1.id]);
+      expect(await ids('bob')).toEqual([c2.n.id]);
+      expect((await ctx.inbox().since('alice', 0, 100)).items.map((i) => i.id)).toEqual([p1.id, p2.id, c2.n.id]);
+      // A read mark puts alice's rows in the inbox proper; bob's head is still where pushes first go.
+      await ctx.inbox().markRead('alice', [p1.id]);
+      const c3 = await collapsing('post-5', { userIds: ['alice', 'bob'] });
+      expect(c3.result.users.map((u) => [u.userId, u.replaces, u.group.pushes])).toEqual([
+        ['alice', [c2.n.id], 3],
+        ['bob', [c2.n.id], 3],
+      ]);
+      expect(await ids('alice')).toEqual([c3.n.id, p2.id, p1.id]);
+      expect(await ctx.inbox().summary('alice')).toMatchObject({ unread: 2 });
+      expect(await ctx.inbox().summary('bob')).toMatchObject({ unread: 1 });
+      await ctx.inbox().close();
+      const again = await ctx.reopen();
+      expect((await again.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual([c3.n.id, p2.id, p1.id]);
+      expect((await again.list('bob', { limit: 10 })).items.map((i) => i.id)).toEqual([c3.n.id]);
+      expect(await again.summary('alice')).toMatchObject({ unread: 2 });
+      expect(await again.summary('bob')).toMatchObject({ unread: 1 });
+    });
+
     it('tells a client that slept through a collapse to drop the old item', async () => {
       const first = await collapsing('post-3');
       const second = await collapsing('post-3');

@@ -97,10 +97,15 @@ export interface WriterValues {
   close: null;
 }
 
-/** Pending deliveries a request merged: these users' seqs up to `through`. */
+/**
+ * Pending deliveries a request merged: these users' seqs up to `through`; and
+ * single pending deliveries it removed without merging them (`dropped`, user and
+ * seq: a collapse took the head of a group before it was ever merged).
+ */
 export interface MergeReport {
   users: string[];
   through: number;
+  dropped?: Array<[string, number]>;
 }
 
 /** Every answer says what its request merged, and whether a merge is under way. */

@@ -292,7 +292,10 @@ export class WriterQueue {
     if (!settle) return;
     if (settle.merge) this.mergeInFlight = false;
     // Before anything reads again: what was merged is in `deliveries` now.
-    if (reply.merged) this.pending.merged(reply.merged.users, reply.merged.through, performance.now());
+    if (reply.merged) {
+      if (reply.merged.users.length > 0) this.pending.merged(reply.merged.users, reply.merged.through, performance.now());
+      if (reply.merged.dropped) this.pending.dropped(reply.merged.dropped);
+    }
     this.mergeActive = reply.mergeActive;
     // Send first, settle second: the worker starts on what queued meanwhile while
     // this thread delivers what was just committed.

@@ -22,9 +22,10 @@ interface GroupRow {
 
 /**
  * The writer's changes to what users already hold: collapse, update, retract,
- * expiry, archive, and preferences. Each runs in one transaction that first
- * merges the affected users' pending deliveries (so the rows it deletes or
- * updates are in `deliveries`), and records, per user, a `changes` row whose
+ * expiry, archive, and preferences. Each runs in one transaction. All but a
+ * collapse first merge the affected users' pending deliveries (so the rows they
+ * delete or update are in `deliveries`); a collapse touches only the group's
+ * head, pending or merged. Each records, per user, a `changes` row whose
  * seq comes from the notifications' own sequence: catch-up replays it, so a tab
  * that slept through a change learns of it in order.
  */
@@ -91,14 +92,20 @@ export class Changes {
    */
   collapseWithin(input: CollapseInput, now: number, takeFresh: (seq: number, userId: string) => boolean = () => false): CollapseResult['users'] {
     const users: CollapseResult['users'] = [];
-    const heads = input.userIds.map((userId) => [userId, this.stmt.group.get(userId, input.collapseKey) as GroupRow | undefined] as const);
-    this.mergeFirst(heads.filter(([, g]) => g !== undefined && g.seq !== input.seq).map(([userId]) => userId));
     let seq = 0;
-    for (const [userId, head] of heads) {
+    for (const userId of input.userIds) {
+      const head = this.stmt.group.get(userId, input.collapseKey) as GroupRow | undefined;
       let prev: StoredGroup | null = null;
       const replaces: string[] = [];
       if (head && head.seq !== input.seq) {
+        // A head not merged yet is unread and in the inbox (read marks and archiving
+        // merge first): it leaves the pending deliveries, and the user's other pending
+        // rows stay as they are. Only a merged head needs its delivery row read.
         let removed = takeFresh(head.seq, userId);
+        if (!removed && this.merger.isPending(userId, head.seq)) {
+          this.forgets.push(this.merger.dropPending(userId, head.seq));
+          removed = true;
+        }
         if (removed) {
           this.stmt.leaveFanout.run(userId, head.seq);
           this.stmt.releaseHolder.run(head.seq);

@@ -31,6 +31,8 @@ export class Merger {
   private snapshot: { through: number; users: string[]; pos: number } | null = null;
   /** What the current request merged, for its answer (see `takeReport`). */
   private report: MergeReport | null = null;
+  /** What the current request dropped from pending without merging it, for its answer. */
+  private dropped: Array<[string, number]> = [];
   /** Users who got delivery rows since retention last asked: only they can be over the cap. */
   private touched = new Set<string>();
   /** Multi-row merge statements by row count, prepared on first use. */
@@ -77,8 +79,11 @@ export class Merger {
   /** What merged since the last call: each request's answer reports it, and the next starts afresh. */
   takeReport(): MergeReport | null {
     const report = this.report;
+    const dropped = this.dropped;
     this.report = null;
-    return report;
+    this.dropped = [];
+    if (dropped.length === 0) return report;
+    return { ...(report ?? { users: [], through: 0 }), dropped };
   }
 
   /** Users who got delivery rows since the last call. */
@@ -178,6 +183,28 @@ export class Merger {
       // Every seq those users had pending is at or below the head: all of them are merged.
       const users = this.report ? [...new Set([...this.report.users, ...merged])] : merged;
       this.report = { users, through: Math.max(through, this.report?.through ?? 0) };
+    };
+  }
+
+  /** Whether `seq` is pending for `userId`: stored in the fan-out log, not merged yet. */
+  isPending(userId: string, seq: number): boolean {
+    return this.pending.get(userId)?.includes(seq) ?? false;
+  }
+
+  /**
+   * Inside a collapse's transaction: `seq` leaves `userId`'s pending deliveries
+   * without ever being merged (the caller takes the user out of its fan-out log
+   * row, so a restart does not merge it either). Returns what to forget once
+   * committed; the answer reports it, so the main thread forgets it too.
+   */
+  dropPending(userId: string, seq: number): () => void {
+    return () => {
+      const seqs = this.pending.get(userId);
+      const i = seqs?.indexOf(seq) ?? -1;
+      if (!seqs || i < 0) return;
+      if (seqs.length === 1) this.pending.delete(userId);
+      else seqs.splice(i, 1);
+      this.dropped.push([userId, seq]);
     };
   }
 
