@@ -373,7 +373,7 @@ export function featureGoals(s: ScenarioResult | undefined): Goal[] {
       target: '≤ 1.3× a plain push, same run',
       measured: notRun ?? collapse.text,
       met: judge(collapse.ratio, (r) => r <= 1.3),
-      bound: [...trouble, `throughput ${collapseRate.text} a plain push's; the embedded inbox collapses in the push's own commit: the group's head removed, a change row, the group upserted, the user's pending rows merged first`].join('; '),
+      bound: [...trouble, `throughput ${collapseRate.text} a plain push's; the embedded inbox collapses in the push's own commit: the group's head taken out of the pending deliveries (or its delivery row deleted, once merged), a change row, the group upserted`].join('; '),
     },
   ];
 }
