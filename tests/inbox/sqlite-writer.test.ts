@@ -35,6 +35,44 @@ describe('SQLite inbox: writer thread', () => {
     }
   });
 
+  it('commits receipts queued together in one transaction, each answered as it would be alone, in call order', async () => {
+    const inbox = openSqliteInbox(suite.dir, opts);
+    try {
+      const a = storedOf(await inbox.append(input({ id: 'r-a', userIds: ['alice', 'bob'] })));
+      const b = storedOf(await inbox.append(input({ id: 'r-b', userIds: ['alice'] })));
+      const before = inbox.stats().batches;
+      // Queued in one turn behind an append: they go as one request once the append is answered.
+      const [, ...answers] = await Promise.all([
+        inbox.append(input({ id: 'r-c', userIds: ['carol'] })),
+        inbox.markReceived('alice', a.seq),
+        inbox.markSeen('alice', [a.id, b.id]),
+        inbox.markReceived('alice', a.seq),
+        inbox.markReceived('bob', b.seq),
+        inbox.markSeen('bob', [a.id, 'no-such-id']),
+        inbox.markReceived('alice', b.seq),
+      ]);
+      expect(answers).toEqual([
+        { changed: ['r-a'] },
+        { changed: ['r-a', 'r-b'] },
+        { changed: [] },
+        // b is not bob's: his newest is a.
+        { changed: [], beyondHead: true },
+        { changed: ['r-a'] },
+        // Seen already said b was delivered.
+        { changed: [] },
+      ]);
+      expect(inbox.stats()).toMatchObject({ batches: before + 1, receiptBatches: 1, receipts: 6 });
+      const recipients = async (id: string) => (await inbox.status(id, { limit: 10 }))?.recipients.map((r) => [r.userId, r.deliveredAt !== null, r.seenAt !== null]);
+      expect(await recipients('r-a')).toEqual([
+        ['alice', true, true],
+        ['bob', true, true],
+      ]);
+      expect(await recipients('r-b')).toEqual([['alice', true, true]]);
+    } finally {
+      await inbox.close();
+    }
+  });
+
   it('builds the stored notification on the main thread, exactly as it is read back', async () => {
     const inbox = openSqliteInbox(suite.dir, opts);
     try {

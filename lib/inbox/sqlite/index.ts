@@ -224,8 +224,8 @@ export class SqliteInbox implements Inbox {
     return this.pending.size;
   }
 
-  /** Committed append transactions, the appends in them, and merge steps, since open (for tests and diagnostics). */
-  stats(): { batches: number; appends: number; mergeSteps: number } {
+  /** What the writer queue sent since open (WriterQueue.stats; for tests and diagnostics). */
+  stats(): ReturnType<WriterQueue['stats']> {
     return this.queue.stats();
   }
 

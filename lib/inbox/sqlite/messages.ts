@@ -27,6 +27,9 @@ export interface WriterData {
 }
 
 /** One request to the writer; it runs each to completion, in the order sent. */
+/** A receipt as its own request makes it: several queued together go in one `receipts` request. */
+export type ReceiptRequest = Extract<WriterRequest, { op: 'received' | 'seen' }>;
+
 export type WriterRequest =
   | { op: 'append'; inputs: AppendInput[] }
   | { op: 'saveResponse'; key: string; response: StoredResponse }
@@ -35,6 +38,7 @@ export type WriterRequest =
   | { op: 'markUnread'; userId: string; ids: string[] }
   | { op: 'received'; userId: string; upTo: number; now: number }
   | { op: 'seen'; userId: string; ids: string[]; now: number }
+  | { op: 'receipts'; items: ReceiptRequest[] }
   | { op: 'outboxClaim'; now: number; leaseMs: number; max: number }
   | { op: 'outboxSettle'; id: string; outcome: BatchOutcome }
   | { op: 'outboxRetryFailed'; now: number }
@@ -80,6 +84,7 @@ export interface WriterValues {
   markUnread: ReadState;
   received: ReceiptChange;
   seen: ReceiptChange;
+  receipts: ReceiptChange[];
   outboxClaim: ClaimedBatch[];
   outboxSettle: null;
   outboxRetryFailed: number;

@@ -5,7 +5,7 @@ import { startWorker } from '../../workers';
 import type { PendingDeliveries } from '../pending';
 import { storedNotification } from '../rows';
 import type { AppendInput, AppendResult, InboxHooks, InboxOptions } from '../types';
-import type { AppendOutcome, WriterData, WriterReply, WriterRequest, WriterValues } from './messages';
+import type { AppendOutcome, ReceiptRequest, WriterData, WriterReply, WriterRequest, WriterValues } from './messages';
 import type { MergeTuning } from './tuning';
 
 /** Most appends committed in one transaction. */
@@ -62,7 +62,7 @@ export class WriterQueue {
   /** Set once the writer died: every write, queued or later, fails with it. */
   private failed: InboxUnavailableError | undefined;
   private isClosed = false;
-  private readonly counts = { batches: 0, appends: 0, mergeSteps: 0 };
+  private readonly counts = { batches: 0, appends: 0, mergeSteps: 0, receiptBatches: 0, receipts: 0 };
   /** The writer is part way through a merge: go on with it whenever it is idle. */
   private mergeActive = false;
   private mergeInFlight = false;
@@ -123,8 +123,8 @@ export class WriterQueue {
     return this.writeEvenIfClosed(req);
   }
 
-  /** Committed append transactions, the appends in them, and merge steps, since open. */
-  stats(): { batches: number; appends: number; mergeSteps: number } {
+  /** Committed append transactions, the appends in them, merge steps, and receipts sent together with the receipts in them, since open. */
+  stats(): { batches: number; appends: number; mergeSteps: number; receiptBatches: number; receipts: number } {
     return { ...this.counts };
   }
 
@@ -192,7 +192,20 @@ export class WriterQueue {
       if (!head) break;
       let req: WriterRequest;
       let inFlight: InFlight;
-      if (head.kind === 'write') {
+      const receipts = this.receiptRun();
+      if (receipts.length > 1) {
+        // Receipts queued back to back share one transaction and one commit.
+        this.queue.splice(0, receipts.length);
+        req = { op: 'receipts', items: receipts.map((w) => w.req as ReceiptRequest) };
+        inFlight = {
+          resolve: (value) => {
+            this.counts.receiptBatches++;
+            this.counts.receipts += receipts.length;
+            receipts.forEach((w, i) => w.resolve((value as WriterValues['receipts'])[i]));
+          },
+          reject: (err) => receipts.forEach((w) => w.reject(err)),
+        };
+      } else if (head.kind === 'write') {
         // A request made at send time (a sweep step) goes alone: it describes this
         // thread's state, and answers still on their way would change it.
         if (typeof head.req === 'function' && this.inFlight.length > 0) break;
@@ -227,6 +240,17 @@ export class WriterQueue {
     // Idle. While closing, the worker's exit is still awaited: keep it referenced.
     if (this.inFlight.length === 0 && this.queue.length === 0 && !this.isClosed) this.writer.unref();
     this.armMergeTimer();
+  }
+
+  /** The receipts at the head of the queue, back to back, at most MAX_BATCH. */
+  private receiptRun(): QueuedWrite[] {
+    const run: QueuedWrite[] = [];
+    for (const item of this.queue) {
+      if (run.length >= MAX_BATCH || item.kind !== 'write' || typeof item.req === 'function') break;
+      if (item.req.op !== 'received' && item.req.op !== 'seen') break;
+      run.push(item);
+    }
+    return run;
   }
 
   private mergeDue(): boolean {

@@ -65,6 +65,8 @@ function run(req: WriterRequest): WriterValues[WriterRequest['op']] {
       return receipts.received(req.userId, req.upTo, req.now);
     case 'seen':
       return receipts.seen(req.userId, req.ids, req.now);
+    case 'receipts':
+      return receipts.batch(req.items);
     case 'outboxClaim':
       return outbox.claim(req.now, req.leaseMs, req.max);
     case 'outboxSettle':

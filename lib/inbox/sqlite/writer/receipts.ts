@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ReceiptState, WebhookEvent, WebhookEventType } from '../../../contract';
 import { RECEIPT_EVENT } from '../../../contract';
 import type { ReceiptChange } from '../../types';
+import type { ReceiptRequest } from '../messages';
 import type { Merger } from './merge';
 
 /** The receipt column of each state. */
@@ -53,29 +54,45 @@ export class Receipts {
 
   /** A cumulative acknowledgement: the user's notifications up to `upTo`, above the last one's reach. */
   received(userId: string, upTo: number, now: number): ReceiptChange {
-    return this.inTransaction(userId, () => {
-      const head = (this.stmt.headSeq.get(userId) as { head: number }).head;
-      if (upTo > head) return { changed: [], beyondHead: true };
-      const from = (this.stmt.deliveredThrough.get(userId) as { t: number } | undefined)?.t ?? 0;
-      if (upTo <= from) return { changed: [] };
-      const rows = this.stmt.undelivered.all(userId, from, upTo) as Array<{ seq: number; id: string }>;
-      const changed = rows.filter((row) => this.reach('delivered', userId, row, now)).map((row) => row.id);
-      this.stmt.setDeliveredThrough.run(userId, upTo);
-      return { changed };
-    });
+    return this.inTransaction([userId], () => this.receivedWithin(userId, upTo, now));
   }
 
   /** Shown on screen: seen, and delivered too if no acknowledgement said so yet. Others' ids match nothing. */
   seen(userId: string, ids: string[], now: number): ReceiptChange {
-    return this.inTransaction(userId, () => {
-      const rows = this.stmt.byIds.all(userId, JSON.stringify(ids)) as Array<{ seq: number; id: string }>;
-      const changed: string[] = [];
-      for (const row of rows) {
-        this.reach('delivered', userId, row, now);
-        if (this.reach('seen', userId, row, now)) changed.push(row.id);
-      }
-      return { changed };
-    });
+    return this.inTransaction([userId], () => this.seenWithin(userId, ids, now));
+  }
+
+  /**
+   * Receipts that queued together, in one transaction and one commit: with every
+   * tab acknowledging what it receives, one commit each would take the writer
+   * from the pushes. Each answer is what the receipt alone would have answered.
+   */
+  batch(items: readonly ReceiptRequest[]): ReceiptChange[] {
+    return this.inTransaction(
+      items.map((item) => item.userId),
+      () => items.map((item) => (item.op === 'received' ? this.receivedWithin(item.userId, item.upTo, item.now) : this.seenWithin(item.userId, item.ids, item.now))),
+    );
+  }
+
+  private receivedWithin(userId: string, upTo: number, now: number): ReceiptChange {
+    const head = (this.stmt.headSeq.get(userId) as { head: number }).head;
+    if (upTo > head) return { changed: [], beyondHead: true };
+    const from = (this.stmt.deliveredThrough.get(userId) as { t: number } | undefined)?.t ?? 0;
+    if (upTo <= from) return { changed: [] };
+    const rows = this.stmt.undelivered.all(userId, from, upTo) as Array<{ seq: number; id: string }>;
+    const changed = rows.filter((row) => this.reach('delivered', userId, row, now)).map((row) => row.id);
+    this.stmt.setDeliveredThrough.run(userId, upTo);
+    return { changed };
+  }
+
+  private seenWithin(userId: string, ids: string[], now: number): ReceiptChange {
+    const rows = this.stmt.byIds.all(userId, JSON.stringify(ids)) as Array<{ seq: number; id: string }>;
+    const changed: string[] = [];
+    for (const row of rows) {
+      this.reach('delivered', userId, row, now);
+      if (this.reach('seen', userId, row, now)) changed.push(row.id);
+    }
+    return { changed };
   }
 
   /** Inside a read mark's transaction: these rows were just marked read. */
@@ -100,11 +117,11 @@ export class Receipts {
     return true;
   }
 
-  /** The user's pending deliveries merged first (as read marks do), then `change`, in one transaction. */
-  private inTransaction(userId: string, change: () => ReceiptChange): ReceiptChange {
+  /** The users' pending deliveries merged first (as read marks do), then `change`, in one transaction. */
+  private inTransaction<T>(userIds: readonly string[], change: () => T): T {
     let forget = (): void => undefined;
     const result = this.db.transaction(() => {
-      forget = this.merger.mergeUser(userId);
+      forget = this.merger.mergeUsers([...new Set(userIds)]);
       return change();
     })();
     forget();
