@@ -123,7 +123,7 @@ export class WriterQueue {
     return this.writeEvenIfClosed(req);
   }
 
-  /** Committed append transactions, the appends in them, merge steps, and receipts sent together with the receipts in them, since open. */
+  /** Committed append transactions and the appends in them, merge steps, and receipt batches and the receipts in them, since open. */
   stats(): { batches: number; appends: number; mergeSteps: number; receiptBatches: number; receipts: number } {
     return { ...this.counts };
   }
