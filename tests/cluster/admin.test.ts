@@ -1,8 +1,7 @@
 import { afterAll, afterEach, expect, it } from 'vitest';
 import type { AdminOverview, AdminUser } from '../../lib/contract';
-import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startNode, startNodes, stopNode, token, type ClusterNode } from '../support/cluster';
+import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startNode, startPair, stopNode, token, type ClusterNode } from '../support/cluster';
 import { request } from '../support/server';
-import { freshSchema, startRedis } from '../support/services';
 import { connectClient, eventuallyAsync, waitForId, type ConnectedClient } from '../support/socket';
 
 /**
@@ -21,12 +20,9 @@ let resolveOptions: (opts: Omit<Parameters<typeof startNode>[0], 'name'>) => voi
 const clusterOptions = new Promise<Omit<Parameters<typeof startNode>[0], 'name'>>((resolve) => (resolveOptions = resolve));
 
 async function startCluster() {
-  const redis = shared.add(await startRedis(), (r) => r.stop());
-  const schema = shared.add(await freshSchema('herald_admin'), (s) => s.drop());
-  const opts = { databaseUrl: schema.databaseUrl, schema: schema.name, redisUrl: redis.url, env: { ADMIN_TOKEN } };
+  const { a, b, opts } = await startPair(shared, 'adm', { schemaPrefix: 'herald_admin', env: { ADMIN_TOKEN } });
   resolveOptions(opts);
-  const [a, b] = await startNodes(shared, [{ name: 'adm-a', ...opts }, { name: 'adm-b', ...opts }]);
-  return { a: a as ClusterNode, b: b as ClusterNode };
+  return { a, b };
 }
 const getCluster = () => (cluster ??= startCluster());
 

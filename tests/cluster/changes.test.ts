@@ -1,8 +1,7 @@
 import { afterAll, afterEach, expect, it } from 'vitest';
 import type { NotificationRemove, NotificationUpdate } from '../../lib/contract';
-import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startNodes, token, type ClusterNode } from '../support/cluster';
+import { CLUSTER_TEST_TIMEOUT_MS, pushId, Resources, startPair, token, type ClusterNode } from '../support/cluster';
 import { request, TEST_PUSH_KEY } from '../support/server';
-import { freshSchema, startRedis } from '../support/services';
 import { connectClient, waitFor, waitForId, type ConnectedClient } from '../support/socket';
 
 /**
@@ -15,14 +14,7 @@ const shared = new Resources();
 const perTest = new Resources();
 let cluster: Promise<{ a: ClusterNode; b: ClusterNode }> | undefined;
 
-async function startCluster(): Promise<{ a: ClusterNode; b: ClusterNode }> {
-  const redis = shared.add(await startRedis(), (r) => r.stop());
-  const schema = shared.add(await freshSchema(), (s) => s.drop());
-  const opts = { databaseUrl: schema.databaseUrl, schema: schema.name, redisUrl: redis.url };
-  const [a, b] = await startNodes(shared, [{ name: 'chg-a', ...opts }, { name: 'chg-b', ...opts }]);
-  return { a: a as ClusterNode, b: b as ClusterNode };
-}
-const getCluster = () => (cluster ??= startCluster());
+const getCluster = () => (cluster ??= startPair(shared, 'chg'));
 
 afterEach(() => perTest.release());
 afterAll(() => shared.release());

@@ -6,13 +6,12 @@ import {
   pushId,
   CLUSTER_TEST_TIMEOUT_MS,
   Resources,
-  startNodes,
+  startPair,
   tally,
   token,
   type ClusterNode,
 } from '../support/cluster';
 import { request, TEST_PUSH_KEY } from '../support/server';
-import { freshSchema, startRedis } from '../support/services';
 import { connectClient, eventually, waitForId, type ConnectedClient } from '../support/socket';
 
 /**
@@ -33,14 +32,7 @@ const shared = new Resources();
 const perTest = new Resources();
 let cluster: Promise<Cluster> | undefined;
 
-async function startCluster(): Promise<Cluster> {
-  const redis = shared.add(await startRedis(), (r) => r.stop());
-  const schema = shared.add(await freshSchema(), (s) => s.drop());
-  const opts = { databaseUrl: schema.databaseUrl, schema: schema.name, redisUrl: redis.url };
-  const [a, b] = await startNodes(shared, [{ name: 'fan-a', ...opts }, { name: 'fan-b', ...opts }]);
-  return { a: a as ClusterNode, b: b as ClusterNode };
-}
-const getCluster = () => (cluster ??= startCluster());
+const getCluster = () => (cluster ??= startPair(shared, 'fan'));
 
 afterEach(() => perTest.release());
 afterAll(() => shared.release());

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WireNotification } from '../../lib/contract';
 import { push, request, startServer, TEST_PUSH_KEY, tokenFor, type HttpResult, type TestServer } from './server';
+import { freshSchema, startRedis } from './services';
 import type { ConnectedClient } from './socket';
 
 /**
@@ -113,6 +114,23 @@ export async function startNodes(resources: Resources, nodes: NodeOptions[]): Pr
   const ready = started.map((r) => (r as PromiseFulfilledResult<ClusterNode>).value);
   await Promise.all(ready.map((node) => waitReady(node)));
   return ready;
+}
+
+/**
+ * Two nodes, `<name>-a` and `<name>-b`, sharing a private redis-server and a
+ * fresh PostgreSQL schema (`schemaPrefix`), all released with `resources`.
+ * `opts` is what both started with, for a test that adds a node.
+ */
+export async function startPair(
+  resources: Resources,
+  name: string,
+  extra: { schemaPrefix?: string; env?: Record<string, string | undefined> } = {},
+): Promise<{ a: ClusterNode; b: ClusterNode; opts: Omit<NodeOptions, 'name'> }> {
+  const redis = resources.add(await startRedis(), (r) => r.stop());
+  const schema = resources.add(await freshSchema(extra.schemaPrefix), (s) => s.drop());
+  const opts = { databaseUrl: schema.databaseUrl, schema: schema.name, redisUrl: redis.url, ...(extra.env ? { env: extra.env } : {}) };
+  const [a, b] = await startNodes(resources, [{ name: `${name}-a`, ...opts }, { name: `${name}-b`, ...opts }]);
+  return { a: a as ClusterNode, b: b as ClusterNode, opts };
 }
 
 export const token = tokenFor;
