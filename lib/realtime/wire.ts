@@ -158,17 +158,6 @@ function endTurn(): void {
 }
 
 /**
- * Writes `frame` to the socket's TCP connection if it may; false means "take
- * Engine.IO's path" (and nothing was written).
- */
-export function writeFrame(socket: WireSocket, frame: Frame): boolean {
-  const tcp = directTcp(socket);
-  if (!tcp) return false;
-  writeCoalesced(tcp, frame);
-  return true;
-}
-
-/**
  * Writes a complete WebSocket frame to a TCP socket, sharing one write with the
  * socket's other frames of this turn. Exported for the benchmark's coalescing
  * raw `ws` reference (bench/servers/raw-ws.ts), which writes the same way.
