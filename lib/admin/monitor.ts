@@ -1,6 +1,6 @@
 import 'server-only';
 import type { AdminNode, AdminOutbox, AdminOverview, AdminSocket, AdminTailEntry, AdminUser } from '../contract';
-import type { Inbox } from '../inbox/types';
+import type { Inbox, UserReceipts } from '../inbox/types';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { lastDeliveredOf } from '../realtime/gate';
@@ -37,6 +37,8 @@ const NODE_STALE_MS = 10_000;
 const LOOKUP_NOTIFICATIONS = 50;
 /** A user lookup waits this long at most for the other nodes' sockets. */
 const LOOKUP_TIMEOUT_MS = 2_000;
+/** A notification the user has reached no receipt on yet. */
+const NO_RECEIPTS: UserReceipts = { deliveredAt: null, seenAt: null, readAt: null };
 
 
 /** What a node writes to the board. */
@@ -181,9 +183,7 @@ export class AdminMonitor {
         entityType,
         createdAt,
         read,
-        deliveredAt: receipts.get(seq)?.deliveredAt ?? null,
-        seenAt: receipts.get(seq)?.seenAt ?? null,
-        readAt: receipts.get(seq)?.readAt ?? null,
+        ...(receipts.get(seq) ?? NO_RECEIPTS),
       })),
     };
   }
