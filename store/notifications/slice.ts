@@ -86,6 +86,19 @@ const removeHeld = (state: NotificationsState, ids: readonly string[]) => {
   state.liveIds = state.liveIds.filter((id) => !gone.has(id));
 };
 
+/**
+ * A held item the server's count covers (`base`) was counted as `was` is under
+ * the current muted types, and now counts as `now` does under `mutedTypes`: the
+ * count moves by one when the two differ.
+ */
+const recount = (state: NotificationsState, was: Notification, now: Notification, mutedTypes: readonly string[]) => {
+  if (was.seq > state.base.headSeq) return;
+  const before = counts(was, state.mutedTypes);
+  const after = counts(now, mutedTypes);
+  if (before && !after) state.base.unread = Math.max(0, state.base.unread - 1);
+  else if (!before && after) state.base.unread++;
+};
+
 const raiseLastSeq = (state: NotificationsState, seq: number | undefined) => {
   if (seq !== undefined && (state.lastSeq === null || seq > state.lastSeq)) state.lastSeq = seq;
 };
@@ -202,12 +215,7 @@ const slice = createSlice({
         const { id, entityType, data } = action.payload;
         const held = state.entities[id];
         // A new type may be muted where the old one was not, or the reverse: a held item the server's count covers moves out of it or in.
-        if (held && held.seq <= state.base.headSeq) {
-          const before = counts(held, state.mutedTypes);
-          const after = counts({ ...held, entityType }, state.mutedTypes);
-          if (before && !after) state.base.unread = Math.max(0, state.base.unread - 1);
-          else if (!before && after) state.base.unread++;
-        }
+        if (held) recount(state, held, { ...held, entityType }, state.mutedTypes);
         adapter.updateOne(state, { id, changes: { entityType, data } });
       })
       .addCase(notificationRemoved, (state, action) => {
@@ -236,11 +244,7 @@ const slice = createSlice({
           // Without it, move the held items the old count covers in or out of it.
           for (const id of state.ids) {
             const n = state.entities[id];
-            if (!n || n.seq > state.base.headSeq) continue;
-            const before = counts(n, state.mutedTypes);
-            const after = counts(n, next);
-            if (before && !after) state.base.unread = Math.max(0, state.base.unread - 1);
-            else if (!before && after) state.base.unread++;
+            if (n) recount(state, n, n, next);
           }
         }
         state.mutedTypes = [...next];
