@@ -241,8 +241,11 @@ function plainJson(value: unknown, max: number): boolean {
 }
 
 
-/** Normalizes a parsed body: alias folded, recipients de-duplicated, defaults applied. */
-export function toPushRequest(body: PushBody): PushRequest {
+/**
+ * Normalizes a parsed body: alias folded, recipients de-duplicated, defaults applied.
+ * A `ttl` becomes an `expiresAt` counted from `now`.
+ */
+export function toPushRequest(body: PushBody, now = Date.now()): PushRequest {
   const ids = body.tokens ?? body.userIds ?? [];
   return {
     userIds: [...new Set(ids)],
@@ -252,7 +255,7 @@ export function toPushRequest(body: PushBody): PushRequest {
     ...(body.escalate !== undefined ? { escalate: { after: body.escalate.after, unless: body.escalate.unless ?? 'read' } } : {}),
     ...(body.collapseKey !== undefined ? { collapseKey: body.collapseKey } : {}),
     ...(body.expiresAt !== undefined ? { expiresAt: Date.parse(body.expiresAt) } : {}),
-    ...(body.ttl !== undefined ? { expiresAt: Date.now() + body.ttl * 1000 } : {}),
+    ...(body.ttl !== undefined ? { expiresAt: now + body.ttl * 1000 } : {}),
     ...(body.priority === 'high' ? { priority: 'high' as const } : {}),
   };
 }
