@@ -1,7 +1,7 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../tests/support/services';
-import { eventually } from '../../tests/support/socket';
+import { eventually, eventuallyAsync } from '../../tests/support/socket';
 import { createLogger } from '../log';
 import { RedisPresence, roomsOf } from './presence';
 
@@ -20,14 +20,25 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** A node: its rooms (user → socket ids), and presence over a command and a subscriber connection. */
-async function node(id: string, prefix: string) {
+/**
+ * A node: its rooms (user → socket ids), and presence over a command and a
+ * subscriber connection. `subscribeAfterMs` holds its subscription back that
+ * long, as a slow start does: the node announces itself only once subscribed.
+ */
+async function node(id: string, prefix: string, subscribeAfterMs = 0) {
   const pub = createClient({ url: redis.url });
   const sub = pub.duplicate();
   clients.push(pub, sub);
   await Promise.all([pub.connect(), sub.connect()]);
   const rooms = new Map<string, Set<string>>();
-  const presence = new RedisPresence(roomsOf(rooms, 'user:'), pub, sub, id, quiet, prefix);
+  const subscriber = {
+    subscribe: async (channel: string, listener: (message: string) => void) => {
+      await new Promise((r) => setTimeout(r, subscribeAfterMs));
+      return sub.subscribe(channel, listener);
+    },
+    unsubscribe: (channel: string, listener: (message: string) => void) => sub.unsubscribe(channel, listener),
+  };
+  const presence = new RedisPresence(roomsOf(rooms, 'user:'), pub, subscriber, id, quiet, prefix);
   const join = (user: string, sid: string) => {
     const set = rooms.get(`user:${user}`) ?? new Set<string>();
     rooms.set(`user:${user}`, set.add(sid));
@@ -37,7 +48,7 @@ async function node(id: string, prefix: string) {
     rooms.get(`user:${user}`)?.delete(sid);
     presence.changed(user);
   };
-  return { presence, join, leave };
+  return { presence, join, leave, pub };
 }
 
 describe('RedisPresence', () => {
@@ -52,6 +63,23 @@ describe('RedisPresence', () => {
       b.leave('bob', 's2');
       await eventually(() => a.presence.online(['bob']) === 0);
       expect(a.presence.online(['alice'])).toBe(1);
+    } finally {
+      await Promise.all([a.presence.close(), b.presence.close()]);
+    }
+  });
+
+  it('keeps a user another node announced while that node was still starting, through a reload', async () => {
+    const prefix = `presence-start-${process.pid}`;
+    const b = await node('b', prefix);
+    // b announces itself once subscribed: from then on it hears every change.
+    await eventuallyAsync(async () => (await b.pub.sMembers(`${prefix}:nodes`)).includes('b'));
+    // a's subscription, and so its own announcement, is held back: the reload below comes first.
+    const a = await node('a', prefix, 1_000);
+    try {
+      a.join('alice', 's1');
+      await eventually(() => b.presence.online(['alice']) === 1);
+      await b.presence.reload();
+      expect(b.presence.online(['alice'])).toBe(1);
     } finally {
       await Promise.all([a.presence.close(), b.presence.close()]);
     }

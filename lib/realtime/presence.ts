@@ -114,6 +114,13 @@ export class RedisPresence extends LocalPresence {
   private readonly heartbeatTimer: ReturnType<typeof setInterval>;
   private readonly reloadTimer: ReturnType<typeof setInterval>;
   private closed = false;
+  /**
+   * Whether this node's heartbeat key and its entry in the set of nodes are
+   * written. Until they are, other nodes' reloads skip this node, so each change
+   * writes them too: a reload elsewhere that follows the change's message then
+   * finds the node, instead of dropping the user the message added.
+   */
+  private announced = false;
 
   constructor(
     local: LocalRooms,
@@ -131,7 +138,11 @@ export class RedisPresence extends LocalPresence {
     this.heartbeatTimer.unref();
     this.reloadTimer = setInterval(() => void this.reload(), RELOAD_MS);
     this.reloadTimer.unref();
-    redis.on('ready', () => void this.republish().then(() => this.reload()));
+    redis.on('ready', () => {
+      // Redis may have come back empty: the node is announced again.
+      this.announced = false;
+      void this.republish().then(() => this.reload());
+    });
     // Subscribed first, then read: a change published before the subscription is in the
     // hashes the first reload reads, and one after it is applied over that snapshot.
     void subscriber
@@ -142,10 +153,14 @@ export class RedisPresence extends LocalPresence {
   }
 
   override changed(userId: string): void {
-    if (!this.redis.isReady) return; // republished in full on the next 'ready'
+    // Closed, nothing more is written; with Redis away, the hash is republished in full on the next 'ready'.
+    if (this.closed || !this.redis.isReady) return;
     const count = this.local.count(userId);
     const m = this.redis.multi();
-    (count ? m.hSet(this.hashKey, userId, String(count)) : m.hDel(this.hashKey, userId)).exec().catch(() => undefined);
+    if (count) m.hSet(this.hashKey, userId, String(count));
+    else m.hDel(this.hashKey, userId);
+    if (!this.announced) this.announce(m);
+    m.exec().catch(() => undefined);
     const change: PresenceChange = { node: this.nodeId, user: userId, on: count > 0 };
     this.redis.publish(this.channel, JSON.stringify(change)).catch(() => undefined);
   }
@@ -240,8 +255,16 @@ export class RedisPresence extends LocalPresence {
     if (this.closed || !this.redis.isReady) return;
     const m = this.redis.multi().del(this.hashKey);
     for (const [userId, count] of this.local.users()) m.hSet(this.hashKey, userId, String(count));
+    this.announce(m);
+    await m
+      .exec()
+      .then(() => (this.announced = true))
+      .catch((err: unknown) => this.log.warn('presence republish failed', { err }));
+  }
+
+  /** Adds to `m` the node's heartbeat key, its entry in the set of nodes, and its hash's expiry. */
+  private announce(m: PresenceMulti): void {
     m.set(this.nodeKey, '1', { PX: NODE_TTL_MS }).sAdd(`${this.prefix}:nodes`, this.nodeId).pExpire(this.hashKey, NODE_TTL_MS);
-    await m.exec().catch((err: unknown) => this.log.warn('presence republish failed', { err }));
   }
 
   override async close(): Promise<void> {
