@@ -6,6 +6,8 @@ import { openSqliteInbox } from '../../lib/inbox/sqlite';
 import { runInboxContract, storedOf } from './contract';
 import { MERGE_EAGERLY, MERGE_NEVER, sqliteSuite, tempDir } from './sqlite-suite';
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** The SQLite inbox: the contract with three merge tunings, and what it keeps in its file. */
 
 for (const [name, merge] of [
@@ -156,6 +158,39 @@ describe('SQLite inbox', () => {
       expect((await second.list('bob', { limit: 10 })).items).toEqual([]);
     } finally {
       await second.close();
+    }
+  });
+  it('keeps count of who holds a collapsed head: the cap deletes one another user still held, the age limit one nobody holds', async () => {
+    const inbox = openSqliteInbox(suite.dir, { maxPerUser: 1, ttlDays: 1 }, undefined, MERGE_NEVER);
+    const rows = () =>
+      suite.raw((db) =>
+        db.prepare('SELECT n.id, n.holders, f.recipients FROM notifications n LEFT JOIN fanout f ON f.seq = n.seq ORDER BY n.seq').all(),
+      );
+    try {
+      // Each head is collapsed while still pending: Alice lets go of it in the push's own commit.
+      await inbox.append(suite.input({ id: 'shared', userIds: ['alice', 'bob'], collapseKey: 'post-1' }));
+      await inbox.append(suite.input({ id: 'next', collapseKey: 'post-1' }));
+      await inbox.append(suite.input({ id: 'alone', collapseKey: 'post-2' }));
+      await inbox.append(suite.input({ id: 'latest', collapseKey: 'post-2' }));
+      await inbox.append(suite.input({ id: 'bobs', userIds: ['bob'] }));
+      expect(rows()).toEqual([
+        // Bob still holds it: one holder left.
+        { id: 'shared', holders: 1, recipients: '["bob"]' },
+        { id: 'next', holders: 1, recipients: '["alice"]' },
+        // No one holds it: its log row is empty, and its count is left as it was.
+        { id: 'alone', holders: 1, recipients: '[]' },
+        { id: 'latest', holders: 1, recipients: '["alice"]' },
+        { id: 'bobs', holders: 1, recipients: '["bob"]' },
+      ]);
+      // The cap of one per user takes Bob's older delivery, and with it the notification he was the last to hold.
+      await inbox.sweep(Date.UTC(2025, 0, 1, 1));
+      expect((rows() as Array<{ id: string }>).map((r) => r.id)).toEqual(['alone', 'latest', 'bobs']);
+      expect((await inbox.list('alice', { limit: 10 })).items.map((i) => i.id)).toEqual(['latest']);
+      // Past the age limit, the one nobody held goes with the rest.
+      await inbox.sweep(Date.UTC(2025, 0, 1) + 3 * DAY_MS);
+      expect(rows()).toEqual([]);
+    } finally {
+      await inbox.close();
     }
   });
 });

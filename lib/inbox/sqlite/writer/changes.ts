@@ -52,7 +52,8 @@ export class Changes {
       delivery: db.prepare('SELECT read, archived FROM deliveries WHERE user_id = ? AND seq = ?'),
       deleteDelivery: db.prepare('DELETE FROM deliveries WHERE user_id = ? AND seq = ?'),
       leaveFanout: db.prepare(
-        'UPDATE fanout SET recipients = (SELECT json_group_array(value) FROM json_each(recipients) WHERE value <> ?) WHERE seq = ?',
+        `UPDATE fanout SET recipients = (SELECT json_group_array(value) FROM json_each(recipients) WHERE value <> ?) WHERE seq = ?
+         RETURNING json_array_length(recipients) AS left`,
       ),
       releaseHolder: db.prepare('UPDATE notifications SET holders = holders - 1 WHERE seq = ?'),
       deleteEscalation: db.prepare('DELETE FROM escalations WHERE seq = ? AND user_id = ?'),
@@ -107,9 +108,7 @@ export class Changes {
           removed = true;
         }
         if (removed) {
-          this.stmt.leaveFanout.run(userId, head.seq);
-          this.stmt.releaseHolder.run(head.seq);
-          this.stmt.deleteEscalation.run(head.seq, userId);
+          this.letGo(userId, head.seq);
         } else {
           const d = this.stmt.delivery.get(userId, head.seq) as { read: number; archived: number } | undefined;
           // Only an unread item in the inbox is merged into; after a read one a new group starts.
@@ -223,8 +222,21 @@ export class Changes {
    */
   private removeDelivery(userId: string, seq: number): void {
     if (this.stmt.deleteDelivery.run(userId, seq).changes === 0) return;
-    this.stmt.leaveFanout.run(userId, seq);
-    this.stmt.releaseHolder.run(seq);
+    this.letGo(userId, seq);
+  }
+
+  /**
+   * `userId` lets go of notification `seq`: out of its fan-out log row, one
+   * holder less, no escalation. A log row names everyone the push was for until
+   * each lets go (merges leave it as it is), so a row left empty means no one
+   * holds the notification any more: the per-user cap, the only reader of
+   * `holders`, can never reach it, and the age limit deletes it. Its count is
+   * then left as it is, which spares a write to its page: for a single-recipient
+   * push collapsed before it was merged, that is the common case.
+   */
+  private letGo(userId: string, seq: number): void {
+    const row = this.stmt.leaveFanout.get(userId, seq) as { left: number } | undefined;
+    if (row?.left !== 0) this.stmt.releaseHolder.run(seq);
     this.stmt.deleteEscalation.run(seq, userId);
   }
 
