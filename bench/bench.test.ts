@@ -167,9 +167,11 @@ describe('the benchmark harness, smoke run', () => {
       expect(r?.metrics.usPerNotification?.median, key).toBeGreaterThan(0);
     }
     for (const key of ['shipped', 'noGuard']) expect(features?.variants?.[key]?.metrics.fanoutUsPerDelivery?.median, key).toBeGreaterThan(0);
+    // The collapse comparison's pair, plain and collapsing pushes at one rate.
+    for (const metric of ['usPerPlainAtRate', 'usPerCollapsingAtRate']) expect(features?.variants?.shipped?.metrics[metric]?.median, metric).toBeGreaterThan(0);
     // The users' receipts reached the harness's receiver as webhook events.
     expect(features?.variants?.webhooks?.metrics.webhookEventsPerSec?.median).toBeGreaterThan(0);
-    for (const name of [/webhooks on/, /metrics on/, /slow-consumer guard/]) {
+    for (const name of [/webhooks on/, /metrics on/, /slow-consumer guard/, /a collapsing push/]) {
       const g = results.goals.find((x) => name.test(x.goal));
       expect(typeof g?.met, g?.goal).toBe('boolean');
     }

@@ -26,6 +26,14 @@ export interface Profile {
   window: number;
   targetedMs: number;
   /**
+   * The rate (pushes/s, open loop) at which the features scenario compares a
+   * collapsing push's CPU with a plain push's. Both kinds run at it, below either's
+   * saturation: at saturation a commit carries more pushes the faster they come,
+   * so CPU per push falls with throughput, and the slower kind would look dearer
+   * for that alone (docs/benchmarks.md).
+   */
+  collapseRatePerSec: number;
+  /**
    * Pushes in flight in the closed loops. Little's law: a loop of C connections
    * reaches at most C / (time per push), and that time includes a commit on the
    * inbox writer thread, so too few connections measure the loop, not the server
@@ -67,6 +75,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     fanoutMs: 2000,
     window: 4,
     targetedMs: 3000,
+    collapseRatePerSec: 2500,
     targetedConcurrency: 256,
     idlePushes: 200,
     idleGapMs: 5,
@@ -94,6 +103,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     fanoutMs: 1000,
     window: 4,
     targetedMs: 1500,
+    collapseRatePerSec: 2500,
     targetedConcurrency: 256,
     idlePushes: 50,
     idleGapMs: 5,
@@ -121,6 +131,7 @@ export const PROFILES: Record<Profile['mode'], Profile> = {
     fanoutMs: 300,
     window: 2,
     targetedMs: 300,
+    collapseRatePerSec: 50,
     targetedConcurrency: 4,
     idlePushes: 5,
     idleGapMs: 5,

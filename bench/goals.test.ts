@@ -45,8 +45,10 @@ describe('featureGoals', () => {
       acceptedPerSec: metric([9_700], '/s'),
       usPerNotification: metric([100], 'µs'),
       fanoutUsPerDelivery: metric([5.1], 'µs'),
-      usPerCollapsing: metric([125], 'µs'),
-      collapsingPerSec: metric([8_000], '/s'),
+      usPerCollapsing: metric([150], 'µs'),
+      collapsingPerSec: metric([6_000], '/s'),
+      usPerPlainAtRate: metric([200], 'µs'),
+      usPerCollapsingAtRate: metric([250], 'µs'),
     }),
     receipts: server({ acceptedPerSec: metric([9_000], '/s'), usPerNotification: metric([110], 'µs') }),
     webhooks: server({ acceptedPerSec: metric([8_000], '/s'), usPerNotification: metric([125], 'µs') }),
@@ -75,14 +77,15 @@ describe('featureGoals', () => {
     for (const g of featureGoals(features(lossy))) expect(g.met).toBe(false);
   });
 
-  it('judges a collapsing push against a plain one, both on the shipped server', () => {
+  it('judges a collapsing push against a plain one at the same fixed rate, both on the shipped server, and reports each at its saturation', () => {
     const v = variants();
     const collapse = featureGoals(features(v))[3];
-    expect(collapse?.measured).toBe('1.25× (125.00 against 100.00 µs)');
+    expect(collapse?.measured).toBe('1.25× (250.00 against 200.00 µs)');
     expect(collapse?.met).toBe(true);
-    v.shipped.metrics.usPerCollapsing = metric([140], 'µs');
+    expect(collapse?.bound).toContain('each at its own saturation, CPU 1.50× (150.00 against 100.00 µs) and throughput 0.62× (6,000 against 9,700/s)');
+    v.shipped.metrics.usPerCollapsingAtRate = metric([270], 'µs');
     expect(featureGoals(features(v))[3]?.met).toBe(false);
-    delete v.shipped.metrics.usPerCollapsing;
+    delete v.shipped.metrics.usPerCollapsingAtRate;
     expect(featureGoals(features(v))[3]?.met).toBeNull();
   });
 
