@@ -55,7 +55,11 @@ export function createChangeService(deps: { inbox: Inbox; realtime: Realtime; lo
     async update(id, patch) {
       const result = await inbox.update(id, patch);
       if (!result) return null;
-      realtime.emitChange('notification:update', { seq: result.seq, ...result.notification }, result.userIds);
+      const update = { seq: result.seq, ...result.notification };
+      // A holder whose count the new type moves gets it with the update; everyone else gets one broadcast.
+      const recounted = new Map(result.recounted.map((r) => [r.userId, r.unread]));
+      realtime.emitChange('notification:update', update, recounted.size === 0 ? result.userIds : result.userIds.filter((u) => !recounted.has(u)));
+      for (const [userId, unread] of recounted) realtime.emitChange('notification:update', { ...update, unread }, [userId]);
       return { id, recipients: result.userIds.length };
     },
     async retract(id, userId) {

@@ -55,6 +55,12 @@ export interface NotificationUpdate {
   id: string;
   entityType: string;
   data: JsonValue;
+  /**
+   * The user's unread count after the update (live only), when it changed the
+   * type and the user mutes the old type or the new one: the item may have moved
+   * into the count or out of it, held by the tab or not.
+   */
+  unread?: number;
   /** Sent during catch-up. */
   replay?: true;
 }

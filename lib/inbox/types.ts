@@ -238,6 +238,12 @@ export interface UpdateResult {
   notification: { id: string; entityType: string; data: JsonValue };
   /** Recipients who hold it. */
   userIds: string[];
+  /**
+   * When the update changed the type: the holders who mute the old type or the
+   * new one, with their unread count after it (a muted type is not counted).
+   * Empty otherwise: no one else's count moves.
+   */
+  recounted: Array<{ userId: string; unread: number }>;
 }
 
 export interface RemoveResult {

@@ -551,6 +551,22 @@ describe('mute', () => {
     expect(selectUnreadCount(store.getState())).toBe(1);
   });
 
+  it('takes the server\u2019s count with an update that carries one, for an item the tab holds or not', () => {
+    const store = makeStore();
+    store.dispatch(historyLoaded({ items: [note(2), note(1)], nextCursor: null, first: true }));
+    store.dispatch(sync(5, 2));
+    // An item beyond the loaded page became a muted type: only the server knows the count moved.
+    store.dispatch(notificationUpdated({ seq: 6, id: 'elsewhere', entityType: 'marketing', data: {}, unread: 4 }));
+    expect(selectUnreadCount(store.getState())).toBe(4);
+    // A held one: the server's count is taken as it is, not moved again by the tab.
+    store.dispatch(sync(4, 6, ['like']));
+    store.dispatch(notificationUpdated({ seq: 7, id: 'n1', entityType: 'like', data: {}, unread: 3 }));
+    expect(selectUnreadCount(store.getState())).toBe(3);
+    // A push above the count's head still adds to it.
+    store.dispatch(newSocketMsg(note(8, { entityType: 'comment' })));
+    expect(selectUnreadCount(store.getState())).toBe(4);
+  });
+
   it('forgets the muted types when a sync says nothing is muted', () => {
     const store = makeStore();
     store.dispatch(sync(0, 0, ['like']));

@@ -212,10 +212,12 @@ const slice = createSlice({
       })
       // A change's seq is not raised into lastSeq: a replayed change applies twice harmlessly.
       .addCase(notificationUpdated, (state, action) => {
-        const { id, entityType, data } = action.payload;
+        const { id, entityType, data, unread, seq } = action.payload;
         const held = state.entities[id];
-        // A new type may be muted where the old one was not, or the reverse: a held item the server's count covers moves out of it or in.
-        if (held) recount(state, held, { ...held, entityType }, state.mutedTypes);
+        // A new type may be muted where the old one was not, or the reverse. The server's count after
+        // the change covers everything up to its seq; without one, a held item the count covers moves out of it or in.
+        if (unread !== undefined) state.base = { unread, headSeq: Math.max(state.base.headSeq, seq) };
+        else if (held) recount(state, held, { ...held, entityType }, state.mutedTypes);
         adapter.updateOne(state, { id, changes: { entityType, data } });
       })
       .addCase(notificationRemoved, (state, action) => {

@@ -129,6 +129,27 @@ export function changesContract(ctx: ChangesContext): void {
       expect(since.items).toEqual([]);
       expect(since.changes).toEqual([{ kind: 'update', seq: result?.seq, id: n.id, entityType: 'export', data: { text: 'Export ready' }, replay: true }]);
       expect(await ctx.inbox().update('no-such-id', { data: 1 })).toBeNull();
+      // Content alone moves no one's count.
+      expect(result?.recounted).toEqual([]);
+    });
+
+    it('recounts the holders who mute the old type or the new one when the type changes, and only them', async () => {
+      const n = await ctx.storeOne({ userIds: ['alice', 'bob', 'carol'], entityType: 'comment' });
+      await ctx.storeOne({ userIds: ['alice', 'bob', 'carol'], entityType: 'comment' });
+      await ctx.inbox().setPreferences('alice', { mutedTypes: ['marketing'] });
+      await ctx.inbox().setPreferences('bob', { mutedTypes: ['comment'] });
+      expect((await ctx.inbox().summary('alice')).unread).toBe(2);
+      expect((await ctx.inbox().summary('bob')).unread).toBe(0);
+      const result = await ctx.inbox().update(n.id, { entityType: 'marketing' });
+      // Alice mutes the new type, Bob the old one; Carol mutes nothing, and her count stays at 2.
+      expect(result?.recounted.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
+        { userId: 'alice', unread: 1 },
+        { userId: 'bob', unread: 1 },
+      ]);
+      expect((await ctx.inbox().summary('alice')).unread).toBe(1);
+      expect((await ctx.inbox().summary('bob')).unread).toBe(1);
+      expect((await ctx.inbox().summary('carol')).unread).toBe(2);
+      expect((await ctx.inbox().update(n.id, { entityType: 'marketing', data: 2 }))?.recounted).toEqual([]);
     });
   });
 

@@ -181,4 +181,19 @@ describe('mute', () => {
       expect((await api('PUT', '/api/users/ch-mute/preferences', body)).status, JSON.stringify(body)).toBe(400);
     }
   });
+
+  it('sends the new count with an update that moves an item into a muted type, to the user who mutes it only', async () => {
+    const muter = await connect('ch-mute-up');
+    const other = await connect('ch-mute-other');
+    expect((await api('PUT', '/api/users/ch-mute-up/preferences', { mutedTypes: ['marketing'] })).status).toBe(200);
+    const id = await pushOk({ tokens: ['ch-mute-up', 'ch-mute-other'], entityType: 'like' });
+    await Promise.all([waitForId(muter, id), waitForId(other, id)]);
+    const toMuter = waitFor<NotificationUpdate>(muter.socket, 'notification:update');
+    const toOther = waitFor<NotificationUpdate>(other.socket, 'notification:update');
+    expect((await api('PATCH', `/api/notifications/${id}`, { entityType: 'marketing' })).status).toBe(200);
+    expect(await toMuter).toMatchObject({ id, entityType: 'marketing', unread: 0 });
+    const seen = await toOther;
+    expect(seen).toMatchObject({ id, entityType: 'marketing' });
+    expect(seen.unread).toBeUndefined();
+  });
 });

@@ -75,7 +75,18 @@ export class PostgresChanges {
       const holders = await this.holders(client, n.seq, undefined);
       const seq = holders.length > 0 ? await this.nextSeq(client) : 0;
       await this.insertChange(client, holders, seq, 'update', id, null, now);
-      return { seq, notification: { id, entityType, data }, userIds: holders };
+      const recounted: UpdateResult['recounted'] = [];
+      if (entityType !== n.entity_type && holders.length > 0) {
+        // Only a holder who mutes the old type or the new one counts the item differently now.
+        const { rows } = await client.query<{ user_id: string }>(
+          `SELECT user_id FROM preferences p WHERE user_id = ANY($1::text[])
+             AND EXISTS (SELECT 1 FROM json_array_elements_text(p.muted) m WHERE m IN ($2, $3))
+           ORDER BY user_id COLLATE "C"`,
+          [holders, entityType, n.entity_type],
+        );
+        for (const { user_id: userId } of rows) recounted.push({ userId, unread: (await summaryOf(client, userId)).unread });
+      }
+      return { seq, notification: { id, entityType, data }, userIds: holders, recounted };
     });
   }
 

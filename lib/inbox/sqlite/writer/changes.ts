@@ -151,7 +151,14 @@ export class Changes {
       const holders = this.holders(n, this.recipientsOf(n));
       const seq = holders.length > 0 ? this.nextSeq() : 0;
       for (const userId of holders) this.stmt.insertChange.run(userId, seq, 'update', id, null, now);
-      return { seq, notification: { id, entityType, data }, userIds: holders };
+      const recounted =
+        entityType === n.entity_type
+          ? []
+          : holders.flatMap((userId) => {
+              const muted = this.unread.muted(userId);
+              return muted.includes(entityType) || muted.includes(n.entity_type) ? [{ userId, unread: this.unread.count(userId, muted) }] : [];
+            });
+      return { seq, notification: { id, entityType, data }, userIds: holders, recounted };
     });
   }
 
