@@ -270,8 +270,8 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
             v.c.add('collapsingPerSec', cr.notificationsPerSec, '/s');
             v.c.add('usPerCollapsing', cus, 'µs');
             log(`features/${v.key} collapsing pushes ${i + 1}/${runs}: ${fmt(cr.notificationsPerSec)} notifications/s, ${fmt(cus, 1)} µs server CPU each`);
-            // Plain and collapsing pushes at one rate, below both saturations, so that
-            // commits carry alike many pushes; every other round the other goes first.
+            // Plain and collapsing pushes at one rate, below both saturations, so that commits
+            // carry about as many pushes each; every other round the collapsing run goes first.
             const kinds = [['usPerPlainAtRate', 0], ['usPerCollapsingAtRate', COLLAPSE_KEYS]] as const;
             for (const [key, collapse] of i % 2 === 0 ? kinds : [...kinds].reverse()) {
               const rm = new CpuMeter([v.target.proc.pid]);
