@@ -60,6 +60,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
         await mouseAway(page);
         await expect(page.getByTestId('toast-feed')).toHaveAttribute('data-expanded', 'false');
         await expect(toasts(page)).toHaveCount(4);
+        // The stack takes 260 ms to fold: axe reads it settled, not with the back toasts half faded over the front one.
+        await page.getByTestId('toast-feed').evaluate((feed) => Promise.all(feed.getAnimations({ subtree: true }).map((a) => a.finished)));
         await audit(page, testInfo, 'toasts-collapsed', '[data-testid="toast-feed"]');
 
         await openInbox(page);
