@@ -8,7 +8,7 @@ import { ROOT, type Profile } from './config';
 import { fmt, log } from './lib/log';
 import { CpuMeter, sleep, type Spawned } from './lib/proc';
 import { emptyServerResult, RunCollector, type Goal, type RowSpec, type ScenarioResult, type ServerResult } from './lib/results';
-import { connectUsers, fanoutSaturated, load, stats, tally, warmUp, windowFor, type Ctx } from './scenarios';
+import { connectUsers, fanoutSaturated, load, stats, tally, warmUp, windowFor, type Ctx, type LoadRun, type LoadSpec } from './scenarios';
 import { startHelper, startHerald, type Target } from './targets';
 
 /**
@@ -245,16 +245,10 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
       if (i % 2 === 1) order.reverse();
       for (const v of order) {
         try {
-          const meter = new CpuMeter([v.target.proc.pid]);
           const events0 = receiver.events;
-          const run = await load(v.ctx, { ...single, durationMs: p.targetedMs });
-          await sleep(AFTER_RUN_MS);
-          const cpu = meter.read();
+          const { run, us } = await meteredLoad(v, { ...single, durationMs: p.targetedMs }, `run ${i + 1}`, AFTER_RUN_MS);
           tally(v.result, run.expected, run.delivered);
-          const bad = Object.entries(run.statuses).filter(([code]) => code !== '202');
-          if (bad.length > 0) v.result.errors.push(`run ${i + 1}: answers ${JSON.stringify(Object.fromEntries(bad))}`);
           if (run.timedOut) v.result.errors.push(`run ${i + 1}: ${run.expected - run.delivered} deliveries missing after the drain timeout`);
-          const us = (cpu.cpuUs.get(v.target.proc.pid) ?? NaN) / run.notifications;
           v.c.add('acceptedPerSec', run.notificationsPerSec, '/s');
           v.c.add('usPerNotification', us, 'µs');
           v.c.add('otherCores', run.cpu.otherCores, 'cores');
@@ -262,11 +256,7 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
           log(`features/${v.key} pushes ${i + 1}/${runs}: ${fmt(run.notificationsPerSec)} notifications/s, ${fmt(us, 1)} µs server CPU each`);
           if (fans.includes(v)) {
             // The same pushes, each with one of 8 collapse keys per user set: a store, a collapse and a delivery per user.
-            const cm = new CpuMeter([v.target.proc.pid]);
-            const cr = await load(v.ctx, { ...single, durationMs: p.targetedMs, collapse: COLLAPSE_KEYS });
-            const cus = (cm.read().cpuUs.get(v.target.proc.pid) ?? NaN) / cr.notifications;
-            const cbad = Object.entries(cr.statuses).filter(([code]) => code !== '202');
-            if (cbad.length > 0) v.result.errors.push(`collapsing run ${i + 1}: answers ${JSON.stringify(Object.fromEntries(cbad))}`);
+            const { run: cr, us: cus } = await meteredLoad(v, { ...single, durationMs: p.targetedMs, collapse: COLLAPSE_KEYS }, `collapsing run ${i + 1}`);
             v.c.add('collapsingPerSec', cr.notificationsPerSec, '/s');
             v.c.add('usPerCollapsing', cus, 'µs');
             log(`features/${v.key} collapsing pushes ${i + 1}/${runs}: ${fmt(cr.notificationsPerSec)} notifications/s, ${fmt(cus, 1)} µs server CPU each`);
@@ -274,11 +264,8 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
             // carry about as many pushes each; every other round the collapsing run goes first.
             const kinds = [['usPerPlainAtRate', 0], ['usPerCollapsingAtRate', COLLAPSE_KEYS]] as const;
             for (const [key, collapse] of i % 2 === 0 ? kinds : [...kinds].reverse()) {
-              const rm = new CpuMeter([v.target.proc.pid]);
-              const rr = await load(v.ctx, { ...single, mode: 'open', rate: p.collapseRatePerSec, durationMs: p.targetedMs, ...(collapse > 0 ? { collapse } : {}) });
-              const rus = (rm.read().cpuUs.get(v.target.proc.pid) ?? NaN) / rr.notifications;
-              const rbad = Object.entries(rr.statuses).filter(([code]) => code !== '202');
-              if (rbad.length > 0) v.result.errors.push(`${key} run ${i + 1}: answers ${JSON.stringify(Object.fromEntries(rbad))}`);
+              const spec: LoadSpec = { ...single, mode: 'open', rate: p.collapseRatePerSec, durationMs: p.targetedMs, ...(collapse > 0 ? { collapse } : {}) };
+              const { run: rr, us: rus } = await meteredLoad(v, spec, `${key} run ${i + 1}`);
               if (rr.dropped > 0) v.result.errors.push(`${key} run ${i + 1}: ${rr.dropped} pushes dropped, the server fell behind ${p.collapseRatePerSec}/s`);
               v.c.add(key, rus, 'µs');
               log(`features/${v.key} ${collapse > 0 ? 'collapsing' : 'plain'} pushes at ${p.collapseRatePerSec}/s ${i + 1}/${runs}: ${fmt(rus, 1)} µs server CPU each`);
@@ -307,6 +294,21 @@ export async function runFeatures(p: Profile, scenario: ScenarioResult, isOver: 
     await cleanup.run(cleanupErrors);
     for (const e of cleanupErrors) (variants.shipped ??= emptyServerResult()).errors.push(`cleanup: ${e}`);
   }
+}
+
+/**
+ * One load on `v`, metered: the run, and its server CPU per notification read
+ * `afterMs` after the load ends. An answer other than 202 is an error of the
+ * run named `what`.
+ */
+async function meteredLoad(v: Variant, spec: LoadSpec, what: string, afterMs = 0): Promise<{ run: LoadRun; us: number }> {
+  const meter = new CpuMeter([v.target.proc.pid]);
+  const run = await load(v.ctx, spec);
+  if (afterMs > 0) await sleep(afterMs);
+  const us = (meter.read().cpuUs.get(v.target.proc.pid) ?? NaN) / run.notifications;
+  const bad = Object.entries(run.statuses).filter(([code]) => code !== '202');
+  if (bad.length > 0) v.result.errors.push(`${what}: answers ${JSON.stringify(Object.fromEntries(bad))}`);
+  return { run, us };
 }
 
 // ---------------------------------------------------------------------------
