@@ -58,7 +58,7 @@ export function createChangeService(deps: { inbox: Inbox; realtime: Realtime; lo
       const update = { seq: result.seq, ...result.notification };
       // A holder whose count the new type moves gets it with the update; everyone else gets one broadcast.
       const recounted = new Map(result.recounted.map((r) => [r.userId, r.unread]));
-      realtime.emitChange('notification:update', update, recounted.size === 0 ? result.userIds : result.userIds.filter((u) => !recounted.has(u)));
+      realtime.emitChange('notification:update', update, result.userIds.filter((u) => !recounted.has(u)));
       for (const [userId, unread] of recounted) realtime.emitChange('notification:update', { ...update, unread }, [userId]);
       return { id, recipients: result.userIds.length };
     },

@@ -71,6 +71,11 @@ export class Changes {
           WHERE d.user_id = ? AND d.archived != ? AND n.id IN (SELECT value FROM json_each(?))`,
       ),
       setArchived: db.prepare('UPDATE deliveries SET archived = ? WHERE user_id = ? AND seq = ?'),
+      // Of `userIds` (JSON), those who mute either of two types.
+      mutingEither: db.prepare(
+        `SELECT user_id FROM preferences p WHERE user_id IN (SELECT value FROM json_each(?))
+           AND EXISTS (SELECT 1 FROM json_each(p.muted) m WHERE m.value IN (?, ?))`,
+      ),
       setPreferences: db.prepare(
         'INSERT INTO preferences (user_id, muted) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET muted = excluded.muted',
       ),
@@ -151,13 +156,12 @@ export class Changes {
       const holders = this.holders(n, this.recipientsOf(n));
       const seq = holders.length > 0 ? this.nextSeq() : 0;
       for (const userId of holders) this.stmt.insertChange.run(userId, seq, 'update', id, null, now);
-      const recounted =
-        entityType === n.entity_type
+      // Only a holder who mutes the old type or the new one counts the item differently now.
+      const muting =
+        entityType === n.entity_type || holders.length === 0
           ? []
-          : holders.flatMap((userId) => {
-              const muted = this.unread.muted(userId);
-              return muted.includes(entityType) || muted.includes(n.entity_type) ? [{ userId, unread: this.unread.count(userId, muted) }] : [];
-            });
+          : (this.stmt.mutingEither.all(JSON.stringify(holders), entityType, n.entity_type) as Array<{ user_id: string }>);
+      const recounted = muting.map(({ user_id: userId }) => ({ userId, unread: this.unread.count(userId) }));
       return { seq, notification: { id, entityType, data }, userIds: holders, recounted };
     });
   }
